@@ -1,0 +1,1 @@
+"""Restore Drill's core: catalog, sources, crypto, runtimes, engines, checks, reports, pipeline."""

@@ -1,0 +1,69 @@
+"""Load a catalog file: YAML with line numbers, the schema, then the rules across fields."""
+
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from drills.catalog import model
+from drills.catalog.schema import CATALOG
+from drills.catalog.validate import Context
+from drills.errors import ConfigError
+
+
+def load_catalog(path: str | Path) -> model.Catalog:
+    """The validated catalog; raises ConfigError listing every problem with its line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read catalog {path}: {error.strerror}",
+                          hint="give the catalog with --catalog or DRILL_CATALOG") from None
+    document, lines = parse_with_lines(text, path)
+    ctx = Context(base_dir=path.parent.resolve(), lines=lines)
+    values = CATALOG.convert(document, (), ctx)
+    if not ctx.problems:
+        check_unique_ids(values["sites"], ctx)
+    if ctx.problems:
+        listing = "\n".join(f"  {path}:{problem.removeprefix('line ')}" for problem in ctx.problems)
+        raise ConfigError(f"{len(ctx.problems)} problem(s) in the catalog:\n{listing}",
+                          hint="fix them and run `drill check`")
+    return model.Catalog(path=path.resolve(), **values)
+
+
+def check_unique_ids(sites: list[model.Site], ctx: Context) -> None:
+    for site_id, count in Counter(site.id for site in sites).items():
+        if count > 1:
+            ctx.problem(("sites",), f"site id {site_id!r} is used {count} times")
+
+
+def parse_with_lines(text: str, path: Path):
+    """The YAML document as plain Python values, and the line of every key path in it."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(error, 'problem', error)}") from None
+    lines: dict[tuple, int] = {}
+    return to_python(root, (), lines), lines
+
+
+def to_python(node, at: tuple, lines: dict):
+    if node is None:
+        return None
+    lines[at] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            lines[at + (key,)] = key_node.start_mark.line + 1
+            result[key] = to_python(value_node, at + (key,), lines)
+            lines[at + (key,)] = key_node.start_mark.line + 1  # the key's line, not its value's
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [to_python(item, at + (index,), lines) for index, item in enumerate(node.value)]
+    return SCALARS.construct_object(node)
+
+
+SCALARS = yaml.SafeLoader("")  # only used to give scalars their YAML types (int, bool, str...)

@@ -1,0 +1,92 @@
+"""The site catalog as plain, immutable data: what the schema builds and the pipeline reads."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class LocalSource:
+    type: str
+    path: Path
+    pattern: str
+
+
+@dataclass(frozen=True)
+class DecryptSettings:
+    """Where the age identity or passphrase comes from: a file or an environment variable."""
+
+    identity_file: Path | None = None
+    identity_env: str | None = None
+    passphrase_file: Path | None = None
+    passphrase_env: str | None = None
+    max_work_factor: int = 20
+
+
+@dataclass(frozen=True)
+class PostgresEngine:
+    type: str
+    format: str
+    image: str
+    jobs: int
+    memory: int
+    tmpfs: int
+    timeout: int
+    max_decompressed: int
+
+
+@dataclass(frozen=True)
+class TableBounds:
+    min: int | None = None
+    max: int | None = None
+
+
+@dataclass(frozen=True)
+class SqlAssertion:
+    name: str
+    query: str
+    expect: object
+
+
+@dataclass(frozen=True)
+class Checks:
+    manifest: str = "optional"
+    tables: dict[str, TableBounds] = field(default_factory=dict)
+    sql: list[SqlAssertion] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Targets:
+    rto: int
+    rpo: int
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    name: str
+    tenant: str
+    source: LocalSource
+    decrypt: DecryptSettings
+    engine: PostgresEngine
+    checks: Checks
+    schedule: str
+    targets: Targets
+
+
+@dataclass(frozen=True)
+class Catalog:
+    path: Path
+    evidence: Path
+    signing_key: Path
+    sites: list[Site]
+
+    def site(self, site_id: str) -> Site:
+        """The site with this id; raises ConfigError naming the known ids otherwise."""
+        from drills.errors import ConfigError
+
+        for site in self.sites:
+            if site.id == site_id:
+                return site
+        known = ", ".join(site.id for site in self.sites) or "none"
+        raise ConfigError(f"no site {site_id!r} in {self.path}", hint=f"known sites: {known}",
+                          code="config.unknown_site")

@@ -1,0 +1,150 @@
+"""The one schema of the site catalog: every option, its type, its doc and an example.
+
+`docs/catalog.md` is rendered from it (`drill schema`), so the documentation cannot drift.
+"""
+
+import duckdb
+from croniter import croniter
+
+from drills.catalog import model
+from drills.catalog.validate import (
+    Choice, Custom, Duration, FilePath, ListOf, MapOf, Number, Record, Size, Text, Variants,
+)
+
+DEFAULT_POSTGRES_IMAGE = "restore-drill/postgres:15-bookworm"
+SITE_ID_PATTERN = r"[a-z0-9][a-z0-9-]{0,62}"
+
+
+def cron_expression(value):
+    if not isinstance(value, str) or not croniter.is_valid(value):
+        raise ValueError(f"{value!r} is not a valid cron expression (minute hour day month weekday)")
+    return value
+
+
+def single_select(value):
+    """Parse the assertion now, not at 2 a.m.: exactly one SELECT statement."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected an SQL query")
+    try:
+        statements = duckdb.extract_statements(value)
+    except duckdb.Error as error:
+        raise ValueError(f"not valid SQL: {str(error).splitlines()[0]}") from None
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        raise ValueError("an assertion must be exactly one SELECT statement (the restored database is read-only)")
+    return value
+
+
+def scalar(value):
+    if isinstance(value, (dict, list)) or value is None:
+        raise ValueError(f"expect must be a number or a string, got {value!r}")
+    return value
+
+
+LOCAL_SOURCE = Record(
+    "Backups in a directory or a mounted share (NFS, SMB).",
+    {
+        "type": Choice("Source plug-in.", ("local",), required=True, example="local"),
+        "path": FilePath("Directory holding the site's backups.", required=True,
+                         example="backups/pharmacie-du-port"),
+        "pattern": Text("Glob of backup file names; the newest by modification time wins, ties by name.",
+                        default="*.age", example="*.dump.age"),
+    },
+    build=model.LocalSource,
+)
+
+DECRYPT = Record(
+    "How to decrypt the backup (age format). Secrets only by reference, never inline.",
+    {
+        "identity_file": FilePath("age identity file (AGE-SECRET-KEY-1...), as made by age-keygen.",
+                                  example="keys/drill.agekey"),
+        "identity_env": Text("Environment variable holding an age identity.", example="DRILL_AGE_IDENTITY"),
+        "passphrase_file": FilePath("File holding the passphrase of a passphrase-encrypted backup.",
+                                    example="keys/pharmacie.pass"),
+        "passphrase_env": Text("Environment variable holding that passphrase.", example="DRILL_PASSPHRASE"),
+        "max_work_factor": Number("Largest scrypt work factor (log2) accepted for passphrase files; "
+                                  "bounds memory and time against hostile headers.",
+                                  minimum=1, default=20, example=18),
+    },
+    build=model.DecryptSettings,
+    exactly_one_of=("identity_file", "identity_env", "passphrase_file", "passphrase_env"),
+    required=True,
+)
+
+POSTGRES_ENGINE = Record(
+    "PostgreSQL, restored in a throwaway container with no network.",
+    {
+        "type": Choice("Engine plug-in.", ("postgres",), required=True, example="postgres"),
+        "format": Choice("Dump format: pg_dump -Fc (custom) or plain SQL (.sql, .sql.gz, .sql.zst).",
+                         ("custom", "plain"), default="custom", example="custom"),
+        "image": Text("Restore image; the official postgres image in real deployments.",
+                      default=DEFAULT_POSTGRES_IMAGE, example="postgres:15"),
+        "jobs": Number("pg_restore parallel jobs (custom format; above 1 the dump is staged in the "
+                       "container's tmpfs first).", minimum=1, default=1, example=2),
+        "memory": Size("Memory limit of the restore container (its tmpfs counts against it).",
+                       default=4 * 1024**3, example="4g"),
+        "tmpfs": Size("Size of the tmpfs holding the restored database.", default=3 * 1024**3, example="3g"),
+        "timeout": Duration("Longest a restore may take before restore.timeout.", default=3600, example="1h"),
+        "max_decompressed": Size("Largest decompressed plain dump accepted (restore.too_large above).",
+                                 default=64 * 1024**3, example="64g"),
+    },
+    build=model.PostgresEngine,
+)
+
+CHECKS = Record(
+    "What the restored data must show.",
+    {
+        "manifest": Choice("Whether the manifest beside the backup must be there.",
+                           ("required", "optional", "ignore"), default="optional", example="required"),
+        "tables": MapOf("Tables that must exist, with row-count bounds.",
+                        Record("Bounds of one table.", {
+                            "min": Number("Fewest rows accepted.", minimum=0, example=1),
+                            "max": Number("Most rows accepted.", minimum=0, example=100000),
+                        }, build=model.TableBounds),
+                        default={}, example={"public.patients": {"min": 1}}),
+        "sql": ListOf("SQL assertions run by DuckDB on the restored database (schema-qualified names).",
+                      Record("One assertion.", {
+                          "name": Text("What the assertion proves, in words.", required=True,
+                                       example="every prescription line has a prescription"),
+                          "query": Custom("One SELECT returning one value.", single_select, "SQL",
+                                          required=True, example="SELECT count(*) FROM public.patients WHERE nom IS NULL"),
+                          "expect": Custom("The value the query must return.", scalar, "number or text",
+                                           required=True, example=0),
+                      }, build=model.SqlAssertion),
+                      default=[]),
+    },
+    build=model.Checks,
+)
+
+SITE = Record(
+    "One customer location whose backups are verified.",
+    {
+        "id": Text("Stable identifier (lower case, digits, dashes).", pattern=SITE_ID_PATTERN,
+                   required=True, example="pharmacie-du-port"),
+        "name": Text("Name shown to people.", required=True, example="Pharmacie du Port"),
+        "tenant": Text("IT provider or editor serving the site.", pattern=SITE_ID_PATTERN,
+                       required=True, example="infogest"),
+        "source": Variants("Where the backups are.", {"local": LOCAL_SOURCE}, required=True),
+        "decrypt": DECRYPT,
+        "engine": Variants("How to restore.", {"postgres": POSTGRES_ENGINE}, required=True),
+        "checks": CHECKS,
+        "schedule": Custom("When to drill (cron, in the scheduler's time zone).", cron_expression, "cron",
+                           default="0 2 * * *", example="0 2 * * *"),
+        "targets": Record("Recovery targets.", {
+            "rto": Duration("Longest acceptable restore (fetch to verified data).", required=True, example="30m"),
+            "rpo": Duration("Oldest acceptable backup.", required=True, example="26h"),
+        }, build=model.Targets, required=True),
+    },
+    build=model.Site,
+)
+
+CATALOG = Record(
+    "The catalog file. Relative paths are taken from the file's folder.",
+    {
+        "evidence": FilePath("Directory of the evidence store (signed reports).", required=True,
+                             example="evidence/"),
+        "signing_key": FilePath("Ed25519 private key signing the reports (drill keys init).",
+                                required=True, example="keys/signing.ed25519"),
+        "sites": ListOf("The sites.", SITE, required=True),
+    },
+    required=True,
+)

@@ -1,0 +1,1 @@
+"""Verification of restored data: findings, the checks that produce them, the verdict."""

@@ -1,0 +1,34 @@
+"""Findings: what each check saw. The verdict is decided from all of them at the end."""
+
+from dataclasses import asdict, dataclass
+
+PASS, FAIL, WARN = "pass", "fail", "warn"
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str          # e.g. "table.count"
+    subject: str        # e.g. "public.patients"
+    status: str         # pass | fail | warn
+    expected: object = None
+    actual: object = None
+    message: str = ""
+    code: str = ""      # the reason code a failing finding stands for
+    hint: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def failure(error) -> Finding:
+    """A finding standing for a DrillError that stopped a stage."""
+    return Finding(check=error.code.split(".")[0], subject="drill", status=FAIL, message=error.message,
+                   code=error.code, hint=error.hint)
+
+
+def verdict(findings: list[Finding], error=None) -> tuple[str, str | None]:
+    """(outcome, reason): `error` if infrastructure failed, else the first failing finding's code."""
+    if error is not None and error.outcome == "error":
+        return "error", error.code
+    failed = [finding for finding in findings if finding.status == FAIL]
+    return ("fail", failed[0].code) if failed else ("pass", None)

@@ -1,0 +1,1 @@
+"""A demo pharmacy database and backups made as a site makes them."""

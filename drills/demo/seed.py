@@ -1,0 +1,111 @@
+"""Backups made the way a site makes them: a live database, real pg_dump, real age.
+
+`SourceDatabase` is a PostgreSQL server in a throwaway container (network none, unix
+socket) loaded with the demo pharmacy; `seal` streams pg_dump's output through the `age`
+CLI into the backup file, so no plaintext dump ever lands on the host's disk.
+"""
+
+import secrets
+import shutil
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Iterator
+
+from drills import manifest as manifests
+from drills.checks import database
+from drills.checks.duckdb_connection import connect_with
+from drills.demo.generator import pharmacy_sql
+from drills.engines import postgres
+from drills.pipeline import make_socket_dir
+from drills.runtimes.docker import DockerRuntime
+from drills.catalog.schema import DEFAULT_POSTGRES_IMAGE
+
+GIB = 1024**3
+
+
+def live_manifest(dsn: str, site_id: str, taken_at: datetime | None = None) -> str:
+    """The manifest of a live PostgreSQL database: exact counts of every table, via DuckDB."""
+    connection = connect_with("postgres")
+    try:
+        database.attach_postgres(connection, dsn)
+        counts = database.table_counts(connection)
+    finally:
+        connection.close()
+    return manifests.render(site_id, "postgres", taken_at or datetime.now(timezone.utc), counts)
+
+
+class SourceDatabase:
+    """A live demo database to take backups from; use as a context manager."""
+
+    def __init__(self, patients: int, seed: int = 1, image: str = DEFAULT_POSTGRES_IMAGE, runtime=None):
+        self.patients, self.seed, self.image = patients, seed, image
+        self.runtime = runtime or DockerRuntime()
+        self.container_id = self.socket_dir = None
+
+    def __enter__(self) -> "SourceDatabase":
+        name = f"seed-{secrets.token_hex(4)}"
+        self.socket_dir = make_socket_dir(name)
+        engine = SimpleNamespace(image=self.image, tmpfs=8 * GIB, memory=10 * GIB)
+        spec = postgres.container_spec(SimpleNamespace(id=name, engine=engine), name, str(self.socket_dir))
+        try:
+            self.container_id = self.runtime.start(spec)
+            postgres.wait_ready(self.runtime, self.container_id)
+            self.execute(pharmacy_sql(self.patients, self.seed))
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.container_id:
+            self.runtime.remove(self.container_id)
+        if self.socket_dir:
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
+
+    @property
+    def dsn(self) -> str:
+        return postgres.attach_dsn(str(self.socket_dir))
+
+    def execute(self, sql: str | Iterator[bytes]) -> None:
+        chunks = iter([sql.encode()]) if isinstance(sql, str) else sql
+        result = self.runtime.run(self.container_id, ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                                                      *postgres.CONNECT, "-d", postgres.DATABASE], input=chunks)
+        if result.exit_code != 0:
+            raise RuntimeError(f"demo SQL failed: {result.output}")
+
+    def manifest(self, site_id: str, taken_at: datetime | None = None) -> str:
+        return live_manifest(self.dsn, site_id, taken_at)
+
+    def dump(self, sink, format: str = "custom", exclude_tables: tuple[str, ...] = ()) -> None:
+        """Write pg_dump's output (custom or plain SQL) to `sink.write`."""
+        command = ["pg_dump", f"--format={'c' if format == 'custom' else 'p'}", *postgres.CONNECT,
+                   *[f"--exclude-table={table}" for table in exclude_tables], postgres.DATABASE]
+        result = self.runtime.run(self.container_id, command, stdout=sink)
+        if result.exit_code != 0:
+            raise RuntimeError(f"pg_dump failed: {result.output}")
+
+
+def age_encrypt(recipient: str, path: Path) -> subprocess.Popen:
+    """The real age CLI encrypting its stdin to `path`, as a site's backup job would."""
+    return subprocess.Popen(["age", "--encrypt", "--recipient", recipient, "--output", str(path)],
+                            stdin=subprocess.PIPE)
+
+
+def seal(source: SourceDatabase, recipient: str, path: Path, site_id: str, format: str = "custom",
+         exclude_tables: tuple[str, ...] = (), taken_at: datetime | None = None, alter=None) -> Path:
+    """Write an age-encrypted dump at `path` and its manifest beside it; `alter` may damage
+    the plaintext on its way (a test's corrupt dump); the manifest is taken before the dump."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    manifest = source.manifest(site_id, taken_at)
+    encryptor = age_encrypt(recipient, path)
+    sink = encryptor.stdin if alter is None else alter(encryptor.stdin)
+    try:
+        source.dump(sink, format, exclude_tables)
+    finally:
+        encryptor.stdin.close()
+        if encryptor.wait() != 0:
+            raise RuntimeError("age failed to encrypt the dump")
+    path.with_name(path.name + ".manifest.json").write_text(manifest)
+    return path

@@ -1,0 +1,94 @@
+"""Engine `postgres`: custom-format (pg_dump -Fc) and plain SQL dumps.
+
+The server runs in the container as uid 999, with no network, listening only on a unix
+socket in a directory bind-mounted for this drill; its data lives on a size-limited tmpfs.
+The restore tools run inside the container too (matching versions, and a hostile dump's
+`\\!` runs there, behind the blast wall). The host reaches the server over the socket only.
+"""
+
+import shlex
+import time
+
+from drills.errors import BackupProblem, InfrastructureError
+from drills.runtimes.docker import DRILL_LABEL, ContainerSpec
+
+SOCKET_INSIDE = "/run/drill"
+DATA_DIR = "/var/lib/postgresql/data"
+DATABASE = "restore"
+USER = "999:999"
+SERVER_SETTINGS = {
+    # A throwaway server: durability is worthless here, speed of the restore is everything.
+    "listen_addresses": "", "unix_socket_directories": SOCKET_INSIDE, "fsync": "off",
+    "full_page_writes": "off", "synchronous_commit": "off", "wal_level": "minimal",
+    "max_wal_senders": "0", "max_wal_size": "4GB", "autovacuum": "off",
+    "maintenance_work_mem": "256MB", "shared_buffers": "256MB",
+}
+CONNECT = ["-h", SOCKET_INSIDE, "-U", "postgres"]
+READY_TIMEOUT = 60
+
+
+def container_spec(site, drill_id: str, socket_dir: str) -> ContainerSpec:
+    settings = " ".join(f"-c {name}={shlex.quote(value)}" for name, value in SERVER_SETTINGS.items())
+    start = (f"initdb -D {DATA_DIR} -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null "
+             f"&& exec postgres -D {DATA_DIR} {settings}")
+    return ContainerSpec(
+        image=site.engine.image,
+        command=["sh", "-c", start],
+        user=USER,
+        labels={DRILL_LABEL: drill_id, "io.restore-drill.site": site.id},
+        tmpfs={"/var/lib/postgresql": f"size={site.engine.tmpfs},mode=0700,uid=999,gid=999",
+               "/tmp": f"size={site.engine.tmpfs},mode=1777", "/var/run/postgresql": "size=1m,uid=999,gid=999"},
+        binds={socket_dir: SOCKET_INSIDE},
+        memory=site.engine.memory,
+    )
+
+
+def restore_command(engine) -> list[str]:
+    """The command that reads the dump on stdin (or from the staged file) inside the container."""
+    if engine.format == "plain":
+        return ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", *CONNECT, "-d", DATABASE]
+    common = ["pg_restore", "--exit-on-error", "--no-owner", "--no-acl", *CONNECT, "-d", DATABASE]
+    if engine.jobs > 1:
+        return [*common, f"--jobs={engine.jobs}", STAGED_DUMP]
+    return common
+
+
+STAGED_DUMP = "/tmp/backup.dump"
+STAGE_COMMAND = ["sh", "-c", f"cat > {STAGED_DUMP}"]
+
+
+def wait_ready(runtime, container_id: str) -> None:
+    """Until the server accepts connections, then create the database restored into."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while runtime.run(container_id, ["pg_isready", "-q", *CONNECT], timeout=10).exit_code != 0:
+        if time.monotonic() > deadline:
+            raise InfrastructureError("runtime", f"the PostgreSQL server did not start within {READY_TIMEOUT} s",
+                                      hint="check the restore image (engine.image) and the container logs")
+        time.sleep(0.1)
+    created = runtime.run(container_id, ["createdb", *CONNECT, DATABASE], timeout=30)
+    if created.exit_code != 0:
+        raise InfrastructureError("runtime", f"cannot create the restore database: {created.output.strip()}")
+
+
+def restore(runtime, container_id: str, engine, plaintext) -> None:
+    """Stream the dump into the container and restore it; BackupProblem if it does not restore."""
+    if engine.format == "custom" and engine.jobs > 1:
+        staged = runtime.run(container_id, STAGE_COMMAND, input=plaintext, timeout=engine.timeout)
+        if staged.exit_code != 0:
+            raise BackupProblem("restore.failed", f"cannot stage the dump in the container: {staged.output.strip()}",
+                                hint="the dump may be larger than engine.tmpfs")
+        plaintext = None
+    result = runtime.run(container_id, restore_command(engine), input=plaintext, timeout=engine.timeout)
+    if result.exit_code != 0:
+        tool = "psql" if engine.format == "plain" else "pg_restore"
+        raise BackupProblem("restore.failed", f"{tool} failed (exit {result.exit_code}): {last_lines(result.output)}",
+                            hint="the dump does not restore: check the backup job's pg_dump and its log")
+
+
+def last_lines(output: str, count: int = 5) -> str:
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    return " | ".join(lines[-count:]) or "no output"
+
+
+def attach_dsn(socket_dir: str, database: str = DATABASE) -> str:
+    return f"host={socket_dir} user=postgres dbname={database}"

@@ -1,0 +1,43 @@
+"""One error root, a few families, every error with a stable reason code.
+
+A code names what went wrong (`decrypt.wrong_key`); the message says what was seen, the
+hint what an operator should do next. The family decides the drill's outcome:
+`BackupProblem` means the backup is not good (outcome `fail`, the site is blamed),
+`InfrastructureError` means our side failed (outcome `error`, retried, the site is not
+blamed), `ConfigError` means the catalog or the command line is wrong (exit code 3).
+"""
+
+
+class DrillError(Exception):
+    """Root of every error Restore Drill raises on purpose."""
+
+    outcome = "error"
+
+    def __init__(self, code: str, message: str, hint: str = ""):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}" + (f" (hint: {self.hint})" if self.hint else "")
+
+
+class ConfigError(DrillError):
+    """Raised when the catalog, a key reference or a command-line argument is wrong."""
+
+    def __init__(self, message: str, hint: str = "", code: str = "config.invalid"):
+        super().__init__(code, message, hint)
+
+
+class BackupProblem(DrillError):
+    """Raised when the backup itself is not good: missing, stale, corrupt, not restorable."""
+
+    outcome = "fail"
+
+
+class InfrastructureError(DrillError):
+    """Raised when our side failed (Docker engine, storage unreachable): the site is not blamed."""
+
+    def __init__(self, what: str, message: str, hint: str = ""):
+        super().__init__(f"error.{what}", message, hint)

@@ -1,0 +1,254 @@
+"""One drill: fetch -> decrypt -> restore -> verify -> report, then teardown.
+
+Fetch, decryption and restore overlap: ciphertext is read, authenticated, decrypted and
+decompressed chunk by chunk straight into the restore command inside the container. Each
+phase's seconds are the time spent in it (reading the source counts as fetch, producing
+plaintext as decrypt, the rest of the streaming and the server's work as restore). The
+measured RTO is the wall time from fetch start to verified data; teardown is outside it.
+"""
+
+import io
+import json
+import os
+import secrets
+import shutil
+import socket
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from drills import manifest as manifests
+from drills import sources
+from drills.checks import database
+from drills.checks.duckdb_connection import connect_with
+from drills.checks.findings import FAIL, PASS, WARN, Finding, failure, verdict
+from drills.crypto import age
+from drills.crypto.identities import identities_from
+from drills.engines import postgres
+from drills.errors import DrillError
+from drills.reports import keys
+from drills.reports.evidence import EvidenceStore
+from drills.runtimes.docker import DockerRuntime
+from drills.streams import Meter, decompressed
+
+PHASES = ("fetch", "decrypt", "restore", "verify", "teardown")
+REPORT_FORMAT = 1
+CONTAINER_UID = 999
+
+
+@dataclass
+class Phases:
+    seconds: dict = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
+
+    @contextmanager
+    def measure(self, phase: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] += time.perf_counter() - started
+
+
+@dataclass
+class DrillResult:
+    report: dict
+    path: Path
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def run_drill(catalog, site, runtime=None, clock=now_utc) -> DrillResult:
+    """Run one drill of `site` in-process and store its signed report."""
+    signing_key = keys.load_private(catalog.signing_key)
+    drill = Drill(site, runtime, clock)
+    report = drill.run()
+    path = EvidenceStore(catalog.evidence).append(site.id, report, signing_key)
+    return DrillResult(json.loads(path.read_bytes()), path)
+
+
+class Drill:
+    def __init__(self, site, runtime, clock):
+        self.site, self.runtime, self.clock = site, runtime, clock
+        self.started_at = clock()
+        self.drill_id = f"{self.started_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+        self.phases, self.findings = Phases(), []
+        self.backup = self.manifest = self.manifest_name = self.meter = None
+        self.error: DrillError | None = None
+        self.rto_seconds: float | None = None
+
+    def run(self) -> dict:
+        container_id = socket_dir = None
+        started = time.perf_counter()
+        try:
+            with self.phases.measure("fetch"):
+                self.backup = sources.latest(self.site.source)
+            identities = identities_from(self.site.decrypt)
+            self.read_manifest(identities)
+            self.runtime = self.runtime or DockerRuntime()
+            socket_dir = make_socket_dir(self.drill_id)
+            with self.phases.measure("restore"):
+                container_id = self.runtime.start(postgres.container_spec(self.site, self.drill_id, str(socket_dir)))
+                postgres.wait_ready(self.runtime, container_id)
+            self.stream_and_restore(container_id, identities)
+            with self.phases.measure("verify"):
+                self.verify(str(socket_dir))
+            self.rto_seconds = time.perf_counter() - started
+        except DrillError as error:
+            self.findings.append(failure(error))
+            self.error = error if error.outcome == "error" else None
+        finally:
+            with self.phases.measure("teardown"):
+                if container_id:
+                    self.runtime.remove(container_id)
+                if socket_dir:
+                    shutil.rmtree(socket_dir, ignore_errors=True)
+        self.check_freshness()
+        self.check_rto()
+        return self.report()
+
+    def read_manifest(self, identities) -> None:
+        policy = self.site.checks.manifest
+        if policy == "ignore":
+            return
+        try:
+            self.manifest, self.manifest_name = manifests.find(self.backup, identities)
+            if self.manifest:
+                manifests.check_belongs(self.manifest, self.site)
+        except DrillError as error:
+            self.manifest = None
+            self.findings.append(Finding("manifest", self.backup.name, FAIL, message=error.message,
+                                         code=error.code, hint=error.hint))
+            return
+        if self.manifest is None and policy == "required":
+            self.findings.append(Finding(
+                "manifest", self.backup.name, FAIL, code="manifest.missing",
+                message=f"no {self.backup.name}.manifest.json(.age) beside the backup",
+                hint="the backup job must write the manifest (drill manifest postgres) when it dumps"))
+
+    def stream_and_restore(self, container_id: str, identities) -> None:
+        self.meter = Meter(self.backup.open())
+        producing = Phases()
+        plaintext = timed(decompressed(age.decrypt(io_buffered(self.meter), identities),
+                                       self.site.engine.max_decompressed), producing)
+        started = time.perf_counter()
+        try:
+            postgres.restore(self.runtime, container_id, self.site.engine, plaintext)
+        finally:
+            self.meter.close()
+            streaming = time.perf_counter() - started
+            produced = producing.seconds["decrypt"]
+            self.phases.seconds["fetch"] += self.meter.seconds
+            self.phases.seconds["decrypt"] += produced - self.meter.seconds
+            self.phases.seconds["restore"] += streaming - produced
+
+    def verify(self, socket_dir: str) -> None:
+        connection = connect_with("postgres")
+        try:
+            database.attach_postgres(connection, postgres.attach_dsn(socket_dir))
+            restored = database.table_counts(connection)
+            if self.manifest:
+                self.findings += database.manifest_findings(restored, self.manifest.tables)
+            self.findings += database.bounds_findings(restored, self.site.checks.tables)
+            self.findings += database.assertion_findings(connection, self.site.checks.sql)
+        finally:
+            connection.close()
+
+    def backup_time(self) -> datetime | None:
+        if self.manifest:
+            return self.manifest.taken_at
+        return self.backup.modified if self.backup else None
+
+    def check_freshness(self) -> None:
+        taken = self.backup_time()
+        if taken is None:
+            return
+        age_seconds = (self.started_at - taken).total_seconds()
+        target = self.site.targets.rpo
+        fresh = age_seconds <= target
+        self.findings.append(Finding(
+            "backup.freshness", self.backup.name, PASS if fresh else FAIL, expected=f"<= {target} s",
+            actual=round(age_seconds), code="" if fresh else "backup.stale",
+            message="" if fresh else f"the newest backup is {age_seconds / 3600:.1f} h old, the RPO target is "
+                                     f"{target / 3600:.1f} h",
+            hint="" if fresh else "the backup job has stopped delivering: check it on the site's side"))
+
+    def check_rto(self) -> None:
+        if self.rto_seconds is not None and self.rto_seconds > self.site.targets.rto:
+            self.findings.append(Finding(
+                "rto.target", self.site.id, WARN, expected=f"<= {self.site.targets.rto} s",
+                actual=round(self.rto_seconds, 1), message="the restore took longer than the RTO target",
+                hint="a restore on disaster day would be late: review the target or the restore resources"))
+
+    def report(self) -> dict:
+        outcome, reason = verdict(self.findings, self.error)
+        first_failure = next((f for f in self.findings if f.status == FAIL and f.code == reason), None)
+        taken = self.backup_time()
+        return {
+            "format": REPORT_FORMAT,
+            "drill_id": self.drill_id,
+            "site": self.site.id,
+            "site_name": self.site.name,
+            "tenant": self.site.tenant,
+            "outcome": outcome,
+            "reason": reason,
+            "message": first_failure.message if first_failure else "",
+            "hint": first_failure.hint if first_failure else "",
+            "started_at": self.started_at.isoformat(timespec="seconds"),
+            "finished_at": self.clock().isoformat(timespec="seconds"),
+            "phases": {phase: round(seconds, 3) for phase, seconds in self.phases.seconds.items()},
+            "rto_seconds": round(self.rto_seconds, 3) if self.rto_seconds is not None else None,
+            "targets": {"rto_seconds": self.site.targets.rto, "rpo_seconds": self.site.targets.rpo},
+            "backup": self.backup_identity(taken),
+            "engine": {"type": self.site.engine.type, "format": self.site.engine.format,
+                       "image": self.site.engine.image},
+            "findings": [finding.as_dict() for finding in self.findings],
+            "host": socket.gethostname(),
+        }
+
+    def backup_identity(self, taken: datetime | None) -> dict | None:
+        if not self.backup:
+            return None
+        complete = self.meter is not None and self.meter.bytes == self.backup.size
+        return {
+            "name": self.backup.name,
+            "size": self.backup.size,
+            "sha256": self.meter.sha256.hexdigest() if complete else None,
+            "modified": self.backup.modified.isoformat(timespec="seconds"),
+            "taken_at": taken.isoformat(timespec="seconds") if taken else None,
+            "age_seconds": round((self.started_at - taken).total_seconds()) if taken else None,
+            "manifest": self.manifest_name,
+        }
+
+
+def timed(chunks, phases: Phases):
+    """The chunks, with the time spent producing them added to phases' 'decrypt'."""
+    iterator = iter(chunks)
+    while True:
+        with phases.measure("decrypt"):
+            chunk = next(iterator, None)
+        if chunk is None:
+            return
+        yield chunk
+
+
+def io_buffered(raw) -> io.BufferedReader:
+    return io.BufferedReader(raw, buffer_size=1024 * 1024)
+
+
+def make_socket_dir(drill_id: str) -> Path:
+    """A private directory for this drill's server socket, owned by the container's user."""
+    base = Path(os.environ.get("DRILL_RUN_DIR") or default_run_dir())
+    base.mkdir(parents=True, exist_ok=True)
+    path = base / drill_id
+    path.mkdir(mode=0o700)
+    os.chown(path, CONTAINER_UID, CONTAINER_UID)
+    return path
+
+
+def default_run_dir() -> str:
+    return "/run/restore-drill" if os.access("/run", os.W_OK) else os.path.join(tempfile.gettempdir(), "restore-drill")

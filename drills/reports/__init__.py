@@ -1,0 +1,1 @@
+"""Signed drill reports, their keys, and the evidence store that keeps them."""

@@ -1,0 +1,1 @@
+"""Where restores run. `docker` is the runtime; its module documents the contract."""

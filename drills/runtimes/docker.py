@@ -1,0 +1,178 @@
+"""Runtime `docker`: throwaway restore containers through the Docker engine's API.
+
+Contract of a runtime (the pipeline needs nothing else):
+    start(spec) -> container id           starts a container from a ContainerSpec
+    run(id, command, input=None, stdout=None, timeout) -> ExecResult
+        runs a command inside, streaming `input` (an iterator of byte chunks) to its stdin
+        and, if given, its stdout to `stdout.write`; raises BackupProblem("restore.timeout")
+        past the timeout
+    remove(id)                            removes it and its anonymous volumes, never raises
+    labelled() -> [container id]          every container carrying the drill label
+Engine failures raise InfrastructureError("error.runtime"): the site is not blamed.
+"""
+
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import docker
+import docker.errors
+
+from drills.errors import BackupProblem, InfrastructureError
+
+DRILL_LABEL = "io.restore-drill.drill"
+OUTPUT_TAIL = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Everything about a restore container, as plain data (unit-tested without an engine)."""
+
+    image: str
+    command: list[str]
+    user: str
+    labels: dict[str, str]
+    tmpfs: dict[str, str]
+    binds: dict[str, str]  # host directory -> path inside
+    memory: int
+    pids: int = 512
+    cpus: float = 2.0
+    read_only: bool = True
+    cap_add: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int
+    output: str
+
+
+def run_arguments(spec: ContainerSpec) -> dict:
+    """The Docker SDK arguments for a spec: no network, no privileges, bounded resources."""
+    return dict(
+        image=spec.image, command=spec.command, user=spec.user, labels=spec.labels,
+        detach=True, network_mode="none", read_only=spec.read_only,
+        tmpfs=spec.tmpfs, volumes={host: {"bind": inside, "mode": "rw"} for host, inside in spec.binds.items()},
+        cap_drop=["ALL"], cap_add=spec.cap_add, security_opt=["no-new-privileges"],
+        mem_limit=spec.memory, memswap_limit=spec.memory, pids_limit=spec.pids,
+        nano_cpus=int(spec.cpus * 1e9), ipc_mode="private",
+    )
+
+
+class DockerRuntime:
+    def __init__(self, client: docker.DockerClient | None = None):
+        try:
+            self.client = client or docker.from_env(timeout=120)
+            self.client.ping()
+        except docker.errors.DockerException as error:
+            raise unreachable(error) from None
+
+    def start(self, spec: ContainerSpec) -> str:
+        try:
+            return self.client.containers.run(**run_arguments(spec)).id
+        except docker.errors.ImageNotFound:
+            raise InfrastructureError("runtime", f"the restore image {spec.image} is not in the Docker engine",
+                                      hint="build it with scripts/build-images.sh, or set engine.image") from None
+        except docker.errors.DockerException as error:
+            raise unreachable(error) from None
+
+    def run(self, container_id: str, command: list[str], input: Iterator[bytes] | None = None,
+            stdout=None, timeout: float = 3600) -> ExecResult:
+        deadline = time.monotonic() + timeout
+        try:
+            exec_id = self.client.api.exec_create(container_id, command, stdin=input is not None)["Id"]
+            connection = self.client.api.exec_start(exec_id, socket=True)._sock
+        except docker.errors.DockerException as error:
+            raise unreachable(error) from None
+        output = OutputCollector(connection, stdout)
+        output.start()
+        try:
+            if input is not None:
+                send_all(connection, input, deadline)
+                connection.shutdown(socket.SHUT_WR)
+            output.join(max(0.0, deadline - time.monotonic()))
+            if output.is_alive():
+                raise timed_out(timeout)
+        finally:
+            connection.close()
+        exit_code = self.client.api.exec_inspect(exec_id)["ExitCode"]
+        return ExecResult(exit_code if exit_code is not None else -1, output.text())
+
+    def remove(self, container_id: str) -> None:
+        try:
+            self.client.api.remove_container(container_id, force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+
+    def labelled(self) -> list[str]:
+        return [c.id for c in self.client.containers.list(all=True, filters={"label": DRILL_LABEL})]
+
+
+def send_all(connection: socket.socket, chunks: Iterator[bytes], deadline: float) -> None:
+    for chunk in chunks:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise timed_out(None)
+        connection.settimeout(remaining)
+        try:
+            connection.sendall(chunk)
+        except socket.timeout:
+            raise timed_out(None) from None
+        except (BrokenPipeError, ConnectionResetError):
+            # The command stopped reading (done, or failed: its exit code says which). The
+            # rest is still consumed so that every byte of the backup is authenticated and hashed.
+            for _ in chunks:
+                pass
+            return
+
+
+def timed_out(timeout: float | None) -> BackupProblem:
+    limit = f" of {timeout:.0f} s" if timeout else ""
+    return BackupProblem("restore.timeout", f"the restore did not finish within the time limit{limit}",
+                         hint="a backup much larger than usual, or a dump that hangs: raise engine.timeout "
+                              "only if the data really grew")
+
+
+def unreachable(error: Exception) -> InfrastructureError:
+    return InfrastructureError("runtime", f"the Docker engine failed or cannot be reached: {error}",
+                               hint="check that dockerd runs and DOCKER_HOST points at it")
+
+
+class OutputCollector(threading.Thread):
+    """Drains an exec's stdout/stderr so the command never blocks on a full pipe.
+
+    Docker multiplexes both streams in frames (an 8-byte header: stream, 0, 0, 0, size);
+    their payloads are kept, the last OUTPUT_TAIL bytes only, unless a `stdout` sink takes
+    the standard output's frames.
+    """
+
+    def __init__(self, connection: socket.socket, stdout=None):
+        super().__init__(daemon=True)
+        self.connection, self.stdout = connection, stdout
+        self.pending, self.payload = bytearray(), bytearray()
+
+    def run(self) -> None:
+        try:
+            while data := self.connection.recv(65536):
+                self.pending += data
+                self.take_frames()
+        except OSError:
+            pass
+
+    def take_frames(self) -> None:
+        while len(self.pending) >= 8:
+            (size,) = struct.unpack(">I", self.pending[4:8])
+            if len(self.pending) < 8 + size:
+                return
+            if self.stdout is not None and self.pending[0] == 1:
+                self.stdout.write(bytes(self.pending[8:8 + size]))
+            else:
+                self.payload += self.pending[8:8 + size]
+            del self.pending[:8 + size]
+            del self.payload[:-OUTPUT_TAIL]
+
+    def text(self) -> str:
+        return self.payload.decode("utf-8", "replace")

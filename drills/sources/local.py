@@ -1,0 +1,38 @@
+"""Source `local`: a directory or a mounted share; the newest file matching a glob."""
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from drills.errors import BackupProblem, InfrastructureError
+from drills.sources.backup import Backup
+
+MAX_SIBLING_BYTES = 16 * 1024 * 1024
+
+
+def latest(settings) -> Backup:
+    directory = Path(settings.path)
+    if not directory.is_dir():
+        raise InfrastructureError("source", f"the backup directory {directory} does not exist or is not mounted",
+                                  hint="check the mount (NFS, SMB) or the site's source.path")
+    candidates = [path for path in directory.glob(settings.pattern) if path.is_file()]
+    if not candidates:
+        raise BackupProblem("backup.missing", f"no file matches {settings.pattern!r} in {directory}",
+                            hint="the backup job did not deliver: check it on the site's side")
+    newest = max(candidates, key=lambda path: (path.stat().st_mtime, path.name))
+    status = newest.stat()
+    return Backup(
+        name=newest.name,
+        size=status.st_size,
+        modified=datetime.fromtimestamp(status.st_mtime, timezone.utc),
+        open=lambda: open(newest, "rb", buffering=0),
+        read_sibling=lambda suffix: read_small(newest.with_name(newest.name + suffix)),
+    )
+
+
+def read_small(path: Path) -> bytes | None:
+    """A sibling's bytes, None if absent; BackupProblem if it is absurdly large."""
+    if not path.is_file():
+        return None
+    if path.stat().st_size > MAX_SIBLING_BYTES:
+        raise BackupProblem("manifest.invalid", f"{path.name} is larger than {MAX_SIBLING_BYTES:,} bytes")
+    return path.read_bytes()

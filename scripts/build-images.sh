@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds the restore images from Debian packages (no registry can be reached here):
+#   debootstrap a minimal bookworm with the server package, then `docker import` it.
+# Cached twice: the image in the engine, and its tarball under $DRILL_CACHE_DIR so that
+# a fresh engine on the same machine imports instead of bootstrapping again.
+# Usage: build-images.sh [postgres] ...   (default: every known engine)
+set -euo pipefail
+
+cache_dir="${DRILL_CACHE_DIR:-$HOME/.cache/restore-drill}/images"
+mkdir -p "$cache_dir"
+
+# The first Debian mirror named in the machine's apt sources (never a hard-coded host).
+debian_mirror() {
+  local uri
+  uri=$(grep -hsE '^(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null \
+        | grep -oE 'https?://[^ ]+/debian/?' | grep -v security | head -n 1)
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
+# engine -> "image tag|debian packages|PATH directory of the server binaries"
+declare -A recipes=(
+  [postgres]="restore-drill/postgres:15-bookworm|postgresql-15|/usr/lib/postgresql/15/bin"
+)
+
+build() {
+  local engine=$1 tag packages bindir tarball rootfs
+  IFS='|' read -r tag packages bindir <<<"${recipes[$engine]}"
+  if docker image inspect "$tag" >/dev/null 2>&1; then
+    echo "images: $tag present"; return
+  fi
+  tarball="$cache_dir/${tag//[\/:]/_}.tar"
+  if [ ! -s "$tarball" ]; then
+    rootfs=$(mktemp -d)
+    echo "images: bootstrapping $tag from $(debian_mirror) (about a minute)"
+    debootstrap --variant=minbase --include="$packages" bookworm "$rootfs" "$(debian_mirror)" >"$cache_dir/$engine.debootstrap.log" 2>&1 \
+      || { echo "images: debootstrap failed, see $cache_dir/$engine.debootstrap.log" >&2; exit 1; }
+    # The server runs as uid/gid 999, as in the official images, so one setting serves both.
+    chroot "$rootfs" sh -c 'groupmod -g 999 postgres && usermod -u 999 -g 999 postgres' 2>/dev/null || true
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    tar -C "$rootfs" -cf "$tarball.partial" . && mv "$tarball.partial" "$tarball"
+    rm -rf "$rootfs"
+  fi
+  echo "images: importing $tag"
+  docker import --change "ENV PATH=$bindir:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    --change "ENV LANG=C.UTF-8" "$tarball" "$tag" >/dev/null
+}
+
+for engine in "${@:-${!recipes[@]}}"; do
+  [ -n "${recipes[$engine]:-}" ] || { echo "images: unknown engine $engine" >&2; exit 2; }
+  build "$engine"
+done

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs and starts what Restore Drill needs from the system: Debian packages,
+# a Docker engine (started without a bridge network when none runs), and nothing else.
+# Idempotent: a second run only checks.
+set -euo pipefail
+
+packages=(docker.io debootstrap age redis-server postgresql-client zstd)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  echo "setup: starting the Docker engine (no bridge network: restore containers use network none)"
+  nohup dockerd --bridge=none --iptables=false >/var/log/dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 1
+  done
+  docker info >/dev/null 2>&1 || { echo "setup: the Docker engine did not start; see /var/log/dockerd.log" >&2; exit 1; }
+fi
+echo "setup: system ready"
