@@ -62,18 +62,21 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def run_drill(catalog, site, runtime=None, clock=now_utc) -> DrillResult:
-    """Run one drill of `site` in-process and store its signed report."""
+def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase: None) -> DrillResult:
+    """Run one drill of `site` in-process and store its signed report.
+
+    `progress(phase)` is called as each phase starts (for a human watching).
+    """
     signing_key = keys.load_private(catalog.signing_key)
-    drill = Drill(site, runtime, clock)
+    drill = Drill(site, runtime, clock, progress)
     report = drill.run()
     path = EvidenceStore(catalog.evidence).append(site.id, report, signing_key)
     return DrillResult(json.loads(path.read_bytes()), path)
 
 
 class Drill:
-    def __init__(self, site, runtime, clock):
-        self.site, self.runtime, self.clock = site, runtime, clock
+    def __init__(self, site, runtime, clock, progress=lambda phase: None):
+        self.site, self.runtime, self.clock, self.progress = site, runtime, clock, progress
         self.started_at = clock()
         self.drill_id = f"{self.started_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
         self.phases, self.findings = Phases(), []
@@ -85,16 +88,19 @@ class Drill:
         container_id = socket_dir = None
         started = time.perf_counter()
         try:
+            self.progress("fetch")
             with self.phases.measure("fetch"):
                 self.backup = sources.latest(self.site.source)
             identities = identities_from(self.site.decrypt)
             self.read_manifest(identities)
             self.runtime = self.runtime or DockerRuntime()
             socket_dir = make_socket_dir(self.drill_id)
+            self.progress("restore")
             with self.phases.measure("restore"):
                 container_id = self.runtime.start(postgres.container_spec(self.site, self.drill_id, str(socket_dir)))
                 postgres.wait_ready(self.runtime, container_id)
             self.stream_and_restore(container_id, identities)
+            self.progress("verify")
             with self.phases.measure("verify"):
                 self.verify(str(socket_dir))
             self.rto_seconds = time.perf_counter() - started
@@ -132,14 +138,16 @@ class Drill:
 
     def stream_and_restore(self, container_id: str, identities) -> None:
         self.meter = Meter(self.backup.open())
+        ciphertext = io.BufferedReader(self.meter, buffer_size=1024 * 1024)
         producing = Phases()
-        plaintext = timed(decompressed(age.decrypt(io_buffered(self.meter), identities),
+        plaintext = timed(decompressed(age.decrypt(ciphertext, identities),
                                        self.site.engine.max_decompressed), producing)
         started = time.perf_counter()
         try:
             postgres.restore(self.runtime, container_id, self.site.engine, plaintext)
         finally:
-            self.meter.close()
+            drain(ciphertext)  # a failed restore still records the hash of the whole file
+            ciphertext.close()
             streaming = time.perf_counter() - started
             produced = producing.seconds["decrypt"]
             self.phases.seconds["fetch"] += self.meter.seconds
@@ -236,8 +244,9 @@ def timed(chunks, phases: Phases):
         yield chunk
 
 
-def io_buffered(raw) -> io.BufferedReader:
-    return io.BufferedReader(raw, buffer_size=1024 * 1024)
+def drain(reader) -> None:
+    while reader.read(1024 * 1024):
+        pass
 
 
 def make_socket_dir(drill_id: str) -> Path:

@@ -94,15 +94,21 @@ def age_encrypt(recipient: str, path: Path) -> subprocess.Popen:
 
 
 def seal(source: SourceDatabase, recipient: str, path: Path, site_id: str, format: str = "custom",
-         exclude_tables: tuple[str, ...] = (), taken_at: datetime | None = None, alter=None) -> Path:
-    """Write an age-encrypted dump at `path` and its manifest beside it; `alter` may damage
-    the plaintext on its way (a test's corrupt dump); the manifest is taken before the dump."""
+         exclude_tables: tuple[str, ...] = (), taken_at: datetime | None = None, alter=None,
+         manifest: str | None = None) -> Path:
+    """Write an age-encrypted dump at `path` and its manifest beside it.
+
+    The manifest is taken just before the dump unless given; `alter(sink)` may wrap the
+    plaintext's way to age (compression, or a test's damage) and is closed after the dump.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    manifest = source.manifest(site_id, taken_at)
+    manifest = manifest or source.manifest(site_id, taken_at)
     encryptor = age_encrypt(recipient, path)
     sink = encryptor.stdin if alter is None else alter(encryptor.stdin)
     try:
         source.dump(sink, format, exclude_tables)
+        if sink is not encryptor.stdin:
+            sink.close()
     finally:
         encryptor.stdin.close()
         if encryptor.wait() != 0:

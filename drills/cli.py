@@ -1,0 +1,256 @@
+"""The `drill` command.
+
+Exit codes (every command):
+    0  pass (or the command succeeded)
+    1  fail: a backup is not good (or a report does not verify)
+    2  error: our infrastructure failed (Docker engine, storage); the site is not blamed
+    3  bad configuration or usage
+With several drills, the exit code is the worst outcome. `--json` prints machine-readable output.
+"""
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from drills.catalog import load_catalog
+from drills.errors import ConfigError, DrillError
+from drills.reports import keys
+from drills.reports.evidence import EvidenceStore
+from drills.reports.signing import verify
+
+EXIT = {"pass": 0, "fail": 1, "error": 2}
+EXIT_CONFIG = 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parser().parse_args(argv)
+    try:
+        return arguments.command(arguments)
+    except ConfigError as error:
+        emit_error(arguments, error)
+        return EXIT_CONFIG
+    except DrillError as error:
+        emit_error(arguments, error)
+        return EXIT[error.outcome]
+
+
+def emit_error(arguments, error: DrillError) -> None:
+    if getattr(arguments, "json", False):
+        print(json.dumps({"error": error.code, "message": error.message, "hint": error.hint}))
+    else:
+        print(f"drill: {error}", file=sys.stderr)
+
+
+def catalog_of(arguments):
+    return load_catalog(arguments.catalog or os.environ.get("DRILL_CATALOG") or "catalog.yaml")
+
+
+def command_check(arguments) -> int:
+    catalog = catalog_of(arguments)
+    if arguments.json:
+        print(json.dumps({"catalog": str(catalog.path), "sites": len(catalog.sites), "valid": True}))
+    else:
+        print(f"{catalog.path}: valid, {len(catalog.sites)} site(s)")
+    return 0
+
+
+def command_sites(arguments) -> int:
+    catalog = catalog_of(arguments)
+    rows = [{"id": s.id, "name": s.name, "tenant": s.tenant, "engine": f"{s.engine.type}/{s.engine.format}",
+             "schedule": s.schedule} for s in catalog.sites]
+    print(json.dumps(rows, indent=2) if arguments.json else table(rows))
+    return 0
+
+
+def command_run(arguments) -> int:
+    from drills.pipeline import run_drill  # the engine's libraries load only when a drill runs
+
+    catalog = catalog_of(arguments)
+    sites = catalog.sites if arguments.all else [catalog.site(site_id) for site_id in arguments.sites]
+    if not sites:
+        raise ConfigError("name the sites to drill, or --all", code="config.usage")
+    results = []
+    for site in sites:
+        progress = (lambda phase, s=site: None) if arguments.json else \
+            (lambda phase, s=site: print(f"  {s.id}: {phase}...", file=sys.stderr, flush=True))
+        result = run_drill(catalog, site, progress=progress)
+        results.append(result)
+        if not arguments.json:
+            print(describe(result.report, result.path), flush=True)
+    if arguments.json:
+        summaries = [summary(result.report, result.path) for result in results]
+        print(json.dumps(summaries[0] if len(summaries) == 1 else summaries, indent=2, ensure_ascii=False))
+    elif len(results) > 1:
+        print("\n" + table([summary_row(result.report) for result in results]))
+    return max(EXIT[result.report["outcome"]] for result in results)
+
+
+def summary(report: dict, path: Path) -> dict:
+    keys_kept = ("drill_id", "site", "outcome", "reason", "message", "hint", "rto_seconds", "phases", "backup",
+                 "findings")
+    return {**{key: report[key] for key in keys_kept}, "report": str(path)}
+
+
+def summary_row(report: dict) -> dict:
+    backup = report.get("backup") or {}
+    return {"site": report["site"], "outcome": report["outcome"].upper(), "reason": report["reason"] or "-",
+            "rto": seconds_text(report["rto_seconds"]), "backup age": seconds_text(backup.get("age_seconds"))}
+
+
+def describe(report: dict, path: Path) -> str:
+    mark = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}[report["outcome"]]
+    lines = [f"{report['site']}: {mark}" + (f" {report['reason']}" if report["reason"] else "")
+             + f"  rto {seconds_text(report['rto_seconds'])} (target {seconds_text(report['targets']['rto_seconds'])})"]
+    if report["message"]:
+        lines.append(f"  {report['message']}")
+    if report["hint"]:
+        lines.append(f"  next: {report['hint']}")
+    failed = [f for f in report["findings"] if f["status"] == "fail"]
+    if len(failed) > 1:
+        lines.append(f"  {len(failed)} failing findings: " + ", ".join(f"{f['code']} {f['subject']}" for f in failed))
+    lines.append(f"  report: {path}")
+    return "\n".join(lines)
+
+
+def seconds_text(seconds) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def command_history(arguments) -> int:
+    catalog = catalog_of(arguments)
+    site = catalog.site(arguments.site)
+    reports = EvidenceStore(catalog.evidence).history(site.id)[-arguments.limit:]
+    if arguments.json:
+        print(json.dumps([summary_row(r) | {"drill_id": r["drill_id"], "started_at": r["started_at"]}
+                          for r in reports], indent=2))
+    elif not reports:
+        print(f"no drill yet for {site.id}: run `drill run {site.id}`")
+    else:
+        print(table([{"started": r["started_at"], "drill": r["drill_id"]} | summary_row(r) for r in reports]))
+    return 0
+
+
+def command_manifest(arguments) -> int:
+    from drills.demo.seed import live_manifest
+
+    print(live_manifest(arguments.dsn, arguments.site))
+    return 0
+
+
+def command_verify_report(arguments) -> int:
+    public_path = Path(arguments.public_key) if arguments.public_key else keys.public_path(catalog_of(arguments).signing_key)
+    public_key = keys.load_public(public_path)
+    try:
+        data = Path(arguments.file).read_bytes()
+    except OSError as error:
+        raise ConfigError(f"cannot read {arguments.file}: {error.strerror}", code="config.usage") from None
+    valid, why = verify(data, public_key)
+    print(json.dumps({"file": arguments.file, "valid": valid, "why": why}) if arguments.json
+          else f"{arguments.file}: {'VALID' if valid else 'INVALID'}: {why}")
+    return 0 if valid else 1
+
+
+def command_keys_init(arguments) -> int:
+    private_path = Path(arguments.key) if arguments.key else catalog_of(arguments).signing_key
+    public_key = keys.init(private_path)
+    print(f"signing key {keys.key_id(public_key)} written to {private_path} (public half: "
+          f"{keys.public_path(private_path)})")
+    return 0
+
+
+def command_demo(arguments) -> int:
+    """Exit 0 when each demo site ends as intended (one green, one corrupt, one stale)."""
+    from drills.demo.catalog import unexpected, write_demo
+    from drills.pipeline import run_drill
+
+    catalog_path = write_demo(Path(arguments.dir), arguments.patients)
+    print(f"demo catalog: {catalog_path}\n")
+    catalog = load_catalog(catalog_path)
+    reports = []
+    for site in catalog.sites:
+        result = run_drill(catalog, site, progress=lambda phase, s=site: print(f"  {s.id}: {phase}...", flush=True))
+        reports.append(result.report)
+        print(describe(result.report, result.path), flush=True)
+    print("\n" + table([summary_row(report) for report in reports]))
+    print(f"\nreports: {catalog.evidence}/SITE/  (check one: drill verify-report FILE --catalog {catalog_path})")
+    surprises = unexpected(reports)
+    for surprise in surprises:
+        print(f"demo: unexpected: {surprise}", file=sys.stderr)
+    return 1 if surprises else 0
+
+
+def command_schema(arguments) -> int:
+    from drills.catalog.docs import render
+
+    print(render())
+    return 0
+
+
+def table(rows: list[dict]) -> str:
+    if not rows:
+        return "(none)"
+    widths = {key: max(len(key), *(len(str(row[key])) for row in rows)) for key in rows[0]}
+    lines = ["  ".join(key.ljust(widths[key]) for key in rows[0])]
+    lines += ["  ".join(str(row[key]).ljust(widths[key]) for key in row) for row in rows]
+    return "\n".join(lines)
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors exit with 3, as documented, not argparse's 2 (which means error here)."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"drill: {message}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = Parser(prog="drill", description=__doc__.split("\n")[0],
+                                   epilog=__doc__.split("\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
+    common = Parser(add_help=False)
+    common.add_argument("--catalog", help="catalog file (default: $DRILL_CATALOG, else ./catalog.yaml)")
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    commands = root.add_subparsers(required=True, metavar="COMMAND", parser_class=Parser)
+
+    def add(name, function, help_text):
+        command = commands.add_parser(name, parents=[common], help=help_text, description=help_text)
+        command.set_defaults(command=function)
+        return command
+
+    add("check", command_check, "validate the catalog and report every problem with its line")
+    add("sites", command_sites, "list the catalog's sites")
+    run = add("run", command_run, "run drills now, in-process (no broker needed)")
+    run.add_argument("sites", nargs="*", metavar="SITE")
+    run.add_argument("--all", action="store_true", help="every site of the catalog")
+    history = add("history", command_history, "a site's past drills, from the evidence store")
+    history.add_argument("site", metavar="SITE")
+    history.add_argument("--limit", type=int, default=20)
+    manifest = add("manifest", command_manifest, "print the manifest (exact row counts) of a live database")
+    manifest.add_argument("engine", choices=["postgres"])
+    manifest.add_argument("--dsn", required=True, help="libpq connection string, e.g. 'host=/run/pg dbname=lgo'")
+    manifest.add_argument("--site", required=True)
+    verify_report = add("verify-report", command_verify_report, "check a report's signature (exit 1 if invalid)")
+    verify_report.add_argument("file")
+    verify_report.add_argument("--public-key", help="public key file (default: the catalog's signing key .pub)")
+    keys_command = commands.add_parser("keys", help="signing keys").add_subparsers(
+        required=True, metavar="ACTION", parser_class=Parser)
+    keys_init = keys_command.add_parser("init", parents=[common], help="create the report signing key")
+    keys_init.add_argument("--key", help="where to write it (default: the catalog's signing_key)")
+    keys_init.set_defaults(command=command_keys_init)
+    demo = add("demo", command_demo, "make three demo pharmacies with real backups and drill them")
+    demo.add_argument("--dir", default="demo")
+    demo.add_argument("--patients", type=int, default=2000)
+    add("schema", command_schema, "print the catalog's documentation (every option, with examples)")
+    return root
+
+
+if __name__ == "__main__":
+    sys.exit(main())

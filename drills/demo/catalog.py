@@ -1,0 +1,113 @@
+"""The demo: three pharmacies, their keys, backups and catalog, made as real sites make them.
+
+- pharmacie-du-port: a fresh, healthy backup (green);
+- pharmacie-des-halles: yesterday's backup is good, but tonight's was damaged in transit (red,
+  decrypt.corrupt);
+- pharmacie-de-la-gare: the backup job stopped three days ago (red, backup.stale).
+Keys and evidence are kept between runs (the history grows); backups are made anew.
+"""
+
+import os
+import shutil
+import subprocess
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from drills.demo.seed import SourceDatabase, seal
+from drills.reports import keys
+
+SITES = (
+    ("pharmacie-du-port", "Pharmacie du Port", "healthy"),
+    ("pharmacie-des-halles", "Pharmacie des Halles", "corrupted"),
+    ("pharmacie-de-la-gare", "Pharmacie de la Gare", "stale"),
+)
+EXPECTED_REASON = {"healthy": None, "corrupted": "decrypt.corrupt", "stale": "backup.stale"}
+
+CATALOG = """\
+# Demo catalog written by `drill demo`. Paths are relative to this file.
+evidence: evidence/
+signing_key: keys/signing.ed25519
+sites:
+"""
+
+SITE = """\
+  - id: {id}
+    name: {name}
+    tenant: infogest
+    source: {{type: local, path: backups/{id}, pattern: "*.dump.age"}}
+    decrypt: {{identity_file: keys/drill.agekey}}
+    engine: {{type: postgres, format: custom}}
+    checks:
+      manifest: required
+      tables: {{public.patients: {{min: 1}}, public.produits: {{min: 1}}}}
+      sql:
+        - name: every prescription line has a prescription
+          query: "SELECT count(*) FROM public.lignes_ordonnance l LEFT JOIN public.ordonnances o ON o.id = l.ordonnance_id WHERE o.id IS NULL"
+          expect: 0
+        - name: every CIP13 code has 13 digits
+          query: "SELECT count(*) FROM public.produits WHERE NOT regexp_matches(cip13, '^[0-9]{{13}}$')"
+          expect: 0
+    schedule: "0 2 * * *"
+    targets: {{rto: 30m, rpo: 26h}}
+"""
+
+
+def write_demo(directory: Path, patients: int, say=print) -> Path:
+    """Create (or refresh) the demo under `directory`; the catalog's path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    identity = directory / "keys" / "drill.agekey"
+    recipient = ensure_age_identity(identity)
+    if not (directory / "keys" / "signing.ed25519").exists():
+        keys.init(directory / "keys" / "signing.ed25519")
+    now = datetime.now(timezone.utc)
+    for seed, (site_id, name, condition) in enumerate(SITES, start=1):
+        say(f"demo: backing up {name} ({patients:,} patients, {condition})")
+        backups = directory / "backups" / site_id
+        shutil.rmtree(backups, ignore_errors=True)
+        with SourceDatabase(patients=patients, seed=seed) as source:
+            if condition == "stale":
+                make_backup(source, recipient, backups, site_id, now - timedelta(days=3))
+            else:
+                make_backup(source, recipient, backups, site_id, now - timedelta(days=1))
+                newest = make_backup(source, recipient, backups, site_id, now)
+                if condition == "corrupted":
+                    flip_byte(newest, newest.stat().st_size // 2)
+    catalog = directory / "catalog.yaml"
+    catalog.write_text(CATALOG + "".join(SITE.format(id=site_id, name=name) for site_id, name, _ in SITES))
+    return catalog
+
+
+def unexpected(reports: list[dict]) -> list[str]:
+    """The sites whose drill did not end as the demo intends (empty when all is as expected)."""
+    expected = {site_id: EXPECTED_REASON[condition] for site_id, _, condition in SITES}
+    return [f"{r['site']}: expected {expected[r['site']] or 'pass'}, got {r['reason'] or r['outcome']}"
+            for r in reports if r["reason"] != expected[r["site"]] or r["outcome"] == "error"]
+
+
+def make_backup(source, recipient: str, backups: Path, site_id: str, taken_at: datetime) -> Path:
+    path = seal(source, recipient, backups / f"{site_id}-{taken_at:%Y%m%dT%H%M}.dump.age", site_id,
+                taken_at=taken_at)
+    for file in (path, path.with_name(path.name + ".manifest.json")):
+        os.utime(file, (taken_at.timestamp(), taken_at.timestamp()))
+    return path
+
+
+def ensure_age_identity(path: Path) -> str:
+    """The recipient of the age identity at `path`, made with age-keygen if absent."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["age-keygen", "-o", str(path)], check=True, capture_output=True)
+    path.chmod(0o600)
+    result = subprocess.run(["age-keygen", "-y", str(path)], check=True, capture_output=True, text=True)
+    return result.stdout.strip()
+
+
+def flip_byte(path: Path, offset: int) -> None:
+    """Damage a file the way a bad disk or a broken transfer does: one byte changed."""
+    stat = path.stat()
+    with open(path, "r+b") as handle:
+        handle.seek(offset)
+        byte = handle.read(1)
+        handle.seek(offset)
+        handle.write(bytes([byte[0] ^ 0x40]))
+    os.utime(path, (stat.st_atime, stat.st_mtime))
