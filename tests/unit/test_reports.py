@@ -1,0 +1,62 @@
+"""Signed reports and the evidence chain, with a real Ed25519 key on disk."""
+
+import json
+import os
+
+import pytest
+
+from drills.errors import ConfigError
+from drills.reports import keys
+from drills.reports.evidence import EvidenceStore
+from drills.reports.signing import digest, verify
+
+
+@pytest.fixture
+def key_path(tmp_path):
+    path = tmp_path / "keys" / "signing.ed25519"
+    keys.init(path)
+    return path
+
+
+def report(drill_id="d1", outcome="pass"):
+    return {"format": 1, "drill_id": drill_id, "site": "s", "outcome": outcome, "findings": []}
+
+
+def test_a_stored_report_verifies_and_any_edit_breaks_it(tmp_path, key_path):
+    path = EvidenceStore(tmp_path / "evidence").append("s", report(), keys.load_private(key_path))
+    public = keys.load_public(keys.public_path(key_path))
+    assert verify(path.read_bytes(), public) == (True, "signature valid")
+    document = json.loads(path.read_bytes())
+    assert verify(json.dumps({**document, "outcome": "fail"}).encode(), public)[0] is False
+    assert verify(json.dumps(document, indent=4).encode(), public)[0] is True, "formatting is not content"
+
+
+def test_a_report_signed_by_another_key_is_refused(tmp_path, key_path):
+    other = tmp_path / "other.ed25519"
+    keys.init(other)
+    path = EvidenceStore(tmp_path / "evidence").append("s", report(), keys.load_private(other))
+    valid, why = verify(path.read_bytes(), keys.load_public(keys.public_path(key_path)))
+    assert not valid and "signed by key" in why
+
+
+def test_reports_of_a_site_form_a_chain_of_hashes(tmp_path, key_path):
+    store, key = EvidenceStore(tmp_path / "evidence"), keys.load_private(key_path)
+    first = store.append("s", report("d1"), key)
+    second = store.append("s", report("d2"), key)
+    assert json.loads(first.read_bytes())["previous_sha256"] is None
+    assert json.loads(second.read_bytes())["previous_sha256"] == digest(first.read_bytes())
+    assert [r["sequence"] for r in store.history("s")] == [1, 2]
+    assert oct(second.stat().st_mode & 0o777) == "0o444"
+
+
+def test_an_existing_key_is_never_overwritten(key_path):
+    with pytest.raises(ConfigError) as raised:
+        keys.init(key_path)
+    assert raised.value.code == "config.key_exists"
+
+
+def test_a_signing_key_readable_by_others_is_refused(key_path):
+    os.chmod(key_path, 0o644)
+    with pytest.raises(ConfigError) as raised:
+        keys.load_private(key_path)
+    assert raised.value.code == "config.secret_exposed" and "chmod 600" in raised.value.hint

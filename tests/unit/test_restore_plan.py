@@ -1,0 +1,53 @@
+"""The restore plan as plain data: container hardening and the exact commands, without an engine."""
+
+from types import SimpleNamespace
+
+from drills.engines import postgres
+from drills.runtimes.docker import DRILL_LABEL, ContainerSpec, run_arguments
+
+
+def engine(**overrides):
+    settings = dict(type="postgres", format="custom", image="postgres:15", jobs=1, memory=2 * 1024**3,
+                    tmpfs=1024**3, timeout=600, max_decompressed=10 * 1024**3)
+    return SimpleNamespace(**{**settings, **overrides})
+
+
+def test_the_restore_container_has_no_network_no_privileges_and_bounded_resources():
+    spec = postgres.container_spec(SimpleNamespace(id="pharmacie", engine=engine()), "drill-1", "/run/x/drill-1")
+    arguments = run_arguments(spec)
+    assert arguments["network_mode"] == "none"
+    assert arguments["cap_drop"] == ["ALL"] and arguments["cap_add"] == []
+    assert arguments["security_opt"] == ["no-new-privileges"]
+    assert arguments["read_only"] is True and arguments["user"] == "999:999"
+    assert arguments["mem_limit"] == arguments["memswap_limit"] == 2 * 1024**3
+    assert arguments["pids_limit"] > 0 and arguments["nano_cpus"] > 0
+    assert arguments["labels"][DRILL_LABEL] == "drill-1"
+    assert arguments["volumes"] == {"/run/x/drill-1": {"bind": "/run/drill", "mode": "rw"}}
+    assert "size=1073741824" in arguments["tmpfs"]["/var/lib/postgresql"]
+
+
+def test_the_server_listens_on_the_unix_socket_only():
+    spec = postgres.container_spec(SimpleNamespace(id="p", engine=engine()), "d", "/s")
+    command = spec.command[-1]
+    assert "-c listen_addresses=''" in command and "-c unix_socket_directories=/run/drill" in command
+
+
+def test_a_custom_dump_is_piped_into_pg_restore_that_stops_at_the_first_error():
+    command = postgres.restore_command(engine())
+    assert command[0] == "pg_restore" and "--exit-on-error" in command
+    assert command[-2:] == ["-d", "restore"], "reads the dump on stdin"
+
+
+def test_parallel_jobs_restore_from_the_dump_staged_in_the_container():
+    command = postgres.restore_command(engine(jobs=4))
+    assert "--jobs=4" in command and command[-1] == postgres.STAGED_DUMP
+
+
+def test_a_plain_dump_is_piped_into_psql_that_stops_at_the_first_error():
+    command = postgres.restore_command(engine(format="plain"))
+    assert command[:2] == ["psql", "-X"] and "ON_ERROR_STOP=1" in command
+
+
+def test_a_spec_is_plain_immutable_data():
+    spec = ContainerSpec(image="i", command=["c"], user="1", labels={}, tmpfs={}, binds={}, memory=1)
+    assert run_arguments(spec)["image"] == "i"
