@@ -71,9 +71,9 @@ def table_sizes(patients: int) -> dict[str, int]:
     }
 
 
-def cip13(rng: random.Random) -> str:
-    """A CIP13 code: 3400 9 prefix, 7 digits, EAN-13 check digit."""
-    body = "34009" + "".join(str(rng.randrange(10)) for _ in range(7))
+def cip13(product_id: int) -> str:
+    """A unique CIP13 code: the 34009 prefix, 7 digits spread from the id, EAN-13 check digit."""
+    body = "34009" + f"{product_id * 7919 % 10**7:07d}"
     total = sum(int(digit) * (3 if index % 2 else 1) for index, digit in enumerate(body))
     return body + str((10 - total % 10) % 10)
 
@@ -117,7 +117,7 @@ def tables(rng: random.Random, sizes: dict[str, int]):
 
     n = sizes
     yield "prescripteurs", "id, rpps, nom, prenom, specialite, ville", (
-        (i, f"10{rng.randrange(10**9):09d}", rng.choice(NOMS), rng.choice(PRENOMS), rng.choice(SPECIALITES),
+        (i, f"10{i * 7919 % 10**9:09d}", rng.choice(NOMS), rng.choice(PRENOMS), rng.choice(SPECIALITES),
          rng.choice(VILLES)[1]) for i in range(1, n["prescripteurs"] + 1))
     yield "patients", ("id, nom, prenom, sexe, date_naissance, code_postal, ville, telephone, "
                        "organisme_complementaire"), (
@@ -125,7 +125,7 @@ def tables(rng: random.Random, sizes: dict[str, int]):
          f"0{rng.choice('2679')}{rng.randrange(10**8):08d}", rng.choice(ORGANISMES))
         for i in range(1, n["patients"] + 1))
     yield "produits", "id, cip13, libelle, prix_ttc, taux_remboursement, tva", (
-        (i, cip13(rng) if i > 1 else "3400930000001", f"{rng.choice(MOLECULES)} {rng.choice(FORMES)} "
+        (i, cip13(i) if i > 1 else "3400930000001", f"{rng.choice(MOLECULES)} {rng.choice(FORMES)} "
          f"b/{rng.choice((8, 16, 20, 30, 90))} #{i}", f"{rng.uniform(1.5, 80):.2f}", rng.choice((15, 30, 65, 100)),
          rng.choice(("2.10", "5.50", "10.00", "20.00"))) for i in range(1, n["produits"] + 1))
     yield "ordonnances", "id, patient_id, prescripteur_id, date_prescription, date_delivrance", (

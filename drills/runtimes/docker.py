@@ -11,6 +11,7 @@ Contract of a runtime (the pipeline needs nothing else):
 Engine failures raise InfrastructureError("error.runtime"): the site is not blamed.
 """
 
+import select
 import socket
 import struct
 import threading
@@ -25,6 +26,7 @@ from drills.errors import BackupProblem, InfrastructureError
 
 DRILL_LABEL = "io.restore-drill.drill"
 OUTPUT_TAIL = 64 * 1024
+SEND_POLL = 1.0  # seconds between checks that the command still reads
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class DockerRuntime:
         output.start()
         try:
             if input is not None:
-                send_all(connection, input, deadline)
+                send_all(connection, input, deadline, lambda: self.running(exec_id))
                 connection.shutdown(socket.SHUT_WR)
             output.join(max(0.0, deadline - time.monotonic()))
             if output.is_alive():
@@ -100,6 +102,9 @@ class DockerRuntime:
             connection.close()
         exit_code = self.client.api.exec_inspect(exec_id)["ExitCode"]
         return ExecResult(exit_code if exit_code is not None else -1, output.text())
+
+    def running(self, exec_id: str) -> bool:
+        return bool(self.client.api.exec_inspect(exec_id).get("Running"))
 
     def remove(self, container_id: str) -> None:
         try:
@@ -111,22 +116,38 @@ class DockerRuntime:
         return [c.id for c in self.client.containers.list(all=True, filters={"label": DRILL_LABEL})]
 
 
-def send_all(connection: socket.socket, chunks: Iterator[bytes], deadline: float) -> None:
-    for chunk in chunks:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+def send_all(connection: socket.socket, chunks: Iterator[bytes], deadline: float, running) -> None:
+    """Send every chunk, unless the command stops reading (it exited: its exit code says
+    why). Non-blocking sends under select, so neither a finished command (dockerd keeps our
+    side open) nor a hung one can block us past the deadline. The chunks are consumed to the
+    end in every case, so every byte of the backup is authenticated and hashed."""
+    connection.setblocking(False)
+    try:
+        for chunk in chunks:
+            if not send_chunk(connection, memoryview(chunk), deadline, running):
+                break
+    finally:
+        connection.setblocking(True)
+    for _ in chunks:
+        pass
+
+
+def send_chunk(connection: socket.socket, data: memoryview, deadline: float, running) -> bool:
+    """True once `data` is sent; False if the command stopped reading."""
+    while data:
+        if time.monotonic() > deadline:
             raise timed_out(None)
-        connection.settimeout(remaining)
+        if not select.select([], [connection], [], SEND_POLL)[1]:
+            if not running():
+                return False
+            continue
         try:
-            connection.sendall(chunk)
-        except socket.timeout:
-            raise timed_out(None) from None
+            data = data[connection.send(data):]
+        except BlockingIOError:
+            continue
         except (BrokenPipeError, ConnectionResetError):
-            # The command stopped reading (done, or failed: its exit code says which). The
-            # rest is still consumed so that every byte of the backup is authenticated and hashed.
-            for _ in chunks:
-                pass
-            return
+            return False
+    return True
 
 
 def timed_out(timeout: float | None) -> BackupProblem:
