@@ -4,10 +4,15 @@ machine without it, and fails under CI (CI=true), where everything must be there
 import os
 import shutil
 import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
 IN_CI = os.environ.get("CI") == "true"
+# Bytes that only decrypted patient data contains: custom-format dump magic, COPY of a plain
+# dump, and the CIP13 code the demo generator gives product 1.
+PLAINTEXT_MARKERS = (b"PGDMP", b"COPY public.patients", b"3400930000001")
 
 
 def require(condition: bool, what: str) -> None:
@@ -38,3 +43,38 @@ def docker_engine():
     from drills.runtimes.docker import DockerRuntime
 
     return DockerRuntime()
+
+
+@pytest.fixture(autouse=True)
+def host_left_clean(request):
+    """After each integration test: no drill container, no socket dir, no plaintext on disk."""
+    started = time.time()
+    yield
+    if "docker_engine" not in request.fixturenames:
+        return
+    from drills.pipeline import default_run_dir
+    from drills.runtimes.docker import DRILL_LABEL
+
+    leftovers = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={DRILL_LABEL}"],
+                               capture_output=True, text=True).stdout.split()
+    assert leftovers == [], f"containers left behind: {leftovers}"
+    run_dir = Path(os.environ.get("DRILL_RUN_DIR") or default_run_dir())
+    assert not run_dir.exists() or list(run_dir.iterdir()) == [], f"socket directories left in {run_dir}"
+    for path in files_changed_since(started, [Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"), run_dir]):
+        content = path.read_bytes()
+        assert not any(marker in content for marker in PLAINTEXT_MARKERS), f"plaintext left in {path}"
+
+
+def files_changed_since(moment: float, roots: list[Path]):
+    for root in roots:
+        if not root.exists():
+            continue
+        for directory, _, names in os.walk(root):
+            for name in names:
+                path = Path(directory) / name
+                try:
+                    if path.is_file() and not path.is_symlink() and path.stat().st_mtime >= moment - 1 \
+                            and path.stat().st_size < 512 * 1024 * 1024:
+                        yield path
+                except OSError:
+                    continue

@@ -95,24 +95,26 @@ def parse_amount(text: str, units: dict[str, int]) -> int | None:
     return sum(int(number) * units[unit] for number, unit in parts)
 
 
-class Duration(Option):
-    kind = "duration (s, m, h, d)"
+class Amount(Option):
+    """A positive amount written with units: a duration ('1h30m') or a size ('512m')."""
+
+    def __init__(self, doc: str, units: dict[str, int], kind: str, examples: str, **kw):
+        super().__init__(doc, **kw)
+        self.units, self.kind, self.examples = units, kind, examples
 
     def convert(self, value, path, ctx):
-        seconds = parse_amount(value, UNITS) if isinstance(value, str) else None
-        if not seconds:
-            return ctx.problem(path, f"expected a duration such as 30m, 26h or 1h30m, got {value!r}")
-        return seconds
+        amount = parse_amount(value, self.units) if isinstance(value, str) else None
+        if not amount:
+            return ctx.problem(path, f"expected a {self.kind.split()[0]} such as {self.examples}, got {value!r}")
+        return amount
 
 
-class Size(Option):
-    kind = "size (k, m, g)"
+def Duration(doc: str, **kw) -> Amount:
+    return Amount(doc, UNITS, "duration (s, m, h, d)", "30m, 26h or 1h30m", **kw)
 
-    def convert(self, value, path, ctx):
-        size = parse_amount(value, SIZE_UNITS) if isinstance(value, str) else None
-        if not size:
-            return ctx.problem(path, f"expected a size such as 512m or 2g, got {value!r}")
-        return size
+
+def Size(doc: str, **kw) -> Amount:
+    return Amount(doc, SIZE_UNITS, "size (k, m, g, t)", "512m or 2g", **kw)
 
 
 class FilePath(Option):

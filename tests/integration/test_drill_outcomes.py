@@ -3,6 +3,7 @@
 import hashlib
 import json
 import shutil
+import subprocess
 
 import pytest
 
@@ -154,3 +155,15 @@ def test_a_manifest_of_another_site_gives_manifest_invalid(drill, backups, tmp_p
     report = drill("healthy", files=list(folder.iterdir()))
     assert (report["outcome"], report["reason"]) == ("fail", "manifest.invalid")
     assert "pharmacie-voisine" in report["message"]
+
+
+def test_an_age_encrypted_manifest_is_decrypted_with_the_sites_identity(drill, backups, keys_dir, tmp_path):
+    folder = tmp_path / "encrypted-manifest"
+    folder.mkdir()
+    shutil.copy2(backups["healthy"], folder / "healthy.dump.age")
+    subprocess.run(["age", "-r", keys_dir["recipient"], "-o", str(folder / "healthy.dump.age.manifest.json.age"),
+                    str(backups["healthy"].with_name("healthy.dump.age.manifest.json"))], check=True)
+    report = drill("healthy", files=list(folder.iterdir()))
+    assert (report["outcome"], report["reason"]) == ("pass", None)
+    assert report["backup"]["manifest"] == "healthy.dump.age.manifest.json.age"
+    assert any(f["check"] == "table.count" for f in report["findings"])

@@ -1,0 +1,174 @@
+"""A full drill against the shell pipeline a technician would write, same file, same run.
+
+The technician's script: start the same image the same way, `age -d -i KEY backup |
+pg_restore` into it, then one `psql count(*)` per table. Both are timed from the start to the
+verified counts (teardown excluded), alternately, `--repeat` times. The figures go to
+docs/benchmarks.md with the command, the date and the machine.
+
+    python -m benchmarks.drill_vs_script [--patients 650000] [--repeat 2]
+"""
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+
+from drills.catalog import load_catalog
+from drills.catalog.schema import DEFAULT_POSTGRES_IMAGE
+from drills.demo.catalog import ensure_age_identity
+from drills.demo.seed import SourceDatabase, seal
+from drills.engines import postgres
+from drills.pipeline import make_socket_dir, run_drill
+from drills.reports import keys
+from drills.runtimes.docker import DRILL_LABEL
+
+CACHE = Path(os.environ.get("DRILL_CACHE_DIR", Path.home() / ".cache" / "restore-drill")) / "bench"
+RESULTS = Path(__file__).parents[1] / "docs" / "benchmarks.md"
+SITE = "pharmacie-bench"
+ENGINE = {"type": "postgres", "format": "custom", "tmpfs": "8g", "memory": "10g"}
+
+
+def cached_backup(patients: int) -> tuple[Path, Path]:
+    """(backup, identity): a custom-format dump of the demo pharmacy, made once and cached."""
+    identity = CACHE / "bench.agekey"
+    recipient = ensure_age_identity(identity)
+    backup = CACHE / f"{SITE}-{patients}.dump.age"
+    if not backup.exists():
+        print(f"bench: generating the dump of {patients:,} patients (cached for later runs)", flush=True)
+        started = time.perf_counter()
+        with SourceDatabase(patients=patients) as source:
+            partial = backup.with_name(backup.name + ".partial")
+            seal(source, recipient, partial, SITE)
+            partial.with_name(partial.name + ".manifest.json").rename(backup.with_name(backup.name + ".manifest.json"))
+            partial.rename(backup)
+        print(f"bench: dump made in {time.perf_counter() - started:.0f} s", flush=True)
+    return backup, identity
+
+
+def drill_once(workdir: Path, backup: Path, identity: Path) -> dict:
+    source = workdir / "source"
+    source.mkdir(exist_ok=True)
+    for file in (backup, backup.with_name(backup.name + ".manifest.json")):
+        target = source / file.name
+        if not target.exists():
+            os.link(file, target)
+    catalog_path = workdir / "catalog.yaml"
+    catalog_path.write_text(yaml.safe_dump({"evidence": "evidence/", "signing_key": "keys/signing.ed25519", "sites": [{
+        "id": SITE, "name": "Bench", "tenant": "bench", "source": {"type": "local", "path": str(source),
+                                                                   "pattern": "*.dump.age"},
+        "decrypt": {"identity_file": str(identity)}, "engine": ENGINE,
+        "checks": {"manifest": "required"}, "targets": {"rto": "1h", "rpo": "1000d"}}]}))
+    if not (workdir / "keys" / "signing.ed25519").exists():
+        keys.init(workdir / "keys" / "signing.ed25519")
+    catalog = load_catalog(catalog_path)
+    report = run_drill(catalog, catalog.sites[0]).report
+    assert report["outcome"] == "pass", report["findings"]
+    return {"seconds": report["rto_seconds"], "phases": report["phases"]}
+
+
+def technician_script(backup: Path, identity: Path, tables: list[str], socket_dir: Path) -> str:
+    """What a careful technician writes by hand, in the same image started the same way."""
+    spec = postgres.container_spec(bench_site(), "technician", str(socket_dir))
+    tmpfs = " ".join(f"--tmpfs {shlex.quote(path + ':' + options)}" for path, options in spec.tmpfs.items())
+    counts = "\n".join(f'docker exec "$c" psql -X -At -h /run/drill -U postgres -d restore '
+                       f'-c {shlex.quote(f"SELECT count(*) FROM {table}")}' for table in tables)
+    return f"""set -euo pipefail
+c=$(docker run -d --network none --user 999:999 --read-only {tmpfs} -v {socket_dir}:/run/drill \\
+    --label {DRILL_LABEL}=technician {DEFAULT_POSTGRES_IMAGE} sh -c {shlex.quote(spec.command[-1])})
+echo "$c" > {socket_dir}/../technician.cid
+until docker exec "$c" pg_isready -q -h /run/drill -U postgres; do sleep 0.1; done
+docker exec "$c" createdb -h /run/drill -U postgres restore
+age -d -i {identity} {backup} | docker exec -i "$c" pg_restore --exit-on-error --no-owner -h /run/drill -U postgres -d restore
+{counts}
+"""
+
+
+def bench_site():
+    from types import SimpleNamespace
+
+    engine = SimpleNamespace(image=DEFAULT_POSTGRES_IMAGE, tmpfs=8 * 1024**3, memory=10 * 1024**3)
+    return SimpleNamespace(id=SITE, engine=engine)
+
+
+def script_once(backup: Path, identity: Path, tables: list[str]) -> dict:
+    socket_dir = make_socket_dir(f"technician-{os.getpid()}-{time.time_ns()}")
+    script = technician_script(backup, identity, tables, socket_dir)
+    started = time.perf_counter()
+    try:
+        subprocess.run(["bash", "-c", script], check=True, stdout=subprocess.DEVNULL)
+        return {"seconds": time.perf_counter() - started}
+    finally:
+        subprocess.run(["bash", "-c", f"docker rm -f -v $(docker ps -aq --filter label={DRILL_LABEL}=technician)"],
+                       capture_output=True)
+        subprocess.run(["rm", "-rf", str(socket_dir)])
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, {platform.platform()}"
+
+
+def main() -> int:
+    options = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    options.add_argument("--patients", type=int, default=650_000)
+    options.add_argument("--repeat", type=int, default=2)
+    arguments = options.parse_args()
+    backup, identity = cached_backup(arguments.patients)
+    tables = sorted(json.loads(backup.with_name(backup.name + ".manifest.json").read_text())["tables"])
+    drills, scripts = [], []
+    with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
+        for round_number in range(1, arguments.repeat + 1):
+            scripts.append(script_once(backup, identity, tables))
+            print(f"bench: round {round_number}: technician's script {scripts[-1]['seconds']:.1f} s", flush=True)
+            drills.append(drill_once(Path(workdir), backup, identity))
+            print(f"bench: round {round_number}: drill {drills[-1]['seconds']:.1f} s {drills[-1]['phases']}", flush=True)
+    write_results(arguments, backup, drills, scripts)
+    return 0
+
+
+def write_results(arguments, backup: Path, drills: list[dict], scripts: list[dict]) -> None:
+    drill_median = statistics.median(d["seconds"] for d in drills)
+    script_median = statistics.median(s["seconds"] for s in scripts)
+    phases = {phase: statistics.median(d["phases"][phase] for d in drills) for phase in drills[0]["phases"]}
+    size_mb = backup.stat().st_size / 1e6
+    rows = [
+        "| measure | value |", "|---|---|",
+        f"| backup | {size_mb:.0f} MB custom-format dump, age-encrypted ({arguments.patients:,} patients) |",
+        f"| full drill, fetch to verified (median of {len(drills)}) | {drill_median:.1f} s |",
+        f"| technician's script (median of {len(scripts)}) | {script_median:.1f} s |",
+        f"| **ratio drill / script** | **{drill_median / script_median:.2f}** |",
+        f"| drill throughput | {size_mb / drill_median:.1f} MB/s of backup |",
+        "| drill phases (median s) | " + ", ".join(f"{p} {s:.2f}" for p, s in phases.items()) + " |",
+    ]
+    section = "\n".join([
+        "## Drill against the technician's script",
+        "",
+        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}, with",
+        f"`make bench` (`python -m benchmarks.drill_vs_script --patients {arguments.patients} "
+        f"--repeat {arguments.repeat}`), both on the same file in the same run, alternately.",
+        "",
+        *rows,
+        "",
+    ])
+    RESULTS.parent.mkdir(exist_ok=True)
+    existing = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n\n"
+    head, _, rest = existing.partition("## Drill against the technician's script")
+    tail = rest.split("\n## ", 1)[1] if "\n## " in rest else ""
+    RESULTS.write_text(head + section + ("\n## " + tail if tail else ""))
+    print("\n".join(rows))
+    print(f"\nwritten to {RESULTS}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
