@@ -11,14 +11,12 @@ docs/benchmarks.md with the command, the date and the machine.
 import argparse
 import json
 import os
-import platform
 import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
@@ -31,9 +29,9 @@ from drills.engines import postgres
 from drills.pipeline import make_socket_dir, run_drill
 from drills.reports import keys
 from drills.runtimes.docker import DRILL_LABEL
+from benchmarks.results import record
 
 CACHE = Path(os.environ.get("DRILL_CACHE_DIR", Path.home() / ".cache" / "restore-drill")) / "bench"
-RESULTS = Path(__file__).parents[1] / "docs" / "benchmarks.md"
 SITE = "pharmacie-bench"
 ENGINE = {"type": "postgres", "format": "custom", "tmpfs": "8g", "memory": "10g"}
 
@@ -113,12 +111,6 @@ def script_once(backup: Path, identity: Path, tables: list[str]) -> dict:
         subprocess.run(["rm", "-rf", str(socket_dir)])
 
 
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
-    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, {platform.platform()}"
-
-
 def main() -> int:
     options = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     options.add_argument("--patients", type=int, default=650_000)
@@ -142,32 +134,16 @@ def write_results(arguments, backup: Path, drills: list[dict], scripts: list[dic
     script_median = statistics.median(s["seconds"] for s in scripts)
     phases = {phase: statistics.median(d["phases"][phase] for d in drills) for phase in drills[0]["phases"]}
     size_mb = backup.stat().st_size / 1e6
-    rows = [
-        "| measure | value |", "|---|---|",
-        f"| backup | {size_mb:.0f} MB custom-format dump, age-encrypted ({arguments.patients:,} patients) |",
-        f"| full drill, fetch to verified (median of {len(drills)}) | {drill_median:.1f} s |",
-        f"| technician's script (median of {len(scripts)}) | {script_median:.1f} s |",
-        f"| **ratio drill / script** | **{drill_median / script_median:.2f}** |",
-        f"| drill throughput | {size_mb / drill_median:.1f} MB/s of backup |",
-        "| drill phases (median s) | " + ", ".join(f"{p} {s:.2f}" for p, s in phases.items()) + " |",
-    ]
-    section = "\n".join([
-        "## Drill against the technician's script",
-        "",
-        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}, with",
-        f"`make bench` (`python -m benchmarks.drill_vs_script --patients {arguments.patients} "
-        f"--repeat {arguments.repeat}`), both on the same file in the same run, alternately.",
-        "",
-        *rows,
-        "",
-    ])
-    RESULTS.parent.mkdir(exist_ok=True)
-    existing = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n\n"
-    head, _, rest = existing.partition("## Drill against the technician's script")
-    tail = rest.split("\n## ", 1)[1] if "\n## " in rest else ""
-    RESULTS.write_text(head + section + ("\n## " + tail if tail else ""))
-    print("\n".join(rows))
-    print(f"\nwritten to {RESULTS}")
+    record("Drill against the technician's script",
+           f"python -m benchmarks.drill_vs_script --patients {arguments.patients} --repeat {arguments.repeat}", [
+               "| measure | value |", "|---|---|",
+               f"| backup | {size_mb:.0f} MB custom-format dump, age-encrypted ({arguments.patients:,} patients) |",
+               f"| full drill, fetch to verified (median of {len(drills)}) | {drill_median:.1f} s |",
+               f"| technician's script, same file, same run (median of {len(scripts)}) | {script_median:.1f} s |",
+               f"| **ratio drill / script** | **{drill_median / script_median:.2f}** |",
+               f"| drill throughput | {size_mb / drill_median:.1f} MB/s of backup |",
+               "| drill phases (median s) | " + ", ".join(f"{p} {s:.2f}" for p, s in phases.items()) + " |",
+           ])
 
 
 if __name__ == "__main__":

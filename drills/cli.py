@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from drills.catalog import load_catalog
@@ -20,6 +21,7 @@ from drills.reports import keys
 from drills.reports.evidence import EvidenceStore
 from drills.reports.signing import verify
 
+COMMAND_PLUGINS = "restore_drill.commands"  # packages adding commands without drills importing them
 EXIT = {"pass": 0, "fail": 1, "error": 2}
 EXIT_CONFIG = 3
 
@@ -249,6 +251,8 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--dir", default="demo")
     demo.add_argument("--patients", type=int, default=2000)
     add("schema", command_schema, "print the catalog's documentation (every option, with examples)")
+    for plugin in entry_points(group=COMMAND_PLUGINS):  # e.g. workers: worker, scheduler, enqueue
+        plugin.load()(add)
     return root
 
 

@@ -28,7 +28,7 @@ from drills.checks.findings import FAIL, PASS, WARN, Finding, failure, verdict
 from drills.crypto import age
 from drills.crypto.identities import identities_from
 from drills.engines import postgres
-from drills.errors import DrillError
+from drills.errors import DrillError, InfrastructureError
 from drills.reports import keys
 from drills.reports.evidence import EvidenceStore
 from drills.runtimes.docker import DockerRuntime
@@ -62,23 +62,28 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase: None) -> DrillResult:
+def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase: None,
+              drill_id: str | None = None, interruptions: tuple = ()) -> DrillResult:
     """Run one drill of `site` in-process and store its signed report.
 
-    `progress(phase)` is called as each phase starts (for a human watching).
+    `progress(phase)` is called as each phase starts (for a human watching); `drill_id` is
+    given by a queue message, made up here otherwise. An exception of `interruptions` (a
+    worker shutting down) stops the drill cleanly: teardown runs, and the report says
+    `error.interrupted`.
     """
     signing_key = keys.load_private(catalog.signing_key)
-    drill = Drill(site, runtime, clock, progress)
+    drill = Drill(site, runtime, clock, progress, drill_id, interruptions)
     report = drill.run()
     path = EvidenceStore(catalog.evidence).append(site.id, report, signing_key)
     return DrillResult(json.loads(path.read_bytes()), path)
 
 
 class Drill:
-    def __init__(self, site, runtime, clock, progress=lambda phase: None):
+    def __init__(self, site, runtime, clock, progress=lambda phase: None, drill_id=None, interruptions=()):
         self.site, self.runtime, self.clock, self.progress = site, runtime, clock, progress
+        self.interruptions = interruptions
         self.started_at = clock()
-        self.drill_id = f"{self.started_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+        self.drill_id = drill_id or new_drill_id(self.started_at)
         self.phases, self.findings = Phases(), []
         self.backup = self.manifest = self.manifest_name = self.meter = None
         self.error: DrillError | None = None
@@ -90,7 +95,7 @@ class Drill:
         try:
             self.progress("fetch")
             with self.phases.measure("fetch"):
-                self.backup = sources.latest(self.site.source)
+                self.backup = sources.choose(self.site.source, self.started_at)
             identities = identities_from(self.site.decrypt)
             self.read_manifest(identities)
             self.runtime = self.runtime or DockerRuntime()
@@ -107,6 +112,11 @@ class Drill:
         except DrillError as error:
             self.findings.append(failure(error))
             self.error = error if error.outcome == "error" else None
+        except self.interruptions as interruption:
+            self.error = InfrastructureError(
+                "interrupted", f"the worker interrupted the drill ({type(interruption).__name__})",
+                hint="a shutdown re-queues the drill; a time limit means the drill outgrew engine.timeout")
+            self.findings.append(failure(self.error))
         finally:
             with self.phases.measure("teardown"):
                 if container_id:
@@ -173,7 +183,7 @@ class Drill:
 
     def check_freshness(self) -> None:
         taken = self.backup_time()
-        if taken is None:
+        if taken is None or self.site.source.pick != "newest":
             return
         age_seconds = (self.started_at - taken).total_seconds()
         target = self.site.targets.rpo
@@ -206,8 +216,8 @@ class Drill:
             "reason": reason,
             "message": first_failure.message if first_failure else "",
             "hint": first_failure.hint if first_failure else "",
-            "started_at": self.started_at.isoformat(timespec="seconds"),
-            "finished_at": self.clock().isoformat(timespec="seconds"),
+            "started_at": self.started_at.isoformat(timespec="milliseconds"),
+            "finished_at": self.clock().isoformat(timespec="milliseconds"),
             "phases": {phase: round(seconds, 3) for phase, seconds in self.phases.seconds.items()},
             "rto_seconds": round(self.rto_seconds, 3) if self.rto_seconds is not None else None,
             "targets": {"rto_seconds": self.site.targets.rto, "rpo_seconds": self.site.targets.rpo},
@@ -233,6 +243,11 @@ class Drill:
         }
 
 
+def new_drill_id(moment: datetime) -> str:
+    """Sortable by time, unique: 20261123T020000Z-1a2b3c4d."""
+    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+
+
 def timed(chunks, phases: Phases):
     """The chunks, with the time spent producing them added to phases' 'decrypt'."""
     iterator = iter(chunks)
@@ -250,10 +265,13 @@ def drain(reader) -> None:
 
 
 def make_socket_dir(drill_id: str) -> Path:
-    """A private directory for this drill's server socket, owned by the container's user."""
+    """A private directory for this attempt's server socket, owned by the container's user.
+
+    Named DRILL_ID.TOKEN: a redelivered drill keeps its id, and the reaper finds the drill
+    from the name."""
     base = Path(os.environ.get("DRILL_RUN_DIR") or default_run_dir())
     base.mkdir(parents=True, exist_ok=True)
-    path = base / drill_id
+    path = base / f"{drill_id}.{secrets.token_hex(3)}"
     path.mkdir(mode=0o700)
     os.chown(path, CONTAINER_UID, CONTAINER_UID)
     return path

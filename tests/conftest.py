@@ -12,7 +12,7 @@ import pytest
 IN_CI = os.environ.get("CI") == "true"
 # Bytes that only decrypted patient data contains: custom-format dump magic, COPY of a plain
 # dump, and the CIP13 code the demo generator gives product 1.
-PLAINTEXT_MARKERS = (b"PGDMP", b"COPY public.patients", b"3400930000001")
+PLAINTEXT_MARKERS = (b"PGDMP", b"COPY public.patients", b"3400930000007")
 
 
 def require(condition: bool, what: str) -> None:
@@ -25,6 +25,63 @@ def require(condition: bool, what: str) -> None:
 def docker_ready() -> bool:
     return shutil.which("docker") is not None and subprocess.run(
         ["docker", "info"], capture_output=True).returncode == 0
+
+
+class RedisServer:
+    """A real redis-server on a loopback port, owned by the test session."""
+
+    def __init__(self, directory: Path):
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.directory, self.process = directory, None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.directory),
+             "--save", "", "--appendonly", "yes", "--protected-mode", "yes"], stdout=subprocess.DEVNULL)
+        import redis
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis.from_url(self.url).ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+    def restart(self, down_seconds: float = 1.0) -> None:
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    require(shutil.which("redis-server") is not None, "redis-server")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_server):
+    """A client of the session's Redis, emptied before and after the test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    yield client
+    client.flushall()
 
 
 @pytest.fixture(scope="session")

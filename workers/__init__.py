@@ -1,5 +1,2 @@
-"""Unattended drills: dramatiq on Redis (broker, actors, scheduler, reaper).
-
-Not built yet (issue: fleet scale). Drills run in-process today with `drill run`; the worker
-will call the same `drills.pipeline.run_drill`, one message per drill.
-"""
+"""Unattended drills: dramatiq on Redis (actors, site leases, scheduler, reaper, alerts,
+metrics). Depends on `drills`, never the other way round; its commands plug into `drill`."""

@@ -9,6 +9,8 @@ class LocalSource:
     type: str
     path: Path
     pattern: str
+    pick: str = "newest"
+    retention: int | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,20 @@ class Targets:
 
 
 @dataclass(frozen=True)
+class Alerts:
+    """Where to send alerts (apprise URLs) and when a site counts as neglected."""
+
+    urls: list[str] = field(default_factory=list)
+    urls_env: str | None = None
+    no_success_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Tenant:
+    alerts: Alerts = field(default_factory=Alerts)
+
+
+@dataclass(frozen=True)
 class Site:
     id: str
     name: str
@@ -71,6 +87,7 @@ class Site:
     checks: Checks
     schedule: str
     targets: Targets
+    alerts: Alerts = field(default_factory=Alerts)
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,7 @@ class Catalog:
     evidence: Path
     signing_key: Path
     sites: list[Site]
+    tenants: dict[str, Tenant] = field(default_factory=dict)
 
     def site(self, site_id: str) -> Site:
         """The site with this id; raises ConfigError naming the known ids otherwise."""

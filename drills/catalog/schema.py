@@ -40,6 +40,13 @@ def scalar(value):
     return value
 
 
+PICK_OPTIONS = {
+    "pick": Choice("Which backup to drill: the newest, or one at random within the retention window "
+                   "(proves retention; freshness is then not checked).", ("newest", "random"),
+                   default="newest", example="random"),
+    "retention": Duration("With pick: random, how far back backups are kept.", example="30d"),
+}
+
 LOCAL_SOURCE = Record(
     "Backups in a directory or a mounted share (NFS, SMB).",
     {
@@ -48,6 +55,7 @@ LOCAL_SOURCE = Record(
                          example="backups/pharmacie-du-port"),
         "pattern": Text("Glob of backup file names; the newest by modification time wins, ties by name.",
                         default="*.age", example="*.dump.age"),
+        **PICK_OPTIONS,
     },
     build=model.LocalSource,
 )
@@ -115,6 +123,18 @@ CHECKS = Record(
     build=model.Checks,
 )
 
+ALERTS = Record(
+    "Alerts on state change (green to red, red to green), RTO above target and neglect.",
+    {
+        "urls": ListOf("apprise URLs without secrets (webhooks on a private network, syslog...).",
+                       Text("An apprise URL."), default=[], example=["json://alerts.internal/restore-drill"]),
+        "urls_env": Text("Environment variable holding apprise URLs with their tokens, space-separated.",
+                         example="INFOGEST_ALERT_URLS"),
+        "no_success_days": Number("Alert when no drill passed for this many days.", minimum=1, example=3),
+    },
+    build=model.Alerts,
+)
+
 SITE = Record(
     "One customer location whose backups are verified.",
     {
@@ -133,6 +153,7 @@ SITE = Record(
             "rto": Duration("Longest acceptable restore (fetch to verified data).", required=True, example="30m"),
             "rpo": Duration("Oldest acceptable backup.", required=True, example="26h"),
         }, build=model.Targets, required=True),
+        "alerts": ALERTS,
     },
     build=model.Site,
 )
@@ -145,6 +166,8 @@ CATALOG = Record(
         "signing_key": FilePath("Ed25519 private key signing the reports (drill keys init).",
                                 required=True, example="keys/signing.ed25519"),
         "sites": ListOf("The sites.", SITE, required=True),
+        "tenants": MapOf("Settings per tenant (IT provider or editor), by tenant id.",
+                         Record("One tenant.", {"alerts": ALERTS}, build=model.Tenant), default={}),
     },
     required=True,
 )

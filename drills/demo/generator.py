@@ -18,21 +18,29 @@ CREATE TABLE patients (id integer PRIMARY KEY, nom text NOT NULL, prenom text NO
   organisme_complementaire text);
 CREATE TABLE produits (id integer PRIMARY KEY, cip13 char(13) NOT NULL UNIQUE, libelle text NOT NULL,
   prix_ttc numeric(8,2) NOT NULL, taux_remboursement smallint NOT NULL, tva numeric(4,2) NOT NULL);
-CREATE TABLE ordonnances (id integer PRIMARY KEY, patient_id integer NOT NULL REFERENCES patients,
-  prescripteur_id integer NOT NULL REFERENCES prescripteurs, date_prescription date NOT NULL,
-  date_delivrance date NOT NULL);
-CREATE TABLE lignes_ordonnance (id integer PRIMARY KEY, ordonnance_id integer NOT NULL REFERENCES ordonnances,
-  produit_id integer NOT NULL REFERENCES produits, quantite smallint NOT NULL, posologie text NOT NULL);
-CREATE TABLE ventes (id integer PRIMARY KEY, patient_id integer REFERENCES patients, vendu_le timestamptz NOT NULL,
+CREATE TABLE ordonnances (id integer PRIMARY KEY, patient_id integer NOT NULL,
+  prescripteur_id integer NOT NULL, date_prescription date NOT NULL, date_delivrance date NOT NULL);
+CREATE TABLE lignes_ordonnance (id integer PRIMARY KEY, ordonnance_id integer NOT NULL,
+  produit_id integer NOT NULL, quantite smallint NOT NULL, posologie text NOT NULL);
+CREATE TABLE ventes (id integer PRIMARY KEY, patient_id integer, vendu_le timestamptz NOT NULL,
   montant_ttc numeric(10,2) NOT NULL, mode_paiement text NOT NULL);
-CREATE TABLE factures (id integer PRIMARY KEY, ordonnance_id integer NOT NULL REFERENCES ordonnances,
-  patient_id integer NOT NULL REFERENCES patients, date_facture date NOT NULL, montant_ttc numeric(10,2) NOT NULL,
+CREATE TABLE factures (id integer PRIMARY KEY, ordonnance_id integer NOT NULL,
+  patient_id integer NOT NULL, date_facture date NOT NULL, montant_ttc numeric(10,2) NOT NULL,
   part_amo numeric(10,2) NOT NULL, part_amc numeric(10,2) NOT NULL, statut text NOT NULL);
-CREATE TABLE mouvements_stock (id integer PRIMARY KEY, produit_id integer NOT NULL REFERENCES produits,
+CREATE TABLE mouvements_stock (id integer PRIMARY KEY, produit_id integer NOT NULL,
   mouvement_le timestamptz NOT NULL, quantite integer NOT NULL, motif text NOT NULL);
 """
 
-INDEXES = """
+# Added once the data is in, as pg_dump does: checking keys row by row during COPY is slow.
+CONSTRAINTS = """
+ALTER TABLE ordonnances ADD FOREIGN KEY (patient_id) REFERENCES patients,
+  ADD FOREIGN KEY (prescripteur_id) REFERENCES prescripteurs;
+ALTER TABLE lignes_ordonnance ADD CONSTRAINT lignes_ordonnance_ordonnance_id_fkey
+  FOREIGN KEY (ordonnance_id) REFERENCES ordonnances, ADD FOREIGN KEY (produit_id) REFERENCES produits;
+ALTER TABLE ventes ADD FOREIGN KEY (patient_id) REFERENCES patients;
+ALTER TABLE factures ADD FOREIGN KEY (ordonnance_id) REFERENCES ordonnances,
+  ADD FOREIGN KEY (patient_id) REFERENCES patients;
+ALTER TABLE mouvements_stock ADD FOREIGN KEY (produit_id) REFERENCES produits;
 CREATE INDEX ON ordonnances (patient_id);
 CREATE INDEX ON lignes_ordonnance (ordonnance_id);
 CREATE INDEX ON factures (patient_id);
@@ -104,7 +112,7 @@ def pharmacy_sql(patients: int, seed: int = 1) -> Iterator[bytes]:
     for table, columns, rows in tables(rng, sizes):
         for text in copy_block(table, columns, rows):
             yield text.encode()
-    yield (INDEXES + "ANALYZE;\n").encode()
+    yield (CONSTRAINTS + "ANALYZE;\n").encode()
 
 
 def tables(rng: random.Random, sizes: dict[str, int]):
@@ -125,7 +133,7 @@ def tables(rng: random.Random, sizes: dict[str, int]):
          f"0{rng.choice('2679')}{rng.randrange(10**8):08d}", rng.choice(ORGANISMES))
         for i in range(1, n["patients"] + 1))
     yield "produits", "id, cip13, libelle, prix_ttc, taux_remboursement, tva", (
-        (i, cip13(i) if i > 1 else "3400930000001", f"{rng.choice(MOLECULES)} {rng.choice(FORMES)} "
+        (i, cip13(i) if i > 1 else "3400930000007", f"{rng.choice(MOLECULES)} {rng.choice(FORMES)} "
          f"b/{rng.choice((8, 16, 20, 30, 90))} #{i}", f"{rng.uniform(1.5, 80):.2f}", rng.choice((15, 30, 65, 100)),
          rng.choice(("2.10", "5.50", "10.00", "20.00"))) for i in range(1, n["produits"] + 1))
     yield "ordonnances", "id, patient_id, prescripteur_id, date_prescription, date_delivrance", (

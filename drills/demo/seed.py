@@ -73,7 +73,7 @@ class SourceDatabase:
         result = self.runtime.run(self.container_id, ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
                                                       *postgres.CONNECT, "-d", postgres.DATABASE], input=chunks)
         if result.exit_code != 0:
-            raise RuntimeError(f"demo SQL failed: {result.output}")
+            raise RuntimeError(f"demo SQL failed (exit {result.exit_code}): {result.output}")
 
     def manifest(self, site_id: str, taken_at: datetime | None = None) -> str:
         return live_manifest(self.dsn, site_id, taken_at)

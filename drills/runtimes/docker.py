@@ -96,12 +96,13 @@ class DockerRuntime:
                 send_all(connection, input, deadline, lambda: self.running(exec_id))
                 connection.shutdown(socket.SHUT_WR)
             output.join(max(0.0, deadline - time.monotonic()))
-            if output.is_alive():
-                raise timed_out(timeout)
+            while self.running(exec_id):  # the output can end before the command does
+                if time.monotonic() > deadline:
+                    raise timed_out(timeout)
+                time.sleep(0.05)
         finally:
             connection.close()
-        exit_code = self.client.api.exec_inspect(exec_id)["ExitCode"]
-        return ExecResult(exit_code if exit_code is not None else -1, output.text())
+        return ExecResult(self.client.api.exec_inspect(exec_id)["ExitCode"], output.text())
 
     def running(self, exec_id: str) -> bool:
         return bool(self.client.api.exec_inspect(exec_id).get("Running"))
@@ -118,16 +119,13 @@ class DockerRuntime:
 
 def send_all(connection: socket.socket, chunks: Iterator[bytes], deadline: float, running) -> None:
     """Send every chunk, unless the command stops reading (it exited: its exit code says
-    why). Non-blocking sends under select, so neither a finished command (dockerd keeps our
-    side open) nor a hung one can block us past the deadline. The chunks are consumed to the
-    end in every case, so every byte of the backup is authenticated and hashed."""
-    connection.setblocking(False)
-    try:
-        for chunk in chunks:
-            if not send_chunk(connection, memoryview(chunk), deadline, running):
-                break
-    finally:
-        connection.setblocking(True)
+    why). Sends never block (select, then MSG_DONTWAIT: the socket's own mode is left alone,
+    as the output collector reads it at the same time), so neither a finished command
+    (dockerd keeps our side open) nor a hung one holds us past the deadline. The chunks are
+    consumed to the end in every case, so every byte of the backup is authenticated and hashed."""
+    for chunk in chunks:
+        if not send_chunk(connection, memoryview(chunk), deadline, running):
+            break
     for _ in chunks:
         pass
 
@@ -142,7 +140,7 @@ def send_chunk(connection: socket.socket, data: memoryview, deadline: float, run
                 return False
             continue
         try:
-            data = data[connection.send(data):]
+            data = data[connection.send(data, socket.MSG_DONTWAIT):]
         except BlockingIOError:
             continue
         except (BrokenPipeError, ConnectionResetError):

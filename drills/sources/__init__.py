@@ -1,7 +1,7 @@
 """Where backups are found. One module per source type, each with the same contract:
 
-    latest(settings) -> Backup
-        The newest backup matching the site's settings.
+    backups(settings) -> list[Backup]
+        The backups matching the site's settings, newest first (never empty).
         Raises BackupProblem("backup.missing") when the source holds none, and
         InfrastructureError("error.source") when the source cannot be reached at all.
 
@@ -9,11 +9,20 @@ A Backup names the object, its size and modification time, opens its bytes as a 
 binary stream, and reads a small sibling object (the manifest) by suffix.
 """
 
+import random
+from datetime import datetime
+
 from drills.sources import local
 from drills.sources.backup import Backup
 
 SOURCES = {"local": local}
 
 
-def latest(settings) -> Backup:
-    return SOURCES[settings.type].latest(settings)
+def choose(settings, now: datetime, rng: random.Random | None = None) -> Backup:
+    """The backup to drill: the newest, or with `pick: random` any backup of the retention
+    window (so that retention is proven too, not only the last night)."""
+    found = SOURCES[settings.type].backups(settings)
+    if settings.pick == "newest":
+        return found[0]
+    kept = [backup for backup in found if (now - backup.modified).total_seconds() <= settings.retention]
+    return (rng or random.SystemRandom()).choice(kept or found[:1])

@@ -9,23 +9,28 @@ from drills.sources.backup import Backup
 MAX_SIBLING_BYTES = 16 * 1024 * 1024
 
 
-def latest(settings) -> Backup:
+def backups(settings) -> list[Backup]:
+    """Every file matching the pattern, newest first (modification time, then name)."""
     directory = Path(settings.path)
     if not directory.is_dir():
         raise InfrastructureError("source", f"the backup directory {directory} does not exist or is not mounted",
                                   hint="check the mount (NFS, SMB) or the site's source.path")
-    candidates = [path for path in directory.glob(settings.pattern) if path.is_file()]
-    if not candidates:
+    paths = [path for path in directory.glob(settings.pattern) if path.is_file()]
+    if not paths:
         raise BackupProblem("backup.missing", f"no file matches {settings.pattern!r} in {directory}",
                             hint="the backup job did not deliver: check it on the site's side")
-    newest = max(candidates, key=lambda path: (path.stat().st_mtime, path.name))
-    status = newest.stat()
+    paths.sort(key=lambda path: (path.stat().st_mtime, path.name), reverse=True)
+    return [describe(path) for path in paths]
+
+
+def describe(path: Path) -> Backup:
+    status = path.stat()
     return Backup(
-        name=newest.name,
+        name=path.name,
         size=status.st_size,
         modified=datetime.fromtimestamp(status.st_mtime, timezone.utc),
-        open=lambda: open(newest, "rb", buffering=0),
-        read_sibling=lambda suffix: read_small(newest.with_name(newest.name + suffix)),
+        open=lambda: open(path, "rb", buffering=0),
+        read_sibling=lambda suffix: read_small(path.with_name(path.name + suffix)),
     )
 
 

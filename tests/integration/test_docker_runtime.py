@@ -51,3 +51,9 @@ def test_stdout_can_be_streamed_to_a_sink_while_stderr_is_kept(docker_engine, co
     sink = Sink()
     result = docker_engine.run(container, ["sh", "-c", "head -c 300000 /dev/zero; echo warn >&2"], stdout=sink)
     assert result.exit_code == 0 and len(sink.data) == 300000 and result.output.strip() == "warn"
+
+
+def test_the_exit_code_is_read_once_the_command_ends_even_if_its_output_ended_before(docker_engine, container):
+    command = ["sh", "-c", "cat >/dev/null; exec >&- 2>&-; sleep 2; exit 4"]
+    result = docker_engine.run(container, command, input=iter([b"x" * 100_000]), timeout=30)
+    assert result.exit_code == 4

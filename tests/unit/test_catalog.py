@@ -110,3 +110,10 @@ def test_durations(text, seconds):
 
 def test_sizes():
     assert parse_amount("2g", SIZE_UNITS) == 2 * 1024**3 and parse_amount("512m", SIZE_UNITS) == 512 * 1024**2
+
+
+def test_pick_random_needs_a_retention_window(tmp_path):
+    text = EXAMPLE.replace('pattern: "*.dump.age"}', 'pattern: "*.dump.age", pick: random}')
+    assert "pick: random needs source.retention" in problems(tmp_path, text)
+    site = load(tmp_path, text.replace("pick: random}", "pick: random, retention: 30d}")).sites[0]
+    assert (site.source.pick, site.source.retention) == ("random", 30 * 86400)

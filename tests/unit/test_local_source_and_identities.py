@@ -1,6 +1,8 @@
 """Source `local` picks the newest backup; identities come from files or the environment."""
 
 import os
+import random
+from datetime import datetime, timezone
 from types import SimpleNamespace
 
 import pytest
@@ -8,13 +10,20 @@ import pytest
 from drills.catalog.model import DecryptSettings
 from drills.crypto.identities import PassphraseIdentity, X25519Identity, identities_from
 from drills.errors import BackupProblem, ConfigError, InfrastructureError
-from drills.sources import latest
+from drills.sources import choose
 
 IDENTITY = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX"
 
 
-def settings(path, pattern="*.age"):
-    return SimpleNamespace(type="local", path=path, pattern=pattern)
+NOW = datetime(2026, 11, 23, tzinfo=timezone.utc)
+
+
+def settings(path, pattern="*.age", pick="newest", retention=None):
+    return SimpleNamespace(type="local", path=path, pattern=pattern, pick=pick, retention=retention)
+
+
+def latest(source_settings):
+    return choose(source_settings, NOW)
 
 
 def touch(path, mtime):
@@ -30,6 +39,15 @@ def test_the_newest_file_by_modification_time_wins_and_ties_go_to_the_name(tmp_p
     assert latest(settings(tmp_path)).name == "c.age"
     touch(tmp_path / "d.age", 3000)
     assert latest(settings(tmp_path)).name == "d.age"
+
+
+def test_pick_random_drills_any_backup_of_the_retention_window_and_nothing_older(tmp_path):
+    day = 86400
+    for age_days in (0, 5, 10, 40):
+        touch(tmp_path / f"{age_days:02d}d.age", NOW.timestamp() - age_days * day)
+    chosen = {choose(settings(tmp_path, pick="random", retention=30 * day), NOW, random.Random(seed)).name
+              for seed in range(60)}
+    assert chosen == {"00d.age", "05d.age", "10d.age"}
 
 
 def test_the_manifest_is_read_beside_the_backup(tmp_path):

@@ -1,0 +1,166 @@
+"""Unattended drills at fleet scale: real `drill worker` processes, a real Redis on loopback,
+the real Docker engine. Every wait is bounded."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from drills.runtimes.docker import DRILL_LABEL
+from tests.helpers import site_entry, write_catalog
+from tests.integration.conftest import SITE
+
+PROJECT = Path(__file__).parents[2]
+FAST = {"DRILL_HEARTBEAT_TIMEOUT_MS": "4000", "DRILL_MAINTENANCE_CHANCE": "1000000", "DRILL_LEASE_SECONDS": "4",
+        "DRILL_MIN_BACKOFF_MS": "500", "DRILL_MAX_BACKOFF_MS": "2000", "DRILL_REAP_EVERY_SECONDS": "2",
+        "DRILL_REAP_GRACE_SECONDS": "3", "DRILL_WORKER_THREADS": "1"}
+
+
+class Fleet:
+    """A catalog of sites over copies of real backups, and the worker processes draining it."""
+
+    def __init__(self, directory: Path, backups, keys_dir, redis_url: str, sites: dict[str, str]):
+        self.directory, self.workers = directory, []
+        entries = []
+        for site_id, backup_name in sites.items():
+            folder = directory / "backups" / site_id
+            folder.mkdir(parents=True)
+            source = backups[backup_name]
+            os.link(source, folder / source.name)
+            manifest = json.loads(source.with_name(source.name + ".manifest.json").read_text())
+            (folder / (source.name + ".manifest.json")).write_text(json.dumps({**manifest, "site": site_id}))
+            entries.append(site_entry(site_id, folder, keys_dir["dir"] / "drill.agekey"))
+        self.catalog = write_catalog(directory, entries)
+        self.env = {**os.environ, **FAST, "DRILL_REDIS_URL": redis_url, "DRILL_CATALOG": str(self.catalog)}
+        self.drill("keys", "init")
+
+    def drill(self, *arguments) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "drills.cli", *arguments], env=self.env, cwd=PROJECT,
+                              capture_output=True, text=True, timeout=120)
+
+    def start_worker(self) -> subprocess.Popen:
+        log = open(self.directory / f"worker-{len(self.workers)}.log", "w")
+        worker = subprocess.Popen([sys.executable, "-m", "drills.cli", "worker"], env=self.env, cwd=PROJECT,
+                                  stdout=log, stderr=subprocess.STDOUT)
+        self.workers.append(worker)
+        return worker
+
+    def enqueue_all(self) -> list[dict]:
+        return json.loads(self.drill("enqueue", "--all", "--json").stdout)
+
+    def reports(self) -> list[dict]:
+        return [json.loads(path.read_text()) for path in sorted((self.directory / "evidence").glob("*/*.json"))]
+
+    def wait_for(self, condition, timeout: float, what: str):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = condition()
+            if value:
+                return value
+            time.sleep(0.2)
+        logs = "\n".join(path.read_text()[-3000:] for path in self.directory.glob("worker-*.log"))
+        pytest.fail(f"timed out waiting for {what}\n{logs}")
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        for worker in self.workers:
+            try:
+                worker.wait(90)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+
+@pytest.fixture
+def fleet(tmp_path, backups, keys_dir, redis_server, redis_client, docker_engine):
+    fleets = []
+
+    def make(sites: dict[str, str]) -> Fleet:
+        fleets.append(Fleet(tmp_path, backups, keys_dir, redis_server.url, sites))
+        return fleets[-1]
+
+    yield make
+    for made in fleets:
+        made.stop()
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def drill_containers() -> list[str]:
+    return subprocess.run(["docker", "ps", "-aq", "--filter", f"label={DRILL_LABEL}"],
+                          capture_output=True, text=True).stdout.split()
+
+
+def test_two_workers_drain_twenty_drills_for_ten_sites_once_each_never_two_at_once_per_site(fleet):
+    sites = fleet({f"pharmacie-{n:02d}": "healthy" for n in range(10)})
+    sites.start_worker()
+    sites.start_worker()
+    sent = sites.enqueue_all() + sites.enqueue_all()
+    reports = sites.wait_for(lambda: len(sites.reports()) >= 20 and sites.reports(), 300, "20 reports")
+    assert sorted(r["drill_id"] for r in reports) == sorted(s["drill_id"] for s in sent), "each drill reported once"
+    assert all(r["outcome"] == "pass" for r in reports)
+    for site in {r["site"] for r in reports}:
+        spans = sorted((moment(r["started_at"]), moment(r["finished_at"])) for r in reports if r["site"] == site)
+        assert len(spans) == 2 and spans[0][1] <= spans[1][0], f"two drills of {site} overlapped: {spans}"
+    assert {r["host"] for r in reports}, "reports name the worker host"
+
+
+def test_a_worker_killed_mid_restore_has_its_drill_redelivered_completed_once_and_its_container_reaped(fleet):
+    sites = fleet({SITE: "healthy"})
+    first = sites.start_worker()
+    (sent,) = sites.enqueue_all()
+    sites.wait_for(drill_containers, 60, "the restore container")
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    orphan = drill_containers()
+    assert orphan, "the killed worker left its container behind"
+    sites.start_worker()
+    reports = sites.wait_for(lambda: sites.reports(), 120, "the redelivered drill's report")
+    time.sleep(2)
+    reports = sites.reports()
+    assert [(r["drill_id"], r["outcome"]) for r in reports] == [(sent["drill_id"], "pass")], "exactly one final report"
+    sites.wait_for(lambda: not set(orphan) & set(drill_containers()), 60, "the orphan to be reaped")
+
+
+def test_sigterm_during_a_drill_removes_its_container_reports_it_interrupted_and_requeues_it(fleet, redis_client):
+    sites = fleet({SITE: "healthy"})
+    worker = sites.start_worker()
+    (sent,) = sites.enqueue_all()
+    sites.wait_for(drill_containers, 60, "the restore container")
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(90) == 0
+    assert drill_containers() == [], "no container left by the interrupted drill"
+    assert [(r["drill_id"], r["outcome"], r["reason"]) for r in sites.reports()] == \
+        [(sent["drill_id"], "error", "error.interrupted")]
+    assert redis_client.llen("restore-drill:drills-now") == 1, "the interrupted drill is queued again"
+    sites.start_worker()
+    final = sites.wait_for(lambda: len(sites.reports()) == 2 and sites.reports(), 120, "the re-run")
+    assert (final[1]["drill_id"], final[1]["outcome"]) == (sent["drill_id"], "pass")
+
+
+def test_redis_restarted_mid_run_loses_no_drill_and_leaves_none_running_or_wrongly_green(
+        fleet, redis_server, redis_client):
+    sites = fleet({**{f"pharmacie-{n:02d}": "healthy" for n in range(5)}, "pharmacie-abimee": "corrupt-dump"})
+    sites.start_worker()
+    sites.start_worker()
+    sent = sites.enqueue_all()
+    sites.wait_for(lambda: len(sites.reports()) >= 1, 120, "a first report")
+    redis_server.restart(down_seconds=2)
+    reports = sites.wait_for(lambda: len({r["drill_id"] for r in sites.reports()}) >= len(sent) and sites.reports(),
+                             300, "every drill after the restart")
+    final = {r["drill_id"]: r for r in reports}
+    assert set(final) == {s["drill_id"] for s in sent}, "no drill lost"
+    assert all(r["outcome"] == "pass" for r in final.values() if r["site"] != "pharmacie-abimee")
+    assert final[next(s["drill_id"] for s in sent if s["site"] == "pharmacie-abimee")]["outcome"] == "fail", \
+        "the bad backup is never reported green"
+    sites.wait_for(lambda: not list(redis_client.scan_iter("restore-drill:lease:*")), 30, "no lease left")

@@ -1,0 +1,83 @@
+"""The drill actors: one message = one drill (site id, drill id), running the same pipeline
+as `drill run`.
+
+- A drill whose outcome is `error` (our side failed) is retried with backoff, up to
+  DRILL_MAX_RETRIES; a `fail` (the backup is bad) is reported and never retried.
+- A site whose lease is held by another drill is tried again when the lease can expire.
+- A worker shutting down interrupts the drill (its container removed, the report says
+  `error.interrupted`) and re-queues it ahead of scheduled drills.
+- "Drill now" messages go to their own queue, whose actor has priority over scheduled ones.
+"""
+
+import logging
+import threading
+
+import dramatiq
+from dramatiq.middleware import Shutdown, TimeLimitExceeded
+
+from drills.catalog import load_catalog
+from drills.pipeline import run_drill
+from workers import alerts, metrics
+from workers.broker import broker, redis_client, settings
+from workers.leases import SiteLease
+
+SCHEDULED_QUEUE, NOW_QUEUE = "drills", "drills-now"
+DEFAULT_TIME_LIMIT_MS = 3 * 3600 * 1000
+BUSY_RETRIES = 1000
+log = logging.getLogger("restore_drill.worker")
+STOPPING = threading.Event()  # set by `drill worker` on SIGTERM: interrupted drills are re-queued
+
+
+class InfrastructureRetry(Exception):
+    """Raised when a drill ended in `error`: dramatiq retries it with backoff."""
+
+
+class SiteBusy(dramatiq.Retry):
+    """Raised when another drill holds the site's lease: tried again once it can expire."""
+
+
+def should_retry(retries: int, exception: Exception) -> bool:
+    if isinstance(exception, SiteBusy):
+        return retries < BUSY_RETRIES
+    return isinstance(exception, InfrastructureRetry) and retries < settings.max_retries
+
+
+ACTOR_OPTIONS = dict(retry_when=should_retry, min_backoff=settings.min_backoff_ms,
+                     max_backoff=settings.max_backoff_ms, notify_shutdown=True, time_limit=DEFAULT_TIME_LIMIT_MS)
+
+
+@dramatiq.actor(queue_name=SCHEDULED_QUEUE, priority=10, **ACTOR_OPTIONS)
+def scheduled_drill(site_id: str, drill_id: str) -> None:
+    execute(site_id, drill_id, trigger="schedule")
+
+
+@dramatiq.actor(queue_name=NOW_QUEUE, priority=0, **ACTOR_OPTIONS)
+def drill_now(site_id: str, drill_id: str) -> None:
+    execute(site_id, drill_id, trigger="now")
+
+
+def execute(site_id: str, drill_id: str, trigger: str) -> None:
+    catalog = load_catalog(settings.catalog)
+    site = catalog.site(site_id)
+    lease = SiteLease(redis_client(), site.id, drill_id, settings.lease_seconds)
+    if not lease.acquire():
+        log.info("site busy", extra={"site": site.id, "drill_id": drill_id, "holder": lease.holder()})
+        raise SiteBusy(delay=settings.lease_seconds * 1000)
+    log.info("drill started", extra={"site": site.id, "drill_id": drill_id, "trigger": trigger})
+    with lease, metrics.drill_running():
+        report = run_drill(catalog, site, drill_id=drill_id, interruptions=(Shutdown, TimeLimitExceeded)).report
+    metrics.record(report)
+    log.info("drill finished", extra={"site": site.id, "drill_id": drill_id, "outcome": report["outcome"],
+                                      "reason": report["reason"], "rto_seconds": report["rto_seconds"]})
+    alerts.after_drill(catalog, site, report, redis_client())
+    if report["reason"] == "error.interrupted" and STOPPING.is_set():
+        drill_now.send(site.id, drill_id)
+    elif report["outcome"] == "error":
+        raise InfrastructureRetry(f"{report['reason']}: {report['message']}")
+
+
+def enqueue(site, drill_id: str, now: bool = False):
+    """Send a drill of `site`; its time limit follows the site's restore timeout."""
+    actor = drill_now if now else scheduled_drill
+    return actor.send_with_options(args=(site.id, drill_id), time_limit=(site.engine.timeout + 900) * 1000)
+

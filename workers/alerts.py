@@ -1,0 +1,96 @@
+"""Alerts through apprise (email, webhooks, chat: any URL it supports), deduplicated.
+
+Each site's alert state lives in Redis (`status`, `rto_over`, `last_pass`, `neglect_alerted`),
+so an alert fires once per change, not once per drill, whichever worker ran the drill:
+- status change: red after green (or a first drill that is red), green after red;
+- the measured RTO going above the target (re-armed once it is back under);
+- no passing drill for `no_success_days` (checked by the scheduler's tick).
+An `error` outcome changes nothing: our infrastructure failing says nothing of the backup.
+"""
+
+import logging
+import os
+from datetime import datetime, timezone
+
+import apprise
+
+STATE_PREFIX = "restore-drill:alert:"
+log = logging.getLogger("restore_drill.alerts")
+
+
+def destinations(catalog, site) -> list[str]:
+    """The site's URLs and its tenant's; URLs from environment variables included."""
+    tenant = catalog.tenants.get(site.tenant)
+    settings = [site.alerts] + ([tenant.alerts] if tenant else [])
+    urls = [url for setting in settings for url in setting.urls]
+    urls += [url for setting in settings if setting.urls_env for url in os.environ.get(setting.urls_env, "").split()]
+    return urls
+
+
+def send(urls: list[str], title: str, body: str) -> bool:
+    if not urls:
+        return False
+    notifier = apprise.Apprise()
+    for url in urls:
+        notifier.add(url)
+    delivered = notifier.notify(title=title, body=body)
+    if not delivered:
+        log.warning("an alert could not be delivered", extra={"title": title})  # URLs may hold tokens: never logged
+    return bool(delivered)
+
+
+def after_drill(catalog, site, report: dict, client) -> list[str]:
+    """Update the site's alert state from a report; send what changed. The titles sent."""
+    if report["outcome"] == "error":
+        return []
+    key = STATE_PREFIX + site.id
+    state = {k.decode(): v.decode() for k, v in client.hgetall(key).items()}
+    status = "green" if report["outcome"] == "pass" else "red"
+    alerts = []
+    if status != state.get("status") and (status == "red" or state.get("status") == "red"):
+        alerts.append(status_alert(site, report, status))
+    over = report["rto_seconds"] is not None and report["rto_seconds"] > site.targets.rto
+    if over and state.get("rto_over") != "1":
+        alerts.append((f"{site.name}: restore slower than its RTO target",
+                       f"A restore took {report['rto_seconds']:.0f} s, the target is {site.targets.rto} s."))
+    updates = {"status": status, "rto_over": "1" if over else "0"}
+    if status == "green":
+        updates |= {"last_pass": report["finished_at"], "neglect_alerted": "0"}
+    client.hset(key, mapping=updates)
+    for title, body in alerts:
+        send(destinations(catalog, site), title, body)
+    return [title for title, _ in alerts]
+
+
+def status_alert(site, report: dict, status: str) -> tuple[str, str]:
+    if status == "red":
+        return (f"{site.name}: backup NOT restorable ({report['reason']})",
+                f"Drill {report['drill_id']} failed: {report['message']}\nNext: {report['hint']}")
+    return (f"{site.name}: backup restorable again",
+            f"Drill {report['drill_id']} passed: the backup was restored and verified.")
+
+
+def neglect_days(catalog, site) -> int | None:
+    """The site's own setting, else its tenant's."""
+    tenant = catalog.tenants.get(site.tenant)
+    return site.alerts.no_success_days or (tenant.alerts.no_success_days if tenant else None)
+
+
+def check_neglect(catalog, client, now: datetime | None = None) -> list[str]:
+    """Alert once per site with no passing drill for its `no_success_days`; the titles sent."""
+    now = now or datetime.now(timezone.utc)
+    sent = []
+    for site in catalog.sites:
+        days = neglect_days(catalog, site)
+        if not days:
+            continue
+        key = STATE_PREFIX + site.id
+        client.hsetnx(key, "first_seen", now.isoformat())
+        state = {k.decode(): v.decode() for k, v in client.hgetall(key).items()}
+        since = datetime.fromisoformat(state.get("last_pass") or state["first_seen"])
+        if (now - since).total_seconds() > days * 86400 and state.get("neglect_alerted") != "1":
+            title = f"{site.name}: no successful restore for {days} days"
+            send(destinations(catalog, site), title, f"The last passing drill was at {since.isoformat()}.")
+            client.hset(key, "neglect_alerted", "1")
+            sent.append(title)
+    return sent
