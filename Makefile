@@ -13,8 +13,12 @@ test: setup
 test-unit: setup
 	.venv/bin/pytest -q tests/unit
 
+# Each benchmark writes its section of docs/benchmarks.md.
 bench: setup
-	.venv/bin/python -m benchmarks.drill_vs_script
+	.venv/bin/python -m benchmarks.drill_vs_script --jobs 1
+	.venv/bin/python -m benchmarks.drill_vs_script --jobs 2
+	.venv/bin/python -m benchmarks.queue_path
+	.venv/bin/python -m benchmarks.scheduler_tick
 
 clean-demo:
 	rm -rf demo

@@ -53,7 +53,7 @@ def cached_backup(patients: int) -> tuple[Path, Path]:
     return backup, identity
 
 
-def drill_once(workdir: Path, backup: Path, identity: Path) -> dict:
+def drill_once(workdir: Path, backup: Path, identity: Path, jobs: int) -> dict:
     source = workdir / "source"
     source.mkdir(exist_ok=True)
     for file in (backup, backup.with_name(backup.name + ".manifest.json")):
@@ -64,7 +64,7 @@ def drill_once(workdir: Path, backup: Path, identity: Path) -> dict:
     catalog_path.write_text(yaml.safe_dump({"evidence": "evidence/", "signing_key": "keys/signing.ed25519", "sites": [{
         "id": SITE, "name": "Bench", "tenant": "bench", "source": {"type": "local", "path": str(source),
                                                                    "pattern": "*.dump.age"},
-        "decrypt": {"identity_file": str(identity)}, "engine": ENGINE,
+        "decrypt": {"identity_file": str(identity)}, "engine": {**ENGINE, "jobs": jobs},
         "checks": {"manifest": "required"}, "targets": {"rto": "1h", "rpo": "1000d"}}]}))
     if not (workdir / "keys" / "signing.ed25519").exists():
         keys.init(workdir / "keys" / "signing.ed25519")
@@ -83,7 +83,6 @@ def technician_script(backup: Path, identity: Path, tables: list[str], socket_di
     return f"""set -euo pipefail
 c=$(docker run -d --network none --user 999:999 --read-only {tmpfs} -v {socket_dir}:/run/drill \\
     --label {DRILL_LABEL}=technician {DEFAULT_POSTGRES_IMAGE} sh -c {shlex.quote(spec.command[-1])})
-echo "$c" > {socket_dir}/../technician.cid
 until docker exec "$c" pg_isready -q -h /run/drill -U postgres; do sleep 0.1; done
 docker exec "$c" createdb -h /run/drill -U postgres restore
 age -d -i {identity} {backup} | docker exec -i "$c" pg_restore --exit-on-error --no-owner -h /run/drill -U postgres -d restore
@@ -115,6 +114,7 @@ def main() -> int:
     options = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     options.add_argument("--patients", type=int, default=650_000)
     options.add_argument("--repeat", type=int, default=2)
+    options.add_argument("--jobs", type=int, default=1, help="the drill's engine.jobs (parallel pg_restore)")
     arguments = options.parse_args()
     backup, identity = cached_backup(arguments.patients)
     tables = sorted(json.loads(backup.with_name(backup.name + ".manifest.json").read_text())["tables"])
@@ -123,7 +123,7 @@ def main() -> int:
         for round_number in range(1, arguments.repeat + 1):
             scripts.append(script_once(backup, identity, tables))
             print(f"bench: round {round_number}: technician's script {scripts[-1]['seconds']:.1f} s", flush=True)
-            drills.append(drill_once(Path(workdir), backup, identity))
+            drills.append(drill_once(Path(workdir), backup, identity, arguments.jobs))
             print(f"bench: round {round_number}: drill {drills[-1]['seconds']:.1f} s {drills[-1]['phases']}", flush=True)
     write_results(arguments, backup, drills, scripts)
     return 0
@@ -134,8 +134,9 @@ def write_results(arguments, backup: Path, drills: list[dict], scripts: list[dic
     script_median = statistics.median(s["seconds"] for s in scripts)
     phases = {phase: statistics.median(d["phases"][phase] for d in drills) for phase in drills[0]["phases"]}
     size_mb = backup.stat().st_size / 1e6
-    record("Drill against the technician's script",
-           f"python -m benchmarks.drill_vs_script --patients {arguments.patients} --repeat {arguments.repeat}", [
+    record(f"Drill against the technician's script (engine.jobs {arguments.jobs})",
+           f"python -m benchmarks.drill_vs_script --patients {arguments.patients} --repeat {arguments.repeat} "
+           f"--jobs {arguments.jobs}", [
                "| measure | value |", "|---|---|",
                f"| backup | {size_mb:.0f} MB custom-format dump, age-encrypted ({arguments.patients:,} patients) |",
                f"| full drill, fetch to verified (median of {len(drills)}) | {drill_median:.1f} s |",

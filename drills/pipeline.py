@@ -90,7 +90,7 @@ class Drill:
         self.rto_seconds: float | None = None
 
     def run(self) -> dict:
-        container_id = socket_dir = None
+        container = socket_dir = None
         started = time.perf_counter()
         try:
             self.progress("fetch")
@@ -101,10 +101,12 @@ class Drill:
             self.runtime = self.runtime or DockerRuntime()
             socket_dir = make_socket_dir(self.drill_id)
             self.progress("restore")
+            spec = postgres.container_spec(self.site, self.drill_id, str(socket_dir))
+            container = spec.name
             with self.phases.measure("restore"):
-                container_id = self.runtime.start(postgres.container_spec(self.site, self.drill_id, str(socket_dir)))
-                postgres.wait_ready(self.runtime, container_id)
-            self.stream_and_restore(container_id, identities)
+                self.runtime.start(spec)
+                postgres.wait_ready(self.runtime, container)
+            self.stream_and_restore(container, identities)
             self.progress("verify")
             with self.phases.measure("verify"):
                 self.verify(str(socket_dir))
@@ -119,8 +121,8 @@ class Drill:
             self.findings.append(failure(self.error))
         finally:
             with self.phases.measure("teardown"):
-                if container_id:
-                    self.runtime.remove(container_id)
+                if container:
+                    self.runtime.remove(container)
                 if socket_dir:
                     shutil.rmtree(socket_dir, ignore_errors=True)
         self.check_freshness()

@@ -13,6 +13,7 @@ import logging
 import threading
 
 import dramatiq
+import redis
 from dramatiq.middleware import Shutdown, TimeLimitExceeded
 
 from drills.catalog import load_catalog
@@ -37,7 +38,8 @@ class SiteBusy(dramatiq.Retry):
 
 
 def should_retry(retries: int, exception: Exception) -> bool:
-    if isinstance(exception, SiteBusy):
+    """Retry what is not the backup's fault: a busy site, our infrastructure, Redis away."""
+    if isinstance(exception, (SiteBusy, redis.RedisError)):
         return retries < BUSY_RETRIES
     return isinstance(exception, InfrastructureRetry) and retries < settings.max_retries
 
@@ -69,7 +71,10 @@ def execute(site_id: str, drill_id: str, trigger: str) -> None:
     metrics.record(report)
     log.info("drill finished", extra={"site": site.id, "drill_id": drill_id, "outcome": report["outcome"],
                                       "reason": report["reason"], "rto_seconds": report["rto_seconds"]})
-    alerts.after_drill(catalog, site, report, redis_client())
+    try:
+        alerts.after_drill(catalog, site, report, redis_client())
+    except redis.RedisError:  # the report is written: never run the drill again for an alert
+        log.exception("alert state not updated", extra={"site": site.id, "drill_id": drill_id})
     if report["reason"] == "error.interrupted" and STOPPING.is_set():
         drill_now.send(site.id, drill_id)
     elif report["outcome"] == "error":

@@ -1,5 +1,7 @@
 """The dramatiq broker on Redis, configured once from the settings."""
 
+from functools import cache
+
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
@@ -14,6 +16,7 @@ broker = RedisBroker(url=settings.redis_url, heartbeat_timeout=settings.heartbea
 dramatiq.set_broker(broker)
 
 
+@cache
 def redis_client() -> redis.Redis:
     """A Redis client for leases, schedules and alert state (the broker keeps its own)."""
     return redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)

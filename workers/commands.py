@@ -35,14 +35,16 @@ def command_worker(arguments) -> int:
     client, runtime = redis_client(), DockerRuntime()
     if settings.metrics_port:
         metrics.serve(settings.metrics_port, lambda: queue_depths(client))
-    reaper.reap(runtime, client, settings.reap_grace_seconds)
+    reaper.reap_safely(runtime, client, settings.reap_grace_seconds)
     worker = Worker(broker, worker_threads=arguments.threads or settings.threads, worker_timeout=1000)
     worker.start()
     stop = stop_on_signals()
-    while not stop.wait(settings.reap_every_seconds):
-        reaper.reap(runtime, client, settings.reap_grace_seconds)
-    actors.STOPPING.set()  # drills interrupted from here on are re-queued
-    worker.stop(timeout=60_000)
+    try:
+        while not stop.wait(settings.reap_every_seconds):
+            reaper.reap_safely(runtime, client, settings.reap_grace_seconds)
+    finally:
+        actors.STOPPING.set()  # drills interrupted from here on are re-queued
+        worker.stop(timeout=60_000)
     return 0
 
 

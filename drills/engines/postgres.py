@@ -8,6 +8,7 @@ The restore tools run inside the container too (matching versions, and a hostile
 
 import shlex
 import time
+from pathlib import Path
 
 from drills.errors import BackupProblem, InfrastructureError
 from drills.runtimes.docker import DRILL_LABEL, ContainerSpec
@@ -28,10 +29,12 @@ READY_TIMEOUT = 60
 
 
 def container_spec(site, drill_id: str, socket_dir: str) -> ContainerSpec:
+    """The container of one attempt, named after its socket directory (DRILL_ID.TOKEN)."""
     settings = " ".join(f"-c {name}={shlex.quote(value)}" for name, value in SERVER_SETTINGS.items())
     start = (f"initdb -D {DATA_DIR} -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null "
              f"&& exec postgres -D {DATA_DIR} {settings}")
     return ContainerSpec(
+        name=f"restore-drill-{Path(socket_dir).name}",
         image=site.engine.image,
         command=["sh", "-c", start],
         user=USER,

@@ -1,12 +1,12 @@
 """Runtime `docker`: throwaway restore containers through the Docker engine's API.
 
 Contract of a runtime (the pipeline needs nothing else):
-    start(spec) -> container id           starts a container from a ContainerSpec
+    start(spec) -> container id           starts a container from a ContainerSpec (named spec.name)
     run(id, command, input=None, stdout=None, timeout) -> ExecResult
         runs a command inside, streaming `input` (an iterator of byte chunks) to its stdin
         and, if given, its stdout to `stdout.write`; raises BackupProblem("restore.timeout")
         past the timeout
-    remove(id)                            removes it and its anonymous volumes, never raises
+    remove(id or name)                    removes it and its anonymous volumes, never raises
     labelled() -> [container id]          every container carrying the drill label
 Engine failures raise InfrastructureError("error.runtime"): the site is not blamed.
 """
@@ -33,6 +33,7 @@ SEND_POLL = 1.0  # seconds between checks that the command still reads
 class ContainerSpec:
     """Everything about a restore container, as plain data (unit-tested without an engine)."""
 
+    name: str  # known before the start, so teardown can remove a container whose start was interrupted
     image: str
     command: list[str]
     user: str
@@ -55,7 +56,7 @@ class ExecResult:
 def run_arguments(spec: ContainerSpec) -> dict:
     """The Docker SDK arguments for a spec: no network, no privileges, bounded resources."""
     return dict(
-        image=spec.image, command=spec.command, user=spec.user, labels=spec.labels,
+        name=spec.name, image=spec.image, command=spec.command, user=spec.user, labels=spec.labels,
         detach=True, network_mode="none", read_only=spec.read_only,
         tmpfs=spec.tmpfs, volumes={host: {"bind": inside, "mode": "rw"} for host, inside in spec.binds.items()},
         cap_drop=["ALL"], cap_add=spec.cap_add, security_opt=["no-new-privileges"],

@@ -7,6 +7,7 @@ from drills.errors import BackupProblem, InfrastructureError
 from drills.sources.backup import Backup
 
 MAX_SIBLING_BYTES = 16 * 1024 * 1024
+MANIFEST_SUFFIXES = (".manifest.json", ".manifest.json.age")  # beside a backup, never one
 
 
 def backups(settings) -> list[Backup]:
@@ -15,7 +16,8 @@ def backups(settings) -> list[Backup]:
     if not directory.is_dir():
         raise InfrastructureError("source", f"the backup directory {directory} does not exist or is not mounted",
                                   hint="check the mount (NFS, SMB) or the site's source.path")
-    paths = [path for path in directory.glob(settings.pattern) if path.is_file()]
+    paths = [path for path in directory.glob(settings.pattern)
+             if path.is_file() and not path.name.endswith(MANIFEST_SUFFIXES)]
     if not paths:
         raise BackupProblem("backup.missing", f"no file matches {settings.pattern!r} in {directory}",
                             hint="the backup job did not deliver: check it on the site's side")

@@ -44,8 +44,9 @@ def site_with_alerts(tmp_path, backups, keys_dir, webhook, docker_engine):
     keys.init(tmp_path / "keys" / "signing.ed25519")
 
     def make(**overrides):
-        catalog = load_catalog(write_catalog(tmp_path, [site_entry(
-            SITE, folder, keys_dir["dir"] / "drill.agekey", alerts={"urls": [url]}, **overrides)]))
+        overrides.setdefault("alerts", {"urls": [url]})
+        catalog = load_catalog(write_catalog(tmp_path, [site_entry(SITE, folder, keys_dir["dir"] / "drill.agekey",
+                                                                   **overrides)]))
         return catalog, catalog.sites[0]
 
     def deliver(backup_name: str):

@@ -12,7 +12,7 @@ from drills.runtimes.docker import DRILL_LABEL, ContainerSpec
 
 @pytest.fixture
 def container(docker_engine):
-    spec = ContainerSpec(image=DEFAULT_POSTGRES_IMAGE, command=["sleep", "600"], user="999:999",
+    spec = ContainerSpec(name="restore-drill-runtime-test", image=DEFAULT_POSTGRES_IMAGE, command=["sleep", "600"], user="999:999",
                          labels={DRILL_LABEL: "runtime-test"}, tmpfs={}, binds={}, memory=256 * 1024**2)
     container_id = docker_engine.start(spec)
     yield container_id

@@ -44,10 +44,10 @@ class Fleet:
         return subprocess.run([sys.executable, "-m", "drills.cli", *arguments], env=self.env, cwd=PROJECT,
                               capture_output=True, text=True, timeout=120)
 
-    def start_worker(self) -> subprocess.Popen:
+    def start_worker(self, **env) -> subprocess.Popen:
         log = open(self.directory / f"worker-{len(self.workers)}.log", "w")
-        worker = subprocess.Popen([sys.executable, "-m", "drills.cli", "worker"], env=self.env, cwd=PROJECT,
-                                  stdout=log, stderr=subprocess.STDOUT)
+        worker = subprocess.Popen([sys.executable, "-m", "drills.cli", "worker"], env={**self.env, **env},
+                                  cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT)
         self.workers.append(worker)
         return worker
 
@@ -101,9 +101,27 @@ def drill_containers() -> list[str]:
                           capture_output=True, text=True).stdout.split()
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def scrape(port: int) -> dict[str, float]:
+    """Prometheus text format -> {'name{labels}': value}."""
+    import urllib.request
+
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+            if line and not line.startswith("#")}
+
+
 def test_two_workers_drain_twenty_drills_for_ten_sites_once_each_never_two_at_once_per_site(fleet):
     sites = fleet({f"pharmacie-{n:02d}": "healthy" for n in range(10)})
-    sites.start_worker()
+    metrics_port = free_port()
+    sites.start_worker(DRILL_METRICS_PORT=str(metrics_port))
     sites.start_worker()
     sent = sites.enqueue_all() + sites.enqueue_all()
     reports = sites.wait_for(lambda: len(sites.reports()) >= 20 and sites.reports(), 300, "20 reports")
@@ -112,7 +130,10 @@ def test_two_workers_drain_twenty_drills_for_ten_sites_once_each_never_two_at_on
     for site in {r["site"] for r in reports}:
         spans = sorted((moment(r["started_at"]), moment(r["finished_at"])) for r in reports if r["site"] == site)
         assert len(spans) == 2 and spans[0][1] <= spans[1][0], f"two drills of {site} overlapped: {spans}"
-    assert {r["host"] for r in reports}, "reports name the worker host"
+    metrics = scrape(metrics_port)
+    passed = metrics['restore_drill_drills_total{outcome="pass",reason=""}']
+    assert 1 <= passed <= 20 and metrics['restore_drill_queue_depth{queue="drills-now"}'] == 0
+    assert metrics['restore_drill_phase_seconds_count{phase="restore"}'] == passed
 
 
 def test_a_worker_killed_mid_restore_has_its_drill_redelivered_completed_once_and_its_container_reaped(fleet):

@@ -50,7 +50,7 @@ def test_the_example_of_the_issue_loads_as_written_with_paths_relative_to_the_fi
     assert site.decrypt.identity_file == tmp_path / "keys" / "drill.agekey"
     assert (site.targets.rto, site.targets.rpo) == (1800, 26 * 3600)
     assert site.checks.tables["public.patients"].min == 1
-    assert site.checks.sql[0].expect == 0 and site.engine.jobs == 1
+    assert site.checks.sql[0].expect == 0 and site.engine.jobs == 2
 
 
 def test_unknown_keys_are_refused_with_their_line_and_the_known_keys(tmp_path):

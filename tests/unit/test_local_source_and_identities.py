@@ -50,6 +50,12 @@ def test_pick_random_drills_any_backup_of_the_retention_window_and_nothing_older
     assert chosen == {"00d.age", "05d.age", "10d.age"}
 
 
+def test_a_manifest_is_never_taken_for_a_backup_even_when_the_pattern_matches_it(tmp_path):
+    touch(tmp_path / "a.age", 1000)
+    touch(tmp_path / "a.age.manifest.json.age", 2000)
+    assert latest(settings(tmp_path)).name == "a.age"
+
+
 def test_the_manifest_is_read_beside_the_backup(tmp_path):
     touch(tmp_path / "a.age", 1000)
     (tmp_path / "a.age.manifest.json").write_text("{}")

@@ -21,7 +21,7 @@ def test_the_restore_container_has_no_network_no_privileges_and_bounded_resource
     assert arguments["read_only"] is True and arguments["user"] == "999:999"
     assert arguments["mem_limit"] == arguments["memswap_limit"] == 2 * 1024**3
     assert arguments["pids_limit"] > 0 and arguments["nano_cpus"] > 0
-    assert arguments["labels"][DRILL_LABEL] == "drill-1"
+    assert arguments["labels"][DRILL_LABEL] == "drill-1" and arguments["name"] == "restore-drill-drill-1"
     assert arguments["volumes"] == {"/run/x/drill-1": {"bind": "/run/drill", "mode": "rw"}}
     assert "size=1073741824" in arguments["tmpfs"]["/var/lib/postgresql"]
 
@@ -49,5 +49,5 @@ def test_a_plain_dump_is_piped_into_psql_that_stops_at_the_first_error():
 
 
 def test_a_spec_is_plain_immutable_data():
-    spec = ContainerSpec(image="i", command=["c"], user="1", labels={}, tmpfs={}, binds={}, memory=1)
+    spec = ContainerSpec(name="n", image="i", command=["c"], user="1", labels={}, tmpfs={}, binds={}, memory=1)
     assert run_arguments(spec)["image"] == "i"
