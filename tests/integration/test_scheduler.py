@@ -91,3 +91,21 @@ def test_an_edited_catalog_is_read_again(catalog_path, redis_server, redis_clien
     catalog_path.write_text(text[: text.index("- id: pharmacie-01")].rstrip() + "\n")
     os.utime(catalog_path, (1, 2))
     assert len(scheduler.load().sites) == 1
+
+
+def test_the_scheduler_reconnects_after_redis_restarts_and_misses_nothing(catalog_path, redis_server, redis_client):
+    import redis as redis_library
+
+    clock = Clock(datetime(2026, 11, 23, 0, 30, 30, tzinfo=timezone.utc))
+    enqueued = []
+    client = redis_library.Redis.from_url(redis_server.url, socket_timeout=5)
+    scheduler = Scheduler(settings_for(catalog_path, redis_server, jitter_seconds=0), client,
+                          lambda site, drill_id: enqueued.append(site.id), clock)
+    scheduler.tick()
+    redis_server.stop()
+    clock.advance(minutes=31)
+    with pytest.raises(redis_library.ConnectionError):
+        scheduler.tick()  # run_forever logs it and ticks again
+    redis_server.start()
+    scheduler.tick()
+    assert sorted(enqueued) == sorted(f"pharmacie-{n:02d}" for n in range(10)), "the 01:00 runs are not lost"

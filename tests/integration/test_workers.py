@@ -185,3 +185,15 @@ def test_redis_restarted_mid_run_loses_no_drill_and_leaves_none_running_or_wrong
     assert final[next(s["drill_id"] for s in sent if s["site"] == "pharmacie-abimee")]["outcome"] == "fail", \
         "the bad backup is never reported green"
     sites.wait_for(lambda: not list(redis_client.scan_iter("restore-drill:lease:*")), 30, "no lease left")
+
+
+def test_drill_now_goes_ahead_of_scheduled_drills(fleet):
+    sites = fleet({f"pharmacie-{n:02d}": "healthy" for n in range(6)})
+    send_scheduled = ("from workers.actors import scheduled_drill\n"
+                      "for n in range(5): scheduled_drill.send(f'pharmacie-{n:02d}', f'scheduled-{n}')")
+    subprocess.run([sys.executable, "-c", send_scheduled], env=sites.env, cwd=PROJECT, check=True, timeout=60)
+    (now,) = json.loads(sites.drill("enqueue", "pharmacie-05", "--json").stdout)
+    sites.start_worker()
+    reports = sites.wait_for(lambda: len(sites.reports()) == 6 and sites.reports(), 240, "six reports")
+    order = [r["drill_id"] for r in sorted(reports, key=lambda r: r["started_at"])]
+    assert now["drill_id"] in order[:2], f"the drill-now ran {order.index(now['drill_id']) + 1}th of 6"
