@@ -9,6 +9,7 @@ measured RTO is the wall time from fetch start to verified data; teardown is out
 
 import io
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -19,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
+import duckdb
 
 from drills import manifest as manifests
 from drills import sources
@@ -35,6 +38,7 @@ from drills.runtimes.docker import DockerRuntime
 from drills.streams import Meter, decompressed
 
 PHASES = ("fetch", "decrypt", "restore", "verify", "teardown")
+log = logging.getLogger("restore_drill.pipeline")
 REPORT_FORMAT = 1
 CONTAINER_UID = 999
 
@@ -119,6 +123,11 @@ class Drill:
                 "interrupted", f"the worker interrupted the drill ({type(interruption).__name__})",
                 hint="a shutdown re-queues the drill; a time limit means the drill outgrew engine.timeout")
             self.findings.append(failure(self.error))
+        except Exception as unexpected:  # a bug of ours: reported, never blamed on the site
+            log.exception("unexpected error in drill %s", self.drill_id)
+            self.error = InfrastructureError("internal", f"unexpected {type(unexpected).__name__}: {unexpected}",
+                                             hint="a bug in Restore Drill: report it with this drill id")
+            self.findings.append(failure(self.error))
         finally:
             with self.phases.measure("teardown"):
                 if container:
@@ -169,8 +178,7 @@ class Drill:
     def verify(self, socket_dir: str) -> None:
         connection = connect_with("postgres")
         try:
-            database.attach_postgres(connection, postgres.attach_dsn(socket_dir))
-            restored = database.table_counts(connection)
+            restored = restored_counts(connection, socket_dir)
             if self.manifest:
                 self.findings += database.manifest_findings(restored, self.manifest.tables)
             self.findings += database.bounds_findings(restored, self.site.checks.tables)
@@ -243,6 +251,16 @@ class Drill:
             "age_seconds": round((self.started_at - taken).total_seconds()) if taken else None,
             "manifest": self.manifest_name,
         }
+
+
+def restored_counts(connection, socket_dir: str) -> dict[str, int]:
+    """Attach the restored server read-only and count every table; error.verifier if it cannot."""
+    try:
+        database.attach_postgres(connection, postgres.attach_dsn(socket_dir))
+        return database.table_counts(connection)
+    except duckdb.Error as error:
+        raise InfrastructureError("verifier", f"DuckDB could not read the restored database: {error}",
+                                  hint="the restore container may have died (memory limit): see engine.memory") from None
 
 
 def new_drill_id(moment: datetime) -> str:

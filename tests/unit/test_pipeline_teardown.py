@@ -1,0 +1,59 @@
+"""The pipeline's own logic with a stand-in runtime: whatever goes wrong, a report is written
+and teardown runs (the real engine is exercised in tests/integration)."""
+
+import pytest
+
+from drills.catalog import load_catalog
+from drills.pipeline import run_drill
+from drills.reports import keys
+from tests.helpers import site_entry, write_catalog
+
+IDENTITY = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX"
+
+
+class BrokenRuntime:
+    """Starts nothing: raises `failure` at start, records what teardown removes."""
+
+    def __init__(self, failure: BaseException):
+        self.failure, self.removed = failure, []
+
+    def start(self, spec):
+        self.spec = spec
+        raise self.failure
+
+    def remove(self, name):
+        self.removed.append(name)
+
+
+class Interrupted(BaseException):
+    """Stands for dramatiq's Shutdown, which is not an Exception."""
+
+
+@pytest.fixture
+def catalog(tmp_path, monkeypatch):
+    monkeypatch.setenv("DRILL_RUN_DIR", str(tmp_path / "run"))
+    (tmp_path / "backups").mkdir()
+    (tmp_path / "backups" / "b.dump.age").write_bytes(b"age-encryption.org/v1\n")
+    key = tmp_path / "drill.agekey"
+    key.write_text(IDENTITY + "\n")
+    key.chmod(0o600)
+    keys.init(tmp_path / "keys" / "signing.ed25519")
+    entry = site_entry("pharmacie", tmp_path / "backups", key, checks={"manifest": "ignore"},
+                       decrypt={"identity_file": str(key)})
+    return load_catalog(write_catalog(tmp_path, [entry]))
+
+
+def test_an_unexpected_error_is_reported_as_internal_and_the_container_is_still_removed(catalog, tmp_path):
+    runtime = BrokenRuntime(RuntimeError("boom"))
+    report = run_drill(catalog, catalog.sites[0], runtime=runtime).report
+    assert (report["outcome"], report["reason"]) == ("error", "error.internal")
+    assert "RuntimeError: boom" in report["message"]
+    assert runtime.removed == [runtime.spec.name], "a container whose start failed is removed by name"
+    assert list((tmp_path / "run").iterdir()) == [], "the socket directory is removed"
+
+
+def test_an_interruption_is_reported_and_torn_down_too(catalog):
+    runtime = BrokenRuntime(Interrupted())
+    report = run_drill(catalog, catalog.sites[0], runtime=runtime, interruptions=(Interrupted,)).report
+    assert (report["outcome"], report["reason"]) == ("error", "error.interrupted")
+    assert runtime.removed == [runtime.spec.name]
