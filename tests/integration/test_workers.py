@@ -3,6 +3,7 @@ the real Docker engine. Every wait is bounded."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -197,3 +198,16 @@ def test_drill_now_goes_ahead_of_scheduled_drills(fleet):
     reports = sites.wait_for(lambda: len(sites.reports()) == 6 and sites.reports(), 240, "six reports")
     order = [r["drill_id"] for r in sorted(reports, key=lambda r: r["started_at"])]
     assert now["drill_id"] in order[:2], f"the drill-now ran {order.index(now['drill_id']) + 1}th of 6"
+
+
+def test_an_infrastructure_error_is_retried_up_to_the_limit_and_a_bad_backup_never_is(fleet):
+    sites = fleet({"pharmacie-demontee": "healthy", "pharmacie-vide": "healthy"})
+    shutil.rmtree(sites.directory / "backups" / "pharmacie-demontee")  # the share is not mounted: error.source
+    for file in (sites.directory / "backups" / "pharmacie-vide").iterdir():  # nothing delivered: backup.missing
+        file.unlink()
+    sites.start_worker(DRILL_MAX_RETRIES="2")
+    sites.enqueue_all()
+    sites.wait_for(lambda: len(sites.reports()) >= 4, 120, "1 + 2 retries of the error, 1 fail")
+    time.sleep(4)  # past the largest backoff: nothing more may come
+    reasons = sorted((r["site"], r["reason"]) for r in sites.reports())
+    assert reasons == [("pharmacie-demontee", "error.source")] * 3 + [("pharmacie-vide", "backup.missing")]
