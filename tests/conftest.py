@@ -104,8 +104,10 @@ def docker_engine():
 
 @pytest.fixture(autouse=True)
 def host_left_clean(request):
-    """After each integration test: no drill container, no socket dir, no plaintext on disk."""
+    """After each integration test: no drill container, no new volume, no socket dir, no
+    plaintext on disk."""
     started = time.time()
+    volumes_before = docker_volumes() if "docker_engine" in request.fixturenames else set()
     yield
     if "docker_engine" not in request.fixturenames:
         return
@@ -115,6 +117,7 @@ def host_left_clean(request):
     leftovers = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={DRILL_LABEL}"],
                                capture_output=True, text=True).stdout.split()
     assert leftovers == [], f"containers left behind: {leftovers}"
+    assert docker_volumes() - volumes_before == set(), "volumes left behind"
     run_dir = Path(os.environ.get("DRILL_RUN_DIR") or default_run_dir())
     assert not run_dir.exists() or list(run_dir.iterdir()) == [], f"socket directories left in {run_dir}"
     for path in files_changed_since(started, [Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"), run_dir]):
@@ -122,11 +125,21 @@ def host_left_clean(request):
         assert not any(marker in content for marker in PLAINTEXT_MARKERS), f"plaintext left in {path}"
 
 
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def docker_volumes() -> set[str]:
+    return set(subprocess.run(["docker", "volume", "ls", "-q"], capture_output=True, text=True).stdout.split())
+
+
 def files_changed_since(moment: float, roots: list[Path]):
+    """Files changed since `moment` under `roots`, except the project's own tree (a clone in
+    /tmp writes bytecode of modules that hold the markers as constants)."""
     for root in roots:
         if not root.exists():
             continue
-        for directory, _, names in os.walk(root):
+        for directory, subdirectories, names in os.walk(root):
+            subdirectories[:] = [name for name in subdirectories if Path(directory, name).resolve() != PROJECT]
             for name in names:
                 path = Path(directory) / name
                 try:

@@ -39,7 +39,9 @@ def container_spec(site, drill_id: str, socket_dir: str) -> ContainerSpec:
         command=["sh", "-c", start],
         user=USER,
         labels={DRILL_LABEL: drill_id, "io.restore-drill.site": site.id},
-        tmpfs={"/var/lib/postgresql": f"size={site.engine.tmpfs},mode=0700,uid=999,gid=999",
+        # Exactly on the data directory: the official image declares it a VOLUME, which would
+        # otherwise become an anonymous volume on the host's disk.
+        tmpfs={DATA_DIR: f"size={site.engine.tmpfs},mode=0700,uid=999,gid=999",
                "/tmp": f"size={site.engine.tmpfs},mode=1777", "/var/run/postgresql": "size=1m,uid=999,gid=999"},
         binds={socket_dir: SOCKET_INSIDE},
         memory=site.engine.memory,

@@ -23,7 +23,8 @@ def test_the_restore_container_has_no_network_no_privileges_and_bounded_resource
     assert arguments["pids_limit"] > 0 and arguments["nano_cpus"] > 0
     assert arguments["labels"][DRILL_LABEL] == "drill-1" and arguments["name"] == "restore-drill-drill-1"
     assert arguments["volumes"] == {"/run/x/drill-1": {"bind": "/run/drill", "mode": "rw"}}
-    assert "size=1073741824" in arguments["tmpfs"]["/var/lib/postgresql"]
+    assert "size=1073741824" in arguments["tmpfs"]["/var/lib/postgresql/data"], \
+        "the data directory itself is a tmpfs (the official image makes it a VOLUME otherwise)"
 
 
 def test_the_server_listens_on_the_unix_socket_only():
