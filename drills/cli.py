@@ -19,6 +19,7 @@ from drills.catalog import load_catalog
 from drills.errors import ConfigError, DrillError
 from drills.reports import keys
 from drills.reports.evidence import EvidenceStore
+from drills.reports.chain import verify_chain
 from drills.reports.signing import verify
 
 COMMAND_PLUGINS = "restore_drill.commands"  # packages adding commands without drills importing them
@@ -147,17 +148,57 @@ def command_manifest(arguments) -> int:
     return 0
 
 
+def trusted_keys(arguments) -> dict:
+    """The keys a report may be signed with: --public-key if given, else the catalog's keyring."""
+    if arguments.public_key:
+        public_key = keys.load_public(Path(arguments.public_key))
+        return {keys.key_id(public_key): public_key}
+    return keys.keyring(catalog_of(arguments).signing_key)
+
+
 def command_verify_report(arguments) -> int:
-    public_path = Path(arguments.public_key) if arguments.public_key else keys.public_path(catalog_of(arguments).signing_key)
-    public_key = keys.load_public(public_path)
     try:
         data = Path(arguments.file).read_bytes()
     except OSError as error:
         raise ConfigError(f"cannot read {arguments.file}: {error.strerror}", code="config.usage") from None
-    valid, why = verify(data, public_key)
+    valid, why = verify(data, trusted_keys(arguments))
     print(json.dumps({"file": arguments.file, "valid": valid, "why": why}) if arguments.json
           else f"{arguments.file}: {'VALID' if valid else 'INVALID'}: {why}")
     return 0 if valid else 1
+
+
+def command_verify_chain(arguments) -> int:
+    catalog = catalog_of(arguments)
+    if not arguments.all and not arguments.site:
+        raise ConfigError("name a site, or --all", code="config.usage")
+    sites = [site.id for site in catalog.sites] if arguments.all else [catalog.site(arguments.site).id]
+    keyring, store = trusted_keys(arguments), EvidenceStore(catalog.evidence)
+    results = {site_id: (len(store.site_reports(site_id)), verify_chain(store.site_reports(site_id), keyring))
+               for site_id in sites}
+    if arguments.json:
+        print(json.dumps({site_id: {"reports": count, "problems": [p.as_dict() for p in problems]}
+                          for site_id, (count, problems) in results.items()}, indent=2))
+    else:
+        for site_id, (count, problems) in results.items():
+            print(f"{site_id}: {count} report(s), " + (f"{len(problems)} problem(s)" if problems else "chain intact"))
+            for problem in problems:
+                print(f"  {problem.file}: {problem.code}: {problem.message}")
+    return 1 if any(problems for _, problems in results.values()) else 0
+
+
+def command_keys_rotate(arguments) -> int:
+    private_path = Path(arguments.key) if arguments.key else catalog_of(arguments).signing_key
+    old_id, public_key = keys.rotate(private_path)
+    print(f"signing key rotated: {old_id} retired (its public key stays in {keys.keyring_path(private_path)}), "
+          f"{keys.key_id(public_key)} signs from now on")
+    return 0
+
+
+def command_keys_export_public(arguments) -> int:
+    private_path = Path(arguments.key) if arguments.key else catalog_of(arguments).signing_key
+    for identifier, public_key in keys.keyring(private_path).items():
+        print(f"# {identifier}\n{keys.public_pem(public_key).decode()}", end="")
+    return 0
 
 
 def command_keys_init(arguments) -> int:
@@ -241,12 +282,21 @@ def parser() -> argparse.ArgumentParser:
     manifest.add_argument("--site", required=True)
     verify_report = add("verify-report", command_verify_report, "check a report's signature (exit 1 if invalid)")
     verify_report.add_argument("file")
-    verify_report.add_argument("--public-key", help="public key file (default: the catalog's signing key .pub)")
+    verify_report.add_argument("--public-key", help="trust only this public key (default: the catalog's keyring)")
+    verify_chain_command = add("verify-chain", command_verify_chain,
+                               "check a site's chain of reports: edited, deleted, reordered, replayed (exit 1)")
+    verify_chain_command.add_argument("site", nargs="?", metavar="SITE")
+    verify_chain_command.add_argument("--all", action="store_true", help="every site of the catalog")
+    verify_chain_command.add_argument("--public-key", help="trust only this public key (default: the keyring)")
     keys_command = commands.add_parser("keys", help="signing keys").add_subparsers(
         required=True, metavar="ACTION", parser_class=Parser)
-    keys_init = keys_command.add_parser("init", parents=[common], help="create the report signing key")
-    keys_init.add_argument("--key", help="where to write it (default: the catalog's signing_key)")
-    keys_init.set_defaults(command=command_keys_init)
+    for action, function, help_text in (
+            ("init", command_keys_init, "create the report signing key"),
+            ("rotate", command_keys_rotate, "replace the signing key; reports signed before still verify"),
+            ("export-public", command_keys_export_public, "print every public key ever used, for third parties")):
+        key_action = keys_command.add_parser(action, parents=[common], help=help_text, description=help_text)
+        key_action.add_argument("--key", help="the signing key file (default: the catalog's signing_key)")
+        key_action.set_defaults(command=function)
     demo = add("demo", command_demo, "make three demo pharmacies with real backups and drill them")
     demo.add_argument("--dir", default="demo")
     demo.add_argument("--patients", type=int, default=2000)

@@ -9,6 +9,7 @@ from cryptography.exceptions import InvalidSignature
 from drills.reports.keys import key_id
 
 
+
 def canonical(document: dict) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -26,8 +27,8 @@ def digest(report_bytes: bytes) -> str:
     return hashlib.sha256(report_bytes).hexdigest()
 
 
-def verify(report_bytes: bytes, public_key) -> tuple[bool, str]:
-    """(valid, why): the report is intact and signed by `public_key`."""
+def verify(report_bytes: bytes, keyring: dict) -> tuple[bool, str]:
+    """(valid, why): the report is intact and signed by a key of `keyring` (key id -> public key)."""
     try:
         report = json.loads(report_bytes)
     except (ValueError, UnicodeDecodeError):
@@ -35,11 +36,12 @@ def verify(report_bytes: bytes, public_key) -> tuple[bool, str]:
     signature = report.get("signature") if isinstance(report, dict) else None
     if not isinstance(signature, dict) or signature.get("algorithm") != "ed25519":
         return False, "the report is not signed"
-    if signature.get("key_id") != key_id(public_key):
-        return False, f"signed by key {signature.get('key_id')}, not by {key_id(public_key)}"
+    public_key = keyring.get(signature.get("key_id"))
+    if public_key is None:
+        return False, f"signed by key {signature.get('key_id')}, which is not in the keyring"
     unsigned = {key: value for key, value in report.items() if key != "signature"}
     try:
         public_key.verify(base64.b64decode(signature.get("value", "")), canonical(unsigned))
     except (InvalidSignature, ValueError):
         return False, "the signature does not match: the report was edited"
-    return True, "signature valid"
+    return True, f"signature valid (key {signature['key_id']})"

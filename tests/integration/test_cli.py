@@ -108,3 +108,14 @@ def test_manifest_prints_exact_counts_of_a_live_database(docker_engine):
     manifest = json.loads(result.stdout)
     assert manifest["site"] == SITE and manifest["format"] == 1
     assert manifest["tables"]["public.patients"] == 50 and manifest["tables"]["public.ordonnances"] == 150
+
+
+def test_verify_chain_passes_an_intact_chain_and_names_a_deleted_report(catalog):
+    first = Path(json.loads(drill_command("run", SITE, "--catalog", str(catalog), "--json").stdout)["report"])
+    drill_command("run", SITE, "--catalog", str(catalog))
+    assert drill_command("verify-chain", SITE, "--catalog", str(catalog)).returncode == 0
+    first.unlink()
+    result = drill_command("verify-chain", "--all", "--catalog", str(catalog), "--json")
+    assert result.returncode == 1
+    (problem,) = json.loads(result.stdout)[SITE]["problems"]
+    assert problem["code"] == "chain.gap" and problem["file"].startswith("000002-")

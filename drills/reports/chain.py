@@ -1,0 +1,64 @@
+"""Checks a site's chain of reports: every link signed, numbered in order, and holding the
+hash of the report before it. Each problem names the file and what happened to it:
+
+- report.unsigned / report.edited: the signature is missing or does not match the content;
+- chain.gap: sequence numbers jump: the reports in between were deleted;
+- chain.broken: a report does not hold the hash of the one before: that one was edited or
+  replaced after this one was written;
+- chain.misplaced: the number in the file name is not the one signed inside (files renamed
+  or swapped);
+- chain.replayed: a drill already in the chain appears again (an old report copied back).
+Deleting the newest reports leaves a shorter valid chain: that needs an anchor kept elsewhere.
+"""
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from drills.reports.signing import digest, verify
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    file: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def verify_chain(paths: list[Path], keyring: dict) -> list[ChainProblem]:
+    """Every problem of the chain formed by `paths` (one site's reports, in file-name order)."""
+    problems, previous_digest, expected, seen = [], None, 1, {}
+    for path in paths:
+        data = path.read_bytes()
+        valid, why = verify(data, keyring)
+        if not valid:
+            problems.append(ChainProblem(path.name, "report.unsigned" if "not signed" in why else "report.edited", why))
+        try:
+            report = json.loads(data)
+            sequence = int(report["sequence"])
+        except (ValueError, KeyError, TypeError):
+            problems.append(ChainProblem(path.name, "report.edited", "not a report with a sequence number"))
+            continue
+        problems += link_problems(path, report, sequence, expected, previous_digest, seen)
+        seen.setdefault(report.get("drill_id"), path.name)
+        previous_digest, expected = digest(data), max(expected, sequence + 1)
+    return problems
+
+
+def link_problems(path: Path, report: dict, sequence: int, expected: int, previous_digest, seen) -> list[ChainProblem]:
+    found = []
+    if report.get("drill_id") in seen:
+        found.append(ChainProblem(path.name, "chain.replayed",
+                                  f"drill {report.get('drill_id')} is already in the chain as {seen[report.get('drill_id')]}"))
+    if int(path.name.split("-")[0]) != sequence:
+        found.append(ChainProblem(path.name, "chain.misplaced",
+                                  f"the file name says {int(path.name.split('-')[0])}, the signed report says {sequence}"))
+    if sequence > expected:
+        found.append(ChainProblem(path.name, "chain.gap", f"report(s) {expected} to {sequence - 1} are missing: deleted"))
+    elif report.get("previous_sha256") != previous_digest and not found:
+        found.append(ChainProblem(path.name, "chain.broken",
+                                  "it does not hold the hash of the report before it: that one was edited or replaced"))
+    return found
