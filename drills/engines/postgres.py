@@ -10,12 +10,18 @@ import shlex
 import time
 from pathlib import Path
 
+from drills.engines.plain_sql import without_privileges
 from drills.errors import BackupProblem, InfrastructureError
 from drills.runtimes.docker import DRILL_LABEL, ContainerSpec
 
 SOCKET_INSIDE = "/run/drill"
 DATA_DIR = "/var/lib/postgresql/data"
 DATABASE = "restore"
+# Plain SQL runs as this role: not a superuser, owner of the restore database only, so a
+# hostile dump's COPY ... TO PROGRAM or untrusted functions are refused by PostgreSQL itself.
+RESTORE_ROLE = "restorer"
+CREATE_DATABASE = (f"CREATE ROLE {RESTORE_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE",
+                   f"CREATE DATABASE {DATABASE} OWNER {RESTORE_ROLE}")  # each its own -c: no transaction
 USER = "999:999"
 SERVER_SETTINGS = {
     # A throwaway server: durability is worthless here, speed of the restore is everything.
@@ -49,9 +55,13 @@ def container_spec(site, drill_id: str, socket_dir: str) -> ContainerSpec:
 
 
 def restore_command(engine) -> list[str]:
-    """The command that reads the dump on stdin (or from the staged file) inside the container."""
+    """The command that reads the dump on stdin (or from the staged file) inside the container.
+
+    Plain SQL is any SQL at all, so it runs as the unprivileged RESTORE_ROLE. A custom-format
+    dump is restored by pg_restore as the superuser: dumps of real sites hold extensions only a
+    superuser may create, and the container (no network, no capability, non-root) is the wall."""
     if engine.format == "plain":
-        return ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", *CONNECT, "-d", DATABASE]
+        return ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", SOCKET_INSIDE, "-U", RESTORE_ROLE, "-d", DATABASE]
     common = ["pg_restore", "--exit-on-error", "--no-owner", "--no-acl", *CONNECT, "-d", DATABASE]
     if engine.jobs > 1:
         return [*common, f"--jobs={engine.jobs}", STAGED_DUMP]
@@ -63,14 +73,16 @@ STAGE_COMMAND = ["sh", "-c", f"cat > {STAGED_DUMP}"]
 
 
 def wait_ready(runtime, container_id: str) -> None:
-    """Until the server accepts connections, then create the database restored into."""
+    """Until the server accepts connections, then create the database restored into and its role."""
     deadline = time.monotonic() + READY_TIMEOUT
     while runtime.run(container_id, ["pg_isready", "-q", *CONNECT], timeout=10).exit_code != 0:
         if time.monotonic() > deadline:
             raise InfrastructureError("runtime", f"the PostgreSQL server did not start within {READY_TIMEOUT} s",
                                       hint="check the restore image (engine.image) and the container logs")
         time.sleep(0.1)
-    created = runtime.run(container_id, ["createdb", *CONNECT, DATABASE], timeout=30)
+    statements = [argument for statement in CREATE_DATABASE for argument in ("-c", statement)]
+    created = runtime.run(container_id, ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", *CONNECT, "-d", "postgres",
+                                         *statements], timeout=30)
     if created.exit_code != 0:
         raise InfrastructureError("runtime", f"cannot create the restore database: {created.output.strip()}")
 
@@ -83,6 +95,8 @@ def restore(runtime, container_id: str, engine, plaintext) -> None:
             raise BackupProblem("restore.failed", f"cannot stage the dump in the container: {staged.output.strip()}",
                                 hint="the dump may be larger than engine.tmpfs")
         plaintext = None
+    if engine.format == "plain":
+        plaintext = without_privileges(plaintext)
     result = runtime.run(container_id, restore_command(engine), input=plaintext, timeout=engine.timeout)
     if result.exit_code != 0:
         tool = "psql" if engine.format == "plain" else "pg_restore"

@@ -13,6 +13,19 @@ SITE = "pharmacie-test"
 PATIENTS = 300
 
 
+class Appending:
+    """A sink wrapper that adds `text` after the dump (a hostile statement at its end)."""
+
+    def __init__(self, sink, text: str):
+        self.sink, self.text = sink, text
+
+    def write(self, data: bytes) -> None:
+        self.sink.write(data)
+
+    def close(self) -> None:
+        self.sink.write(self.text.encode())
+
+
 class Corrupting:
     """A sink wrapper that overwrites `length` bytes from `offset` on (a damaged dump)."""
 
@@ -54,6 +67,8 @@ def backups(tmp_path_factory, docker_engine, keys_dir):
     with SourceDatabase(patients=PATIENTS, runtime=docker_engine) as source:
         make("healthy")
         make("plain-gzip", format="plain", alter=lambda sink: gzip.GzipFile(fileobj=sink, mode="wb"))
+        make("plain-hostile", format="plain",
+             alter=lambda sink: Appending(sink, "COPY (SELECT 1) TO PROGRAM 'touch /tmp/pwned';\n"))
         make("other-key", recipient=keys_dir["other_recipient"])
         make("missing-table", exclude_tables=("public.factures",))
         make("corrupt-dump", alter=lambda sink: Corrupting(sink, offset=30_000))

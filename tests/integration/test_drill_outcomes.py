@@ -62,6 +62,12 @@ def test_a_gzipped_plain_sql_dump_restores_with_psql(drill):
     assert (report["outcome"], report["reason"]) == ("pass", None)
 
 
+def test_a_plain_dump_that_tries_to_run_a_program_is_refused_by_postgresql(drill):
+    report = drill("plain-hostile", engine={"format": "plain"})
+    assert (report["outcome"], report["reason"]) == ("fail", "restore.failed")
+    assert "pg_execute_server_program" in report["message"] or "superuser" in report["message"]
+
+
 def test_a_custom_dump_restores_with_parallel_jobs(drill):
     report = drill("healthy", engine={"jobs": 2})
     assert (report["outcome"], report["reason"]) == ("pass", None)

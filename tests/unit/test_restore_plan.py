@@ -44,9 +44,11 @@ def test_parallel_jobs_restore_from_the_dump_staged_in_the_container():
     assert "--jobs=4" in command and command[-1] == postgres.STAGED_DUMP
 
 
-def test_a_plain_dump_is_piped_into_psql_that_stops_at_the_first_error():
+def test_a_plain_dump_is_piped_into_psql_as_an_unprivileged_role_that_stops_at_the_first_error():
     command = postgres.restore_command(engine(format="plain"))
     assert command[:2] == ["psql", "-X"] and "ON_ERROR_STOP=1" in command
+    assert command[command.index("-U") + 1] == postgres.RESTORE_ROLE != "postgres"
+    assert "NOSUPERUSER" in postgres.CREATE_DATABASE[0]
 
 
 def test_a_spec_is_plain_immutable_data():

@@ -1,0 +1,41 @@
+"""Plain SQL dumps without their ownership and privilege statements, as a stream.
+
+What `pg_restore --no-owner --no-acl` does for custom dumps, for plain SQL: pg_dump writes
+each `ALTER ... OWNER TO`, `GRANT`, `REVOKE` and `SET SESSION AUTHORIZATION` on one line;
+those lines are dropped, since they name the site's roles (absent from the throwaway server)
+and the unprivileged role restoring the dump may not run them. Rows inside a `COPY ... FROM
+stdin` block are data and pass untouched, whatever they start with.
+"""
+
+import re
+from typing import Iterator
+
+from drills.errors import BackupProblem
+
+PRIVILEGES = re.compile(rb"(ALTER [A-Z ]+ .+ OWNER TO .+|GRANT .+|REVOKE .+|SET SESSION AUTHORIZATION .+);")
+COPY_FROM_STDIN = re.compile(rb"COPY .+ FROM stdin;")
+END_OF_COPY = b"\\."
+MAX_LINE = 64 * 1024 * 1024
+
+
+def without_privileges(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    pending, in_copy = b"", False
+    for chunk in chunks:
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        if len(pending) > MAX_LINE:
+            raise BackupProblem("restore.failed", f"the SQL dump has a line longer than {MAX_LINE:,} bytes",
+                                hint="not a pg_dump plain SQL file, or a damaged one")
+        kept = []
+        for line in lines:
+            if in_copy:
+                in_copy = line != END_OF_COPY
+            elif COPY_FROM_STDIN.fullmatch(line):
+                in_copy = True
+            elif PRIVILEGES.fullmatch(line):
+                continue
+            kept.append(line)
+        if kept:
+            yield b"\n".join(kept) + b"\n"
+    if pending and (in_copy or not PRIVILEGES.fullmatch(pending)):
+        yield pending

@@ -1,0 +1,36 @@
+"""Plain SQL without ownership and privilege lines; COPY data untouched."""
+
+from drills.engines.plain_sql import without_privileges
+
+DUMP = b"""CREATE TABLE public.notes (id integer, texte text);
+ALTER TABLE public.notes OWNER TO lgo_admin;
+COPY public.notes (id, texte) FROM stdin;
+1\tGRANT ALL ON everything TO everyone;
+2\tALTER TABLE x OWNER TO y;
+\\.
+GRANT SELECT ON TABLE public.notes TO lecteur;
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+SET SESSION AUTHORIZATION 'lgo_admin';
+CREATE INDEX ON public.notes (id);
+"""
+
+
+def filtered(data: bytes, size: int) -> bytes:
+    return b"".join(without_privileges(data[i:i + size] for i in range(0, len(data), size)))
+
+
+def test_ownership_and_privilege_lines_are_dropped_and_copy_rows_kept_whatever_the_chunking():
+    expected = b"""CREATE TABLE public.notes (id integer, texte text);
+COPY public.notes (id, texte) FROM stdin;
+1\tGRANT ALL ON everything TO everyone;
+2\tALTER TABLE x OWNER TO y;
+\\.
+CREATE INDEX ON public.notes (id);
+"""
+    for size in (1, 7, 64, len(DUMP)):
+        assert filtered(DUMP, size) == expected
+
+
+def test_a_statement_that_only_mentions_owner_is_kept():
+    sql = b"CREATE TABLE proprietaires (owner_name text);\nCOMMENT ON TABLE x IS 'GRANT';\n"
+    assert filtered(sql, 10) == sql
