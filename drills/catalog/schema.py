@@ -63,7 +63,7 @@ LOCAL_SOURCE = Record(
 DECRYPT = Record(
     "How to decrypt the backup (age format). Secrets only by reference, never inline.",
     {
-        "identity_file": FilePath("age identity file (AGE-SECRET-KEY-1...), as made by age-keygen.",
+        "identity_file": FilePath("age identity file (an AGE-SECRET-KEY line), as made by age-keygen.",
                                   example="keys/drill.agekey"),
         "identity_env": Text("Environment variable holding an age identity.", example="DRILL_AGE_IDENTITY"),
         "passphrase_file": FilePath("File holding the passphrase of a passphrase-encrypted backup.",

@@ -1,4 +1,4 @@
-"""Bech32 decoding (BIP 173), as used by age for its identity strings (AGE-SECRET-KEY-1...)."""
+"""Bech32 decoding (BIP 173), as used by age for its identity strings (an AGE-SECRET-KEY line)."""
 
 CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
