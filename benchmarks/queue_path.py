@@ -11,7 +11,6 @@ overhead of the queue path as a ratio.
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile

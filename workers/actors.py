@@ -19,7 +19,7 @@ from dramatiq.middleware import Shutdown, TimeLimitExceeded
 from drills.catalog import load_catalog
 from drills.pipeline import run_drill
 from workers import alerts, metrics
-from workers.broker import broker, redis_client, settings
+from workers.broker import redis_client, settings
 from workers.leases import SiteLease
 
 SCHEDULED_QUEUE, NOW_QUEUE = "drills", "drills-now"

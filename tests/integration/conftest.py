@@ -3,7 +3,6 @@ pg_dump and the real age CLI, and a check after every test that the host is clea
 
 import gzip
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 

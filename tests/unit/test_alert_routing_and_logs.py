@@ -2,7 +2,6 @@
 
 import json
 import logging
-import textwrap
 
 from drills.catalog import load_catalog
 from workers.alerts import destinations, neglect_days
