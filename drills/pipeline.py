@@ -92,6 +92,7 @@ class Drill:
         self.backup = self.manifest = self.manifest_name = self.meter = None
         self.error: DrillError | None = None
         self.rto_seconds: float | None = None
+        self.data_freshness: Finding | None = None
 
     def run(self) -> dict:
         container = socket_dir = None
@@ -183,6 +184,9 @@ class Drill:
                 self.findings += database.manifest_findings(restored, self.manifest.tables)
             self.findings += database.bounds_findings(restored, self.site.checks.tables)
             self.findings += database.assertion_findings(connection, self.site.checks.sql)
+            if self.site.checks.newest_record:  # reported with the backup's freshness, last
+                self.data_freshness = database.newest_record_finding(
+                    connection, self.site.checks.newest_record, self.started_at, self.site.targets.rpo)
         finally:
             connection.close()
 
@@ -192,6 +196,7 @@ class Drill:
         return self.backup.modified if self.backup else None
 
     def check_freshness(self) -> None:
+        """Freshness findings come last: the backup's age, then its newest record's (the canary)."""
         taken = self.backup_time()
         if taken is None or self.site.source.pick != "newest":
             return
@@ -204,6 +209,8 @@ class Drill:
             message="" if fresh else f"the newest backup is {age_seconds / 3600:.1f} h old, the RPO target is "
                                      f"{target / 3600:.1f} h",
             hint="" if fresh else "the backup job has stopped delivering: check it on the site's side"))
+        if self.data_freshness:
+            self.findings.append(self.data_freshness)
 
     def check_rto(self) -> None:
         if self.rto_seconds is not None and self.rto_seconds > self.site.targets.rto:

@@ -54,6 +54,7 @@ class Checks:
     manifest: str = "optional"
     tables: dict[str, TableBounds] = field(default_factory=dict)
     sql: list[SqlAssertion] = field(default_factory=list)
+    newest_record: str | None = None
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,9 @@ CHECKS = Record(
                                            required=True, example=0),
                       }, build=model.SqlAssertion),
                       default=[]),
+        "newest_record": Text("The canary: a timestamp or date column (schema.table.column) whose newest value "
+                              "gives the age of the data itself; verify.stale_data above the RPO target.",
+                              pattern=r"[^.\s]+\.[^.\s]+\.[^.\s]+", example="public.ventes.vendu_le"),
     },
     build=model.Checks,
 )

@@ -4,6 +4,8 @@ Counts are exact (`count(*)`, pushed down to the server in one round trip); ever
 and every assertion yields its own finding, so one failure never hides another.
 """
 
+from datetime import datetime
+
 import duckdb
 
 from drills.checks.findings import FAIL, PASS, WARN, Finding
@@ -101,6 +103,28 @@ def run_assertion(connection, assertion) -> Finding:
     return Finding("sql", assertion.name, FAIL, expected=assertion.expect, actual=plain(actual),
                    message=f"returned {actual!r}, expected {assertion.expect!r}", code="verify.assertion_failed",
                    hint="the restored data breaks a rule the site declared")
+
+
+def newest_record_finding(connection, column: str, started_at: datetime, rpo_seconds: int) -> Finding:
+    """The canary: how old the newest record of `column` (schema.table.column) is at drill time."""
+    schema, table, name = column.split(".")
+    sql = (f"SELECT extract(epoch FROM max({quote_identifier(name)}))::float8 "
+           f"FROM {quote_identifier(schema)}.{quote_identifier(table)}")
+    try:
+        (epoch,) = server_query(connection, sql)[0]
+    except duckdb.Error as error:
+        return Finding("data.freshness", column, FAIL, message=f"cannot read the newest record: {str(error).splitlines()[0]}",
+                       code="verify.stale_data", hint="check checks.newest_record: the column must exist")
+    if epoch is None:
+        return Finding("data.freshness", column, FAIL, message=f"{column} is empty: no record at all",
+                       code="verify.stale_data", hint="the backup holds no activity: check the backup job's source")
+    age = round(started_at.timestamp() - epoch)
+    if age <= rpo_seconds:
+        return Finding("data.freshness", column, PASS, expected=f"<= {rpo_seconds} s", actual=age)
+    return Finding("data.freshness", column, FAIL, expected=f"<= {rpo_seconds} s", actual=age,
+                   message=f"the newest record is {age / 3600:.1f} h old, the RPO target is {rpo_seconds / 3600:.1f} h",
+                   code="verify.stale_data",
+                   hint="the backup job ships old data (a stale replica or snapshot?): check what it dumps")
 
 
 def same_value(actual, expected) -> bool:

@@ -47,6 +47,7 @@ SITE = """\
         - name: every CIP13 code has 13 digits
           query: "SELECT count(*) FROM public.produits WHERE NOT regexp_matches(cip13, '^[0-9]{{13}}$')"
           expect: 0
+      newest_record: public.ventes.vendu_le
     schedule: "0 2 * * *"
     targets: {{rto: 30m, rpo: 26h}}
 """
@@ -64,7 +65,8 @@ def write_demo(directory: Path, patients: int, say=print) -> Path:
         say(f"demo: backing up {name} ({patients:,} patients, {condition})")
         backups = directory / "backups" / site_id
         shutil.rmtree(backups, ignore_errors=True)
-        with SourceDatabase(patients=patients, seed=seed) as source:
+        stopped = now - timedelta(days=3) if condition == "stale" else None  # its data stops there too
+        with SourceDatabase(patients=patients, seed=seed, as_of=stopped) as source:
             if condition == "stale":
                 make_backup(source, recipient, backups, site_id, now - timedelta(days=3))
             else:

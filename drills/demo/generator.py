@@ -67,7 +67,6 @@ POSOLOGIES = ("1 matin et soir", "1 par jour", "3 par jour pendant 7 jours", "si
 PAIEMENTS = ("carte", "esp\u00e8ces", "tiers payant", "ch\u00e8que")
 ORGANISMES = ("MGEN", "Harmonie Mutuelle", "Malakoff Humanis", "AG2R", "Mutuelle de Bretagne", None)
 MOTIFS = ("r\u00e9ception grossiste", "d\u00e9livrance", "inventaire", "p\u00e9rim\u00e9")
-TODAY = date(2026, 11, 20)
 
 
 def table_sizes(patients: int) -> dict[str, int]:
@@ -105,23 +104,24 @@ def copy_block(table: str, columns: str, rows: Iterator[tuple]) -> Iterator[str]
     yield "\\.\n"
 
 
-def pharmacy_sql(patients: int, seed: int = 1) -> Iterator[bytes]:
-    """SQL (schema, COPY data, indexes) for a pharmacy of `patients` patients, in chunks."""
+def pharmacy_sql(patients: int, seed: int = 1, as_of: datetime | None = None) -> Iterator[bytes]:
+    """SQL (schema, COPY data, keys and indexes) for a pharmacy of `patients` patients, in
+    chunks; its activity ends at `as_of` (now by default): the newest sale is just before it."""
     rng, sizes = random.Random(seed), table_sizes(patients)
+    as_of = (as_of or datetime.now(timezone.utc)).replace(microsecond=0)
     yield SCHEMA.encode()
-    for table, columns, rows in tables(rng, sizes):
+    for table, columns, rows in tables(rng, sizes, as_of):
         for text in copy_block(table, columns, rows):
             yield text.encode()
     yield (CONSTRAINTS + "ANALYZE;\n").encode()
 
 
-def tables(rng: random.Random, sizes: dict[str, int]):
+def tables(rng: random.Random, sizes: dict[str, int], as_of: datetime):
     def day(days_back: int) -> date:
-        return TODAY - timedelta(days=rng.randrange(days_back))
+        return as_of.date() - timedelta(days=rng.randrange(days_back))
 
     def moment(days_back: int) -> str:
-        when = datetime(TODAY.year, TODAY.month, TODAY.day, 8, tzinfo=timezone.utc)
-        return (when - timedelta(days=rng.randrange(days_back), minutes=rng.randrange(660))).isoformat()
+        return (as_of - timedelta(minutes=1 + rng.randrange(days_back * 1440))).isoformat()
 
     n = sizes
     yield "prescripteurs", "id, rpps, nom, prenom, specialite, ville", (
@@ -144,8 +144,9 @@ def tables(rng: random.Random, sizes: dict[str, int]):
         (i, rng.randint(1, n["ordonnances"]), rng.randint(1, n["produits"]), rng.randint(1, 3),
          rng.choice(POSOLOGIES)) for i in range(1, n["lignes_ordonnance"] + 1))
     yield "ventes", "id, patient_id, vendu_le, montant_ttc, mode_paiement", (
-        (i, rng.choice((None, rng.randint(1, n["patients"]))), moment(3 * 365), f"{rng.uniform(2, 150):.2f}",
-         rng.choice(PAIEMENTS)) for i in range(1, n["ventes"] + 1))
+        (i, rng.choice((None, rng.randint(1, n["patients"]))),
+         moment(3 * 365) if i < n["ventes"] else (as_of - timedelta(minutes=5)).isoformat(),  # open today
+         f"{rng.uniform(2, 150):.2f}", rng.choice(PAIEMENTS)) for i in range(1, n["ventes"] + 1))
     yield "factures", "id, ordonnance_id, patient_id, date_facture, montant_ttc, part_amo, part_amc, statut", (
         (i, i, rng.randint(1, n["patients"]), day(3 * 365), f"{total:.2f}", f"{total * 0.65:.2f}",
          f"{total * 0.35:.2f}", rng.choice(("pay\u00e9e", "transmise", "rejet\u00e9e", "en attente")))

@@ -39,8 +39,9 @@ def live_manifest(dsn: str, site_id: str, taken_at: datetime | None = None) -> s
 class SourceDatabase:
     """A live demo database to take backups from; use as a context manager."""
 
-    def __init__(self, patients: int, seed: int = 1, image: str = DEFAULT_POSTGRES_IMAGE, runtime=None):
-        self.patients, self.seed, self.image = patients, seed, image
+    def __init__(self, patients: int, seed: int = 1, image: str = DEFAULT_POSTGRES_IMAGE, runtime=None,
+                 as_of: datetime | None = None):
+        self.patients, self.seed, self.image, self.as_of = patients, seed, image, as_of
         self.runtime = runtime or DockerRuntime()
         self.container_id = self.socket_dir = None
 
@@ -52,7 +53,7 @@ class SourceDatabase:
         try:
             self.container_id = self.runtime.start(spec)
             postgres.wait_ready(self.runtime, self.container_id)
-            self.execute(pharmacy_sql(self.patients, self.seed))
+            self.execute(pharmacy_sql(self.patients, self.seed, self.as_of))
         except BaseException:
             self.__exit__()
             raise

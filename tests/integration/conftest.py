@@ -78,4 +78,8 @@ def backups(tmp_path_factory, docker_engine, keys_dir):
         source.execute("ALTER TABLE public.lignes_ordonnance DROP CONSTRAINT lignes_ordonnance_ordonnance_id_fkey;"
                        "INSERT INTO public.lignes_ordonnance VALUES (999999, 999999, 1, 1, 'orpheline')")
         make("orphan-line")
+    # A fresh file of old data: a backup job dumping a replica that stopped three days ago.
+    with SourceDatabase(patients=50, runtime=docker_engine, as_of=datetime.now(timezone.utc) - timedelta(days=3)) \
+            as source:
+        make("old-data")
     return made

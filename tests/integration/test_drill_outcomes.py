@@ -173,3 +173,23 @@ def test_an_age_encrypted_manifest_is_decrypted_with_the_sites_identity(drill, b
     assert (report["outcome"], report["reason"]) == ("pass", None)
     assert report["backup"]["manifest"] == "healthy.dump.age.manifest.json.age"
     assert any(f["check"] == "table.count" for f in report["findings"])
+
+
+def test_the_canary_reports_the_age_of_the_newest_record(drill):
+    report = drill("healthy", checks={"newest_record": "public.ventes.vendu_le"})
+    assert (report["outcome"], report["reason"]) == ("pass", None)
+    canary = next(f for f in report["findings"] if f["check"] == "data.freshness")
+    assert canary["status"] == "pass" and 0 <= canary["actual"] < 3600
+
+
+def test_a_fresh_backup_of_old_data_gives_verify_stale_data(drill):
+    report = drill("old-data", checks={"newest_record": "public.ventes.vendu_le"})
+    assert (report["outcome"], report["reason"]) == ("fail", "verify.stale_data")
+    assert next(f for f in report["findings"] if f["check"] == "backup.freshness")["status"] == "pass"
+    assert next(f for f in report["findings"] if f["check"] == "data.freshness")["actual"] > 2 * 86400
+
+
+def test_a_canary_column_that_does_not_exist_is_named(drill):
+    report = drill("healthy", checks={"newest_record": "public.ventes.vendu_hier"})
+    assert (report["outcome"], report["reason"]) == ("fail", "verify.stale_data")
+    assert "cannot read the newest record" in report["message"]
