@@ -78,7 +78,7 @@ def command_run(arguments) -> int:
     for site in sites:
         progress = (lambda phase, s=site: None) if arguments.json else \
             (lambda phase, s=site: print(f"  {s.id}: {phase}...", file=sys.stderr, flush=True))
-        result = run_drill(catalog, site, progress=progress)
+        result = run_drill(catalog, site, progress=progress, interruptions=(KeyboardInterrupt,))
         results.append(result)
         if not arguments.json:
             print(describe(result.report, result.path), flush=True)

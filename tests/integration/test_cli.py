@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,19 @@ def test_verify_chain_passes_an_intact_chain_and_names_a_deleted_report(catalog)
     assert result.returncode == 1
     (problem,) = json.loads(result.stdout)[SITE]["problems"]
     assert problem["code"] == "chain.gap" and problem["file"].startswith("000002-")
+
+
+def test_ctrl_c_during_a_run_tears_the_drill_down_and_reports_it_interrupted(catalog):
+    import signal
+
+    process = subprocess.Popen([*DRILL, "run", SITE, "--catalog", str(catalog), "--json"], cwd=Path(__file__).parents[2],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not subprocess.run(["docker", "ps", "-q", "--filter", "label=io.restore-drill.drill"],
+                             capture_output=True, text=True).stdout.strip():
+        assert time.monotonic() < deadline, "no restore container appeared"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, _ = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert (json.loads(stdout)["outcome"], json.loads(stdout)["reason"]) == ("error", "error.interrupted")
