@@ -43,8 +43,14 @@ def failing_codes(report):
     return [finding["code"] for finding in report["findings"] if finding["status"] == "fail"]
 
 
-def test_a_healthy_backup_passes_with_every_table_counted_and_its_identity_recorded(drill, backups):
+def secret_of(keys_dir) -> str:
+    return next(line for line in (keys_dir["dir"] / "drill.agekey").read_text().splitlines()
+                if line.startswith("AGE-SECRET-KEY"))
+
+
+def test_a_healthy_backup_passes_with_every_table_counted_and_its_identity_recorded(drill, backups, keys_dir):
     report = drill("healthy", checks={"sql": [ORPHAN_CHECK]})
+    assert secret_of(keys_dir) not in json.dumps(report) and "AGE-SECRET-KEY" not in json.dumps(report)
     assert (report["outcome"], report["reason"]) == ("pass", None)
     manifest = json.loads(backups["healthy"].with_name("healthy.dump.age.manifest.json").read_text())
     counted = {f["subject"]: f["actual"] for f in report["findings"] if f["check"] == "table.count"}

@@ -131,6 +131,8 @@ def test_two_workers_drain_twenty_drills_for_ten_sites_once_each_never_two_at_on
     for site in {r["site"] for r in reports}:
         spans = sorted((moment(r["started_at"]), moment(r["finished_at"])) for r in reports if r["site"] == site)
         assert len(spans) == 2 and spans[0][1] <= spans[1][0], f"two drills of {site} overlapped: {spans}"
+    logs = "".join(path.read_text() for path in sites.directory.glob("worker-*.log"))
+    assert "drill finished" in logs and "AGE-SECRET-KEY" not in logs, "no secret in the workers' logs"
     metrics = scrape(metrics_port)
     passed = metrics['restore_drill_drills_total{outcome="pass",reason=""}']
     assert 1 <= passed <= 20 and metrics['restore_drill_queue_depth{queue="drills-now"}'] == 0
