@@ -76,7 +76,7 @@ def execute(site_id: str, drill_id: str, trigger: str) -> None:
     except redis.RedisError:  # the report is written: never run the drill again for an alert
         log.exception("alert state not updated", extra={"site": site.id, "drill_id": drill_id})
     if report["reason"] == "error.interrupted" and STOPPING.is_set():
-        drill_now.send(site.id, drill_id)
+        enqueue(site, drill_id, now=True)
     elif report["outcome"] == "error":
         raise InfrastructureRetry(f"{report['reason']}: {report['message']}")
 
