@@ -16,7 +16,7 @@ import dramatiq
 import redis
 from dramatiq.middleware import Shutdown, TimeLimitExceeded
 
-from drills.catalog import load_catalog
+from drills.catalog import CatalogFile
 from drills.pipeline import run_drill
 from workers import alerts, metrics
 from workers.broker import redis_client, settings
@@ -26,6 +26,7 @@ SCHEDULED_QUEUE, NOW_QUEUE = "drills", "drills-now"
 DEFAULT_TIME_LIMIT_MS = 3 * 3600 * 1000
 BUSY_RETRIES = 1000
 log = logging.getLogger("restore_drill.worker")
+CATALOG = CatalogFile(settings.catalog)  # parsed once, again only when the file changes
 STOPPING = threading.Event()  # set by `drill worker` on SIGTERM: interrupted drills are re-queued
 
 
@@ -59,7 +60,7 @@ def drill_now(site_id: str, drill_id: str) -> None:
 
 
 def execute(site_id: str, drill_id: str, trigger: str) -> None:
-    catalog = load_catalog(settings.catalog)
+    catalog = CATALOG.current()
     site = catalog.site(site_id)
     lease = SiteLease(redis_client(), site.id, drill_id, settings.lease_seconds)
     if not lease.acquire():

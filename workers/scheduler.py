@@ -16,12 +16,11 @@ import logging
 import time
 from functools import lru_cache
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-from drills.catalog import load_catalog
+from drills.catalog import CatalogFile
 from drills.pipeline import new_drill_id
 
 CLAIM_PREFIX = "restore-drill:schedule:"
@@ -77,17 +76,16 @@ class Scheduler:
         self.settings, self.client, self.enqueue, self.clock = settings, client, enqueue, clock
         self.check_neglect = check_neglect
         self.zone = ZoneInfo(settings.timezone)
-        self.catalog, self.catalog_mtime = None, None
+        self.catalog_file, self.catalog = CatalogFile(settings.catalog), None
         self.upcoming: dict[str, datetime] = {}  # site id -> its next run: a quiet tick computes no cron
 
     def load(self):
-        """The catalog, read again when its file changed."""
-        mtime = Path(self.settings.catalog).stat().st_mtime
-        if mtime != self.catalog_mtime:
-            self.catalog, self.catalog_mtime = load_catalog(self.settings.catalog), mtime
-            self.upcoming = {}
-            log.info("catalog loaded", extra={"sites": len(self.catalog.sites)})
-        return self.catalog
+        """The catalog, read again when its file changed (remembered next runs are then dropped)."""
+        catalog = self.catalog_file.current()
+        if catalog is not self.catalog:
+            self.catalog, self.upcoming = catalog, {}
+            log.info("catalog loaded", extra={"sites": len(catalog.sites)})
+        return catalog
 
     def tick(self) -> list[tuple[str, str]]:
         """Enqueue the runs due since the last tick (of any replica); (site id, drill id) enqueued."""

@@ -31,6 +31,20 @@ def load_catalog(path: str | Path) -> model.Catalog:
     return model.Catalog(path=path.resolve(), **values)
 
 
+class CatalogFile:
+    """A catalog file read again only when it changed (its modification time), for the
+    long-running processes that consult it on every drill or tick."""
+
+    def __init__(self, path: str | Path):
+        self.path, self.mtime, self.catalog = Path(path), None, None
+
+    def current(self) -> model.Catalog:
+        mtime = self.path.stat().st_mtime_ns
+        if mtime != self.mtime:
+            self.catalog, self.mtime = load_catalog(self.path), mtime
+        return self.catalog
+
+
 def check_across_fields(sites: list[model.Site], ctx: Context) -> None:
     """Rules no single option can check, run once every option is valid."""
     for site_id, count in Counter(site.id for site in sites).items():

@@ -117,3 +117,18 @@ def test_pick_random_needs_a_retention_window(tmp_path):
     assert "pick: random needs source.retention" in problems(tmp_path, text)
     site = load(tmp_path, text.replace("pick: random}", "pick: random, retention: 30d}")).sites[0]
     assert (site.source.pick, site.source.retention) == ("random", 30 * 86400)
+
+
+def test_a_catalog_file_is_parsed_again_only_when_it_changes(tmp_path):
+    import os
+
+    from drills.catalog import CatalogFile
+
+    path = tmp_path / "catalog.yaml"
+    path.write_text(EXAMPLE)
+    catalog_file = CatalogFile(path)
+    first = catalog_file.current()
+    assert catalog_file.current() is first, "unchanged: not parsed again"
+    path.write_text(EXAMPLE.replace("Pharmacie du Port", "Pharmacie du Vieux Port"))
+    os.utime(path, ns=(1, 2))
+    assert catalog_file.current().sites[0].name == "Pharmacie du Vieux Port"
