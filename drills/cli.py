@@ -142,9 +142,9 @@ def command_history(arguments) -> int:
 
 
 def command_manifest(arguments) -> int:
-    from drills.demo.seed import live_manifest
+    from drills.manifest import of_live_database
 
-    print(live_manifest(arguments.dsn, arguments.site))
+    print(of_live_database(arguments.dsn, arguments.site))
     return 0
 
 

@@ -9,8 +9,10 @@ Found as `X.manifest.json`, or age-encrypted as `X.manifest.json.age`, beside ba
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
+from drills.checks import database
+from drills.checks.duckdb_connection import connect_with
 from drills.crypto import age
 from drills.errors import BackupProblem
 
@@ -69,6 +71,16 @@ def check_belongs(manifest: Manifest, site) -> None:
 
 def invalid(message: str, hint: str = "the backup job writes the manifest: check it on the site's side"):
     return BackupProblem("manifest.invalid", message, hint)
+
+
+def of_live_database(dsn: str, site_id: str, taken_at: datetime | None = None) -> str:
+    """The manifest of a live PostgreSQL database (`drill manifest postgres`): exact counts."""
+    connection = connect_with("postgres")
+    try:
+        counts = database.attach_and_count(connection, dsn)
+    finally:
+        connection.close()
+    return render(site_id, "postgres", taken_at or datetime.now(timezone.utc), counts)
 
 
 def render(site_id: str, engine: str, taken_at: datetime, tables: dict[str, int]) -> str:

@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import duckdb
-
 from drills import manifest as manifests
 from drills import sources
 from drills.checks import database
@@ -179,7 +177,7 @@ class Drill:
     def verify(self, socket_dir: str) -> None:
         connection = connect_with("postgres")
         try:
-            restored = restored_counts(connection, socket_dir)
+            restored = database.attach_and_count(connection, postgres.attach_dsn(socket_dir))
             if self.manifest:
                 self.findings += database.manifest_findings(restored, self.manifest.tables)
             self.findings += database.bounds_findings(restored, self.site.checks.tables)
@@ -258,16 +256,6 @@ class Drill:
             "age_seconds": round((self.started_at - taken).total_seconds()) if taken else None,
             "manifest": self.manifest_name,
         }
-
-
-def restored_counts(connection, socket_dir: str) -> dict[str, int]:
-    """Attach the restored server read-only and count every table; error.verifier if it cannot."""
-    try:
-        database.attach_postgres(connection, postgres.attach_dsn(socket_dir))
-        return database.table_counts(connection)
-    except duckdb.Error as error:
-        raise InfrastructureError("verifier", f"DuckDB could not read the restored database: {error}",
-                                  hint="the restore container may have died (memory limit): see engine.memory") from None
 
 
 def new_drill_id(moment: datetime) -> str:

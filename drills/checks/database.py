@@ -9,6 +9,7 @@ from datetime import datetime
 import duckdb
 
 from drills.checks.findings import FAIL, PASS, WARN, Finding
+from drills.errors import InfrastructureError
 
 ALIAS = "restored"
 LIST_TABLES = """
@@ -21,6 +22,17 @@ ORDER BY 1, 2
 def attach_postgres(connection: duckdb.DuckDBPyConnection, dsn: str) -> None:
     connection.execute(f"ATTACH {sql_literal(dsn)} AS {ALIAS} (TYPE postgres, READ_ONLY)")
     connection.execute(f"USE {ALIAS}")
+
+
+def attach_and_count(connection: duckdb.DuckDBPyConnection, dsn: str) -> dict[str, int]:
+    """Attach a server read-only and count every table; error.verifier if DuckDB cannot."""
+    try:
+        attach_postgres(connection, dsn)
+        return table_counts(connection)
+    except duckdb.Error as error:
+        raise InfrastructureError("verifier", f"DuckDB could not read the database: {error}",
+                                  hint="a restore container may have died (memory limit: engine.memory), "
+                                       "or the DSN is wrong") from None
 
 
 def table_counts(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -8,14 +8,12 @@ CLI into the backup file, so no plaintext dump ever lands on the host's disk.
 import secrets
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Iterator
 
 from drills import manifest as manifests
-from drills.checks import database
-from drills.checks.duckdb_connection import connect_with
 from drills.demo.generator import pharmacy_sql
 from drills.engines import postgres
 from drills.pipeline import make_socket_dir
@@ -23,17 +21,6 @@ from drills.runtimes.docker import DockerRuntime
 from drills.catalog.schema import DEFAULT_POSTGRES_IMAGE
 
 GIB = 1024**3
-
-
-def live_manifest(dsn: str, site_id: str, taken_at: datetime | None = None) -> str:
-    """The manifest of a live PostgreSQL database: exact counts of every table, via DuckDB."""
-    connection = connect_with("postgres")
-    try:
-        database.attach_postgres(connection, dsn)
-        counts = database.table_counts(connection)
-    finally:
-        connection.close()
-    return manifests.render(site_id, "postgres", taken_at or datetime.now(timezone.utc), counts)
 
 
 class SourceDatabase:
@@ -77,7 +64,7 @@ class SourceDatabase:
             raise RuntimeError(f"demo SQL failed (exit {result.exit_code}): {result.output}")
 
     def manifest(self, site_id: str, taken_at: datetime | None = None) -> str:
-        return live_manifest(self.dsn, site_id, taken_at)
+        return manifests.of_live_database(self.dsn, site_id, taken_at)
 
     def dump(self, sink, format: str = "custom", exclude_tables: tuple[str, ...] = ()) -> None:
         """Write pg_dump's output (custom or plain SQL) to `sink.write`."""

@@ -136,3 +136,8 @@ def test_ctrl_c_during_a_run_tears_the_drill_down_and_reports_it_interrupted(cat
     stdout, _ = process.communicate(timeout=60)
     assert process.returncode == 2
     assert (json.loads(stdout)["outcome"], json.loads(stdout)["reason"]) == ("error", "error.interrupted")
+
+
+def test_manifest_of_an_unreachable_database_is_a_clear_error(tmp_path):
+    result = drill_command("manifest", "postgres", "--dsn", f"host={tmp_path} dbname=lgo", "--site", SITE, "--json")
+    assert result.returncode == 2 and json.loads(result.stdout)["error"] == "error.verifier"
