@@ -129,13 +129,25 @@ class Drill:
             self.findings.append(failure(self.error))
         finally:
             with self.phases.measure("teardown"):
-                if container:
-                    self.runtime.remove(container)
-                if socket_dir:
-                    shutil.rmtree(socket_dir, ignore_errors=True)
+                self.tear_down(container, socket_dir)
         self.check_freshness()
         self.check_rto()
         return self.report()
+
+    def tear_down(self, container: str | None, socket_dir: Path | None) -> None:
+        """Remove the container and its socket directory. A container the engine will not remove
+        does not change what the drill proved of the backup: it is a warning in the report and in
+        the log, and the workers' reaper removes it later."""
+        if socket_dir:
+            shutil.rmtree(socket_dir, ignore_errors=True)
+        if not container:
+            return
+        try:
+            self.runtime.remove(container)
+        except InfrastructureError as error:
+            log.error("restore container left behind: %s", error.message, extra={"drill_id": self.drill_id})
+            self.findings.append(Finding(check="teardown", subject=container, status=WARN, message=error.message,
+                                         hint=error.hint))
 
     def read_manifest(self, identities) -> None:
         policy = self.site.checks.manifest

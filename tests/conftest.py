@@ -114,8 +114,10 @@ def host_left_clean(request):
     from drills.pipeline import default_run_dir
     from drills.runtimes.docker import DRILL_LABEL
 
-    leftovers = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={DRILL_LABEL}"],
-                               capture_output=True, text=True).stdout.split()
+    leftovers = subprocess.run(["docker", "ps", "-a", "--filter", f"label={DRILL_LABEL}", "--format",
+                                "{{.Names}} ({{.Status}})"], capture_output=True, text=True).stdout.splitlines()
+    if leftovers:  # removed here, so that only the test that leaked one fails
+        subprocess.run(["docker", "rm", "-fv", *[line.split()[0] for line in leftovers]], capture_output=True)
     assert leftovers == [], f"containers left behind: {leftovers}"
     assert docker_volumes() - volumes_before == set(), "volumes left behind"
     run_dir = Path(os.environ.get("DRILL_RUN_DIR") or default_run_dir())

@@ -12,6 +12,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from drills.errors import InfrastructureError
 from drills.pipeline import default_run_dir
 from drills.runtimes.docker import DRILL_LABEL
 from workers.leases import live_drills
@@ -38,7 +39,11 @@ def reap(runtime, client, grace_seconds: int) -> list[str]:
         drill_id = container.labels.get(DRILL_LABEL, "")
         created = datetime.fromisoformat(container.attrs["Created"][:26].rstrip("Z") + "+00:00").timestamp()
         if drill_id not in live and now - created > grace_seconds:
-            runtime.remove(container.id)
+            try:
+                runtime.remove(container.id)
+            except InfrastructureError as error:  # the next pass tries again; the others go on
+                log.error("orphaned restore container not removed: %s", error.message, extra={"drill_id": drill_id})
+                continue
             reaped.append(drill_id)
             log.warning("orphaned restore container removed", extra={"drill_id": drill_id, "container": container.short_id})
     run_dir = Path(os.environ.get("DRILL_RUN_DIR") or default_run_dir())

@@ -37,8 +37,9 @@ class SourceDatabase:
         self.socket_dir = make_socket_dir(name)
         engine = SimpleNamespace(image=self.image, tmpfs=8 * GIB, memory=10 * GIB)
         spec = postgres.container_spec(SimpleNamespace(id=name, engine=engine), name, str(self.socket_dir))
+        self.container_id = spec.name  # removable by name even if the start fails half-way
         try:
-            self.container_id = self.runtime.start(spec)
+            self.runtime.start(spec)
             postgres.wait_ready(self.runtime, self.container_id)
             self.execute(pharmacy_sql(self.patients, self.seed, self.as_of))
         except BaseException:

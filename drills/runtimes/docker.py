@@ -6,7 +6,8 @@ Contract of a runtime (the pipeline needs nothing else):
         runs a command inside, streaming `input` (an iterator of byte chunks) to its stdin
         and, if given, its stdout to `stdout.write`; raises BackupProblem("restore.timeout")
         past the timeout
-    remove(id or name)                    removes it and its anonymous volumes, never raises
+    remove(id or name)                    removes it and its anonymous volumes (a missing one is
+                                          fine); InfrastructureError if it stays after retries
     labelled() -> [container id]          every container carrying the drill label
 Engine failures raise InfrastructureError("error.runtime"): the site is not blamed.
 """
@@ -21,12 +22,14 @@ from typing import Iterator
 
 import docker
 import docker.errors
+import requests.exceptions
 
 from drills.errors import BackupProblem, InfrastructureError
 
 DRILL_LABEL = "io.restore-drill.drill"
 OUTPUT_TAIL = 64 * 1024
 SEND_POLL = 1.0  # seconds between checks that the command still reads
+REMOVE_RETRY_DELAYS = (1, 2, 4, 8)  # seconds; the engine sometimes fails a forced removal transiently
 
 
 @dataclass(frozen=True)
@@ -109,10 +112,19 @@ class DockerRuntime:
         return bool(self.client.api.exec_inspect(exec_id).get("Running"))
 
     def remove(self, container_id: str) -> None:
-        try:
-            self.client.api.remove_container(container_id, force=True, v=True)
-        except docker.errors.NotFound:
-            pass
+        """Forced removal, retried: a kill the engine did not see through, or a removal already
+        in progress, is answered with an error that a later attempt does not get."""
+        for delay in (*REMOVE_RETRY_DELAYS, None):
+            try:
+                self.client.api.remove_container(container_id, force=True, v=True)
+                return
+            except docker.errors.NotFound:
+                return
+            except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
+                if delay is None:
+                    raise InfrastructureError("runtime", f"the container {container_id} could not be removed: {error}",
+                                              hint="the workers' reaper retries; see the Docker engine's log") from None
+                time.sleep(delay)
 
     def labelled(self) -> list[str]:
         return [c.id for c in self.client.containers.list(all=True, filters={"label": DRILL_LABEL})]

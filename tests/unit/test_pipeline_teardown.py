@@ -4,6 +4,7 @@ and teardown runs (the real engine is exercised in tests/integration)."""
 import pytest
 
 from drills.catalog import load_catalog
+from drills.errors import BackupProblem, InfrastructureError
 from drills.pipeline import run_drill
 from drills.reports import keys
 from tests.helpers import site_entry, write_catalog
@@ -57,3 +58,16 @@ def test_an_interruption_is_reported_and_torn_down_too(catalog):
     report = run_drill(catalog, catalog.sites[0], runtime=runtime, interruptions=(Interrupted,)).report
     assert (report["outcome"], report["reason"]) == ("error", "error.interrupted")
     assert runtime.removed == [runtime.spec.name]
+
+
+def test_a_container_the_engine_will_not_remove_is_a_warning_and_keeps_the_verdict(catalog, tmp_path):
+    class Unremovable(BrokenRuntime):
+        def remove(self, name):
+            raise InfrastructureError("runtime", f"the container {name} could not be removed: 500 Server Error")
+
+    runtime = Unremovable(BackupProblem("restore.failed", "pg_restore failed"))
+    report = run_drill(catalog, catalog.sites[0], runtime=runtime).report
+    assert (report["outcome"], report["reason"]) == ("fail", "restore.failed"), "still red for the backup's reason"
+    (warning,) = [f for f in report["findings"] if f["check"] == "teardown"]
+    assert warning["status"] == "warn" and warning["subject"] == runtime.spec.name
+    assert list((tmp_path / "run").iterdir()) == [], "the socket directory is removed all the same"

@@ -2,8 +2,12 @@
 
 from types import SimpleNamespace
 
+import docker.errors
+import pytest
+
 from drills.engines import postgres
-from drills.runtimes.docker import DRILL_LABEL, ContainerSpec, run_arguments
+from drills.errors import InfrastructureError
+from drills.runtimes.docker import DRILL_LABEL, REMOVE_RETRY_DELAYS, ContainerSpec, DockerRuntime, run_arguments
 
 
 def engine(**overrides):
@@ -54,3 +58,36 @@ def test_a_plain_dump_is_piped_into_psql_as_an_unprivileged_role_that_stops_at_t
 def test_a_spec_is_plain_immutable_data():
     spec = ContainerSpec(name="n", image="i", command=["c"], user="1", labels={}, tmpfs={}, binds={}, memory=1)
     assert run_arguments(spec)["image"] == "i"
+
+
+class FlakyEngine:
+    """Stands for the engine's API: fails the first `failures` forced removals with a 500."""
+
+    def __init__(self, failures: int):
+        self.failures, self.calls = failures, 0
+        self.api = self
+
+    def ping(self):
+        return True
+
+    def remove_container(self, container_id, force, v):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise docker.errors.APIError("cannot remove: tried to kill container, but did not receive an exit event")
+
+
+@pytest.fixture
+def no_waiting(monkeypatch):
+    monkeypatch.setattr("drills.runtimes.docker.time.sleep", lambda seconds: None)
+
+
+def test_a_removal_the_engine_fails_transiently_is_retried(no_waiting):
+    engine = FlakyEngine(failures=len(REMOVE_RETRY_DELAYS))
+    DockerRuntime(engine).remove("drill-1")
+    assert engine.calls == len(REMOVE_RETRY_DELAYS) + 1
+
+
+def test_a_container_that_stays_is_an_infrastructure_error_naming_it(no_waiting):
+    with pytest.raises(InfrastructureError) as raised:
+        DockerRuntime(FlakyEngine(failures=100)).remove("drill-1")
+    assert raised.value.code == "error.runtime" and "drill-1" in raised.value.message
