@@ -230,6 +230,37 @@ def command_demo(arguments) -> int:
     return 1 if surprises else 0
 
 
+def command_users_add(arguments) -> int:
+    """Add a dashboard user (or replace one of that name); the password is read, never an argument."""
+    import getpass
+    import tempfile
+
+    import yaml
+
+    from drills.access import hash_password, load_users
+
+    path = Path(arguments.users or os.environ.get("DRILL_USERS") or "users.yaml")
+    password = sys.stdin.readline().rstrip("\n") if arguments.password_stdin else getpass.getpass("password: ")
+    if not arguments.password_stdin and getpass.getpass("again: ") != password:
+        raise ConfigError("the two passwords differ", code="config.usage")
+    if len(password) < 12:
+        raise ConfigError("a password needs at least 12 characters", code="config.usage")
+    document = yaml.safe_load(path.read_text()) if path.exists() else None
+    entries = [entry for entry in (document or {}).get("users", []) if entry.get("name") != arguments.name]
+    entry = {"name": arguments.name, "role": arguments.role, "password": hash_password(password)}
+    entry.update({key: value for key, value in (("sites", arguments.site), ("tenants", arguments.tenant),
+                                                 ("email", arguments.email)) if value})
+    with tempfile.NamedTemporaryFile("w", dir=path.parent.resolve(), suffix=".yaml", delete=False) as draft:
+        yaml.safe_dump({"users": [*entries, entry]}, draft, sort_keys=False)
+    try:
+        load_users(draft.name)  # never write a file the dashboard would refuse
+        os.replace(draft.name, path)
+    finally:
+        Path(draft.name).unlink(missing_ok=True)
+    print(f"{path}: user {arguments.name} ({arguments.role}) saved")
+    return 0
+
+
 def command_schema(arguments) -> int:
     from drills.catalog.docs import render
 
@@ -300,6 +331,18 @@ def parser() -> argparse.ArgumentParser:
     demo = add("demo", command_demo, "make three demo pharmacies with real backups and drill them")
     demo.add_argument("--dir", default="demo")
     demo.add_argument("--patients", type=int, default=2000)
+    users = commands.add_parser("users", help="dashboard users").add_subparsers(
+        required=True, metavar="ACTION", parser_class=Parser)
+    users_add = users.add_parser("add", help="add or replace a user (asks for the password)")
+    users_add.set_defaults(command=command_users_add)
+    users_add.add_argument("name")
+    users_add.add_argument("--role", required=True, choices=["viewer", "operator", "admin"])
+    users_add.add_argument("--site", action="append", help="a viewer's site (repeat for several)")
+    users_add.add_argument("--tenant", action="append", help="an operator's tenant (repeat for several)")
+    users_add.add_argument("--email", help="matched when signing in through OpenID Connect")
+    users_add.add_argument("--users", help="the users file (default: $DRILL_USERS, else ./users.yaml)")
+    users_add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    users_add.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     add("schema", command_schema, "print the catalog's documentation (every option, with examples)")
     for plugin in entry_points(group=COMMAND_PLUGINS):  # e.g. workers: worker, scheduler, enqueue
         plugin.load()(add)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs and starts what Restore Drill needs from the system: Debian packages,
-# a Docker engine (started without a bridge network when none runs), and nothing else.
+# a Docker engine (started without a bridge network when none runs), Chromium for the
+# dashboard's browser test, and nothing else.
 # Idempotent: a second run only checks.
 set -euo pipefail
 
-packages=(docker.io debootstrap age redis-server postgresql-client zstd)
+packages=(docker.io debootstrap age redis-server postgresql-client zstd chromium)  # chromium: dashboard browser tests
 
 missing=()
 for package in "${packages[@]}"; do

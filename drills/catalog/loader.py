@@ -13,22 +13,29 @@ from drills.errors import ConfigError
 
 def load_catalog(path: str | Path) -> model.Catalog:
     """The validated catalog; raises ConfigError listing every problem with its line."""
+    values = load_validated(path, CATALOG, "catalog", across_fields=check_across_fields,
+                            hint="give the catalog with --catalog or DRILL_CATALOG")
+    return model.Catalog(path=Path(path).resolve(), **values)
+
+
+def load_validated(path: str | Path, schema, what: str, across_fields=None, hint: str = ""):
+    """A YAML file converted by `schema`; ConfigError listing every problem with its line.
+    `across_fields(values, ctx)` checks what no single option can, once every option is valid."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigError(f"cannot read catalog {path}: {error.strerror}",
-                          hint="give the catalog with --catalog or DRILL_CATALOG") from None
+        raise ConfigError(f"cannot read {what} {path}: {error.strerror}", hint=hint) from None
     document, lines = parse_with_lines(text, path)
     ctx = Context(base_dir=path.parent.resolve(), lines=lines)
-    values = CATALOG.convert(document, (), ctx)
-    if not ctx.problems:
-        check_across_fields(values["sites"], ctx)
+    values = schema.convert(document, (), ctx)
+    if not ctx.problems and across_fields:
+        across_fields(values, ctx)
     if ctx.problems:
         listing = "\n".join(f"  {path}:{problem.removeprefix('line ')}" for problem in ctx.problems)
-        raise ConfigError(f"{len(ctx.problems)} problem(s) in the catalog:\n{listing}",
-                          hint="fix them and run `drill check`")
-    return model.Catalog(path=path.resolve(), **values)
+        raise ConfigError(f"{len(ctx.problems)} problem(s) in the {what}:\n{listing}",
+                          hint=f"fix them{' and run `drill check`' if what == 'catalog' else ''}")
+    return values
 
 
 class CatalogFile:
@@ -45,8 +52,9 @@ class CatalogFile:
         return self.catalog
 
 
-def check_across_fields(sites: list[model.Site], ctx: Context) -> None:
+def check_across_fields(values: dict, ctx: Context) -> None:
     """Rules no single option can check, run once every option is valid."""
+    sites = values["sites"]
     for site_id, count in Counter(site.id for site in sites).items():
         if count > 1:
             ctx.problem(("sites",), f"site id {site_id!r} is used {count} times")

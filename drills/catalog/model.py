@@ -75,6 +75,7 @@ class Alerts:
 @dataclass(frozen=True)
 class Tenant:
     alerts: Alerts = field(default_factory=Alerts)
+    contact: str | None = None
 
 
 @dataclass(frozen=True)

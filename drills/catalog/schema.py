@@ -172,7 +172,11 @@ CATALOG = Record(
                                 required=True, example="keys/signing.ed25519"),
         "sites": ListOf("The sites.", SITE, required=True),
         "tenants": MapOf("Settings per tenant (IT provider or editor), by tenant id.",
-                         Record("One tenant.", {"alerts": ALERTS}, build=model.Tenant), default={}),
+                         Record("One tenant.", {
+                             "alerts": ALERTS,
+                             "contact": Text("Whom a site's people call when their backup is red, as shown on "
+                                             "their status page.", example="Infogest, 01 23 45 67 89"),
+                         }, build=model.Tenant), default={}),
     },
     required=True,
 )

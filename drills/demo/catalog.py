@@ -8,11 +8,15 @@ Keys and evidence are kept between runs (the history grows); backups are made an
 """
 
 import os
+import secrets
 import shutil
 import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import yaml
+
+from drills.access import hash_password
 from drills.demo.seed import SourceDatabase, seal
 from drills.reports import keys
 
@@ -27,8 +31,14 @@ CATALOG = """\
 # Demo catalog written by `drill demo`. Paths are relative to this file.
 evidence: evidence/
 signing_key: keys/signing.ed25519
+tenants:
+  infogest: {contact: "Infogest, support 01 23 45 67 89"}
 sites:
 """
+# Demo users of the dashboard: (name, role, their sites or tenants).
+USERS = (("pharmacien", "viewer", {"sites": ["pharmacie-du-port"]}),
+         ("infogest", "operator", {"tenants": ["infogest"]}),
+         ("admin", "admin", {}))
 
 SITE = """\
   - id: {id}
@@ -76,7 +86,24 @@ def write_demo(directory: Path, patients: int, say=print) -> Path:
                     flip_byte(newest, newest.stat().st_size // 2)
     catalog = directory / "catalog.yaml"
     catalog.write_text(CATALOG + "".join(SITE.format(id=site_id, name=name) for site_id, name, _ in SITES))
+    ensure_demo_users(directory)
     return catalog
+
+
+def ensure_demo_users(directory: Path) -> None:
+    """users.yaml for the dashboard, with random passwords written once to a file only its owner
+    reads (demo-passwords.txt): never printed, never in a log."""
+    users, passwords = directory / "users.yaml", directory / "demo-passwords.txt"
+    if users.exists() and passwords.exists():
+        return
+    chosen = {name: secrets.token_urlsafe(9) for name, _, _ in USERS}
+    entries = [{"name": name, "role": role, "password": hash_password(chosen[name]), **scope}
+               for name, role, scope in USERS]
+    users.write_text("# Dashboard users of the demo (drill users add writes this file).\n"
+                     + yaml.safe_dump({"users": entries}, sort_keys=False))
+    descriptor = os.open(passwords, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.writelines(f"{name} {password}\n" for name, password in chosen.items())
 
 
 def unexpected(reports: list[dict]) -> list[str]:

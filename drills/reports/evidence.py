@@ -1,6 +1,7 @@
 """The evidence store: one write-once signed JSON report per drill, chained per site.
 
-Layout: EVIDENCE/SITE/NNNNNN-DRILL_ID.json, read-only once written. Each report carries its
+Layout: EVIDENCE/SITE/NNNNNN-DRILL_ID.json, read-only once written, and SITE/index.jsonl, the
+summaries the dashboard reads (drills.reports.index). Each report carries its
 sequence number and the sha256 of the site's previous report file, so an edit, a deletion
 or a reordering breaks the chain.
 """
@@ -8,6 +9,8 @@ or a reordering breaks the chain.
 import json
 import os
 from pathlib import Path
+
+from drills.reports import index
 from drills.reports.signing import digest, sign
 
 
@@ -30,9 +33,10 @@ class EvidenceStore:
             path = directory / f"{sequence:06d}-{report['drill_id']}.json"
             try:
                 write_once(path, data)
-                return path
             except FileExistsError:
                 continue  # another drill of this site took the sequence number: chain after it
+            index.catch_up(directory, self.site_reports(site_id))
+            return path
 
     def history(self, site_id: str) -> list[dict]:
         return [json.loads(path.read_bytes()) for path in self.site_reports(site_id)]

@@ -1,0 +1,134 @@
+"""What every page shares: the configuration, the signed-in user and their scope, the audit
+journal, the language. Pages hold no rule about who sees what: they ask `visible_site`, and
+the data access (drills.fleet) refuses anything outside the user's scope.
+
+Configuration (set by `drill dashboard`): DRILL_CATALOG and DRILL_USERS, the paths of the
+catalog and of the users file.
+"""
+
+import os
+
+import streamlit as st
+
+from dashboard.texts import LANGUAGES, text
+from drills import access
+from drills.audit import AuditJournal
+from drills.catalog import CatalogFile
+from drills.fleet import Fleet, NotVisible
+
+USER_KEY, LANGUAGE_KEY, SEEN_KEY = "_signed_in_user", "_language", "_audited_views"
+
+
+@st.cache_resource
+def catalog_file(path: str) -> CatalogFile:
+    return CatalogFile(path)
+
+
+@st.cache_resource
+def fleet_of(path: str, loaded_at: int) -> Fleet:
+    """One Fleet (and its per-site cache) per version of the catalog."""
+    return Fleet(catalog_file(path).current())
+
+
+def fleet() -> Fleet:
+    file = catalog_file(os.environ["DRILL_CATALOG"])
+    file.current()
+    return fleet_of(str(file.path), file.mtime)
+
+
+def users() -> dict[str, access.User]:
+    return access.load_users(os.environ["DRILL_USERS"])
+
+
+def journal() -> AuditJournal:
+    return AuditJournal(fleet().catalog.evidence)
+
+
+def language() -> str:
+    return st.session_state.get(LANGUAGE_KEY, "fr")
+
+
+def t(key: str, **values) -> str:
+    return text(key, language(), **values)
+
+
+def current_user() -> access.User | None:
+    """The signed-in user, looked up again on every run: a user removed from the file is out."""
+    name = st.session_state.get(USER_KEY)
+    return users().get(name) if name else None
+
+
+def scope() -> frozenset[str]:
+    user = current_user()
+    return user.scope(fleet().catalog) if user else frozenset()
+
+
+def sign_in(name: str, password: str) -> bool:
+    user = access.authenticate(users(), name, password)
+    journal().record("login.succeeded" if user else "login.refused", name)
+    if user:
+        st.session_state[USER_KEY] = user.name
+    return user is not None
+
+
+def sign_in_oidc() -> bool:
+    """A user signed in through st.login, matched to the users file by e-mail address."""
+    email = getattr(st.user, "email", None) if getattr(st.user, "is_logged_in", False) else None
+    user = access.user_by_email(users(), email)
+    if email and not st.session_state.get(USER_KEY):
+        journal().record("login.succeeded" if user else "login.refused", email, method="oidc")
+    if user:
+        st.session_state[USER_KEY] = user.name
+    return user is not None
+
+
+def sign_out() -> None:
+    journal().record("logout", st.session_state.get(USER_KEY))
+    st.session_state.clear()
+
+
+def oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
+
+
+def require_role(*roles: str) -> access.User:
+    """The user, if their role may open this page; the page stops otherwise."""
+    user = current_user()
+    if user is None or user.role not in roles:
+        st.info(t("not_found"))
+        st.stop()
+    return user
+
+
+def visible_site(requested: str | None, fallback_first: bool = True) -> str | None:
+    """The site a page shows: the one asked for (query parameter or widget) if the user may see
+    it, else their first site; never one outside their scope."""
+    allowed = scope()
+    if requested in allowed:
+        return requested
+    if requested:
+        journal().record("access.denied", st.session_state.get(USER_KEY), site=str(requested)[:80])
+    return sorted(allowed)[0] if allowed and fallback_first else None
+
+
+def audit_once(event: str, **details) -> None:
+    """Record a view once per session and subject (a page reruns on every click)."""
+    seen = st.session_state.setdefault(SEEN_KEY, set())
+    key = (event, tuple(sorted(details.items())))
+    if key not in seen:
+        journal().record(event, st.session_state.get(USER_KEY), **details)
+        seen.add(key)
+
+
+def language_picker() -> None:
+    chosen = st.sidebar.radio(t("language"), LANGUAGES, index=LANGUAGES.index(language()), horizontal=True,
+                              format_func=lambda code: {"fr": "Français", "en": "English"}[code])
+    if chosen != language():
+        st.session_state[LANGUAGE_KEY] = chosen
+        st.rerun()
+
+
+__all__ = ["NotVisible", "fleet", "t"]

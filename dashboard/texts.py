@@ -1,0 +1,152 @@
+"""Every word the dashboard shows, in French (the default) and English, and how dates and
+durations are written for people. A status is always an icon and words, never a colour alone."""
+
+from datetime import datetime
+
+LANGUAGES = ("fr", "en")
+
+STATUS_LABEL = {
+    "green": {"fr": "✅ Restaurable", "en": "✅ Restorable"},
+    "amber": {"fr": "⚠️ À surveiller", "en": "⚠️ Needs attention"},
+    "red": {"fr": "❌ NON restaurable", "en": "❌ NOT restorable"},
+    "never": {"fr": "⚪ Jamais vérifié", "en": "⚪ Never drilled"},
+}
+STATUS_COLOUR = {"green": "#1b7f3b", "amber": "#b26a00", "red": "#b3261e", "never": "#5f6368"}
+
+TEXT = {
+    "app.title": {"fr": "Restore Drill — vos sauvegardes, vérifiées", "en": "Restore Drill — your backups, proven"},
+    "login.title": {"fr": "Connexion", "en": "Sign in"},
+    "login.name": {"fr": "Identifiant", "en": "User name"},
+    "login.password": {"fr": "Mot de passe", "en": "Password"},
+    "login.submit": {"fr": "Se connecter", "en": "Sign in"},
+    "login.refused": {"fr": "Identifiant ou mot de passe incorrect.", "en": "Wrong user name or password."},
+    "login.oidc": {"fr": "Se connecter avec votre compte d'entreprise", "en": "Sign in with your company account"},
+    "login.oidc_unknown": {"fr": "Ce compte n'a pas accès au tableau de bord.",
+                           "en": "This account has no access to the dashboard."},
+    "logout": {"fr": "Se déconnecter", "en": "Sign out"},
+    "language": {"fr": "Langue", "en": "Language"},
+    "signed_in_as": {"fr": "Connecté : {name} ({role})", "en": "Signed in: {name} ({role})"},
+    "page.status": {"fr": "Mon statut", "en": "My status"},
+    "page.fleet": {"fr": "Parc", "en": "Fleet"},
+    "page.site": {"fr": "Site", "en": "Site"},
+    "page.drill": {"fr": "Exercice", "en": "Drill"},
+    "page.audit": {"fr": "Journal d'audit", "en": "Audit journal"},
+    "not_found": {"fr": "Rien à afficher ici.", "en": "Nothing to show here."},
+    "no_sites": {"fr": "Aucun site ne vous est attribué.", "en": "No site is assigned to you."},
+    "choose_site": {"fr": "Site", "en": "Site"},
+    # The pharmacist's status page.
+    "status.green": {"fr": "Votre sauvegarde du {date} a été restaurée et vérifiée avec succès.",
+                     "en": "Your backup of {date} was restored and verified successfully."},
+    "status.green.meaning": {"fr": "En cas de panne, vos données peuvent être récupérées.",
+                             "en": "If your system failed, your data could be recovered."},
+    "status.red": {"fr": "Votre sauvegarde du {date} n'a PAS pu être restaurée.",
+                   "en": "Your backup of {date} could NOT be restored."},
+    "status.red.meaning": {"fr": "En cas de panne aujourd'hui, vos données ne pourraient pas être récupérées "
+                                 "à partir de cette sauvegarde.",
+                           "en": "If your system failed today, your data could not be recovered from this backup."},
+    "status.amber.error": {"fr": "La vérification de cette nuit n'a pas pu avoir lieu (problème technique de "
+                                 "notre côté, pas de votre sauvegarde).",
+                           "en": "Last night's check could not run (a technical problem on our side, not in your "
+                                 "backup)."},
+    "status.amber.proof.old": {"fr": "Aucune restauration n'a été vérifiée depuis le {date}.",
+                               "en": "No restore has been proven since {date}."},
+    "status.amber.rto.slow": {"fr": "Votre sauvegarde est restaurable, mais la restauration prend plus de temps "
+                                    "que l'objectif ({rto} au lieu de {target} maximum).",
+                              "en": "Your backup can be restored, but it takes longer than the target ({rto} "
+                                    "instead of at most {target})."},
+    "status.never": {"fr": "Votre sauvegarde n'a encore jamais été vérifiée.",
+                     "en": "Your backup has never been checked yet."},
+    "status.call": {"fr": "Que faire ? Appelez {contact}.", "en": "What to do? Call {contact}."},
+    "status.call.default": {"fr": "votre prestataire informatique", "en": "your IT provider"},
+    "status.last_proven": {"fr": "Dernière restauration prouvée", "en": "Last proven restore"},
+    "status.restore_time": {"fr": "Durée d'une restauration", "en": "Time to restore"},
+    "status.backup_age": {"fr": "Âge de la sauvegarde la plus récente", "en": "Age of the newest backup"},
+    "status.never_proven": {"fr": "jamais", "en": "never"},
+    "status.target": {"fr": "objectif : {target} maximum", "en": "target: at most {target}"},
+    "reason.decrypt": {"fr": "La sauvegarde est illisible : fichier endommagé ou mauvaise clé de chiffrement.",
+                       "en": "The backup cannot be read: damaged file or wrong encryption key."},
+    "reason.backup": {"fr": "Aucune sauvegarde récente n'a été trouvée : la sauvegarde automatique semble arrêtée.",
+                      "en": "No recent backup was found: the automatic backup seems to have stopped."},
+    "reason.restore": {"fr": "La sauvegarde n'a pas pu être rechargée dans une base de données.",
+                       "en": "The backup could not be loaded into a database."},
+    "reason.verify": {"fr": "Après restauration, des données manquent ou sont incohérentes.",
+                      "en": "After the restore, data is missing or inconsistent."},
+    "reason.other": {"fr": "La vérification a échoué.", "en": "The check failed."},
+    # The operator's pages.
+    "fleet.filter.status": {"fr": "Statut", "en": "Status"},
+    "fleet.filter.tenant": {"fr": "Client (tenant)", "en": "Tenant"},
+    "fleet.filter.reason": {"fr": "Raison", "en": "Reason"},
+    "fleet.count": {"fr": "{shown} site(s) affiché(s) sur {total} — {red} rouge(s), {never} jamais vérifié(s)",
+                    "en": "{shown} of {total} site(s) — {red} red, {never} never drilled"},
+    "col.status": {"fr": "Statut", "en": "Status"},
+    "col.site": {"fr": "Site", "en": "Site"},
+    "col.tenant": {"fr": "Client", "en": "Tenant"},
+    "col.last_drill": {"fr": "Dernier exercice", "en": "Last drill"},
+    "col.rto": {"fr": "RTO mesuré (s)", "en": "Measured RTO (s)"},
+    "col.rto_target": {"fr": "Objectif RTO (s)", "en": "RTO target (s)"},
+    "col.backup_age": {"fr": "Âge sauvegarde (h)", "en": "Backup age (h)"},
+    "col.rpo": {"fr": "RPO (h)", "en": "RPO (h)"},
+    "col.reason": {"fr": "Raison du dernier échec", "en": "Last failure's reason"},
+    "col.trend": {"fr": "Tendance RTO", "en": "RTO trend"},
+    "col.open": {"fr": "Ouvrir", "en": "Open"},
+    "open_site": {"fr": "Ouvrir la page du site", "en": "Open the site's page"},
+    "site.rto_chart": {"fr": "RTO mesuré et objectif", "en": "Measured RTO and target"},
+    "site.phases_chart": {"fr": "Durée des phases (derniers exercices)", "en": "Phase timings (recent drills)"},
+    "site.age_chart": {"fr": "Âge de la sauvegarde restaurée et RPO", "en": "Age of the restored backup, and RPO"},
+    "site.findings": {"fr": "Échecs récents", "en": "Recent failures"},
+    "site.no_drill": {"fr": "Aucun exercice pour ce site.", "en": "No drill for this site yet."},
+    "site.downloads": {"fr": "Rapports signés", "en": "Signed reports"},
+    "site.choose_drill": {"fr": "Exercice", "en": "Drill"},
+    "site.download": {"fr": "Télécharger le rapport signé", "en": "Download the signed report"},
+    "site.open_drill": {"fr": "Voir le détail de l'exercice", "en": "Open the drill's details"},
+    "drill_now": {"fr": "Lancer un exercice maintenant", "en": "Drill now"},
+    "drill_now.sent": {"fr": "Exercice {drill_id} envoyé aux workers.", "en": "Drill {drill_id} sent to the workers."},
+    "drill_now.failed": {"fr": "La file d'attente est injoignable : {error}", "en": "The queue is unreachable: {error}"},
+    "drill.signature": {"fr": "Signature", "en": "Signature"},
+    "drill.findings": {"fr": "Constats", "en": "Findings"},
+    "drill.timings": {"fr": "Durées (s)", "en": "Timings (s)"},
+    "drill.hint": {"fr": "Piste", "en": "Hint"},
+    "audit.chain_ok": {"fr": "Chaînage du journal intact.", "en": "The journal's chain is intact."},
+    "audit.chain_broken": {"fr": "Chaînage rompu aux lignes : {lines}", "en": "Chain broken at lines: {lines}"},
+}
+
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+             "novembre", "décembre")
+
+
+def text(key: str, language: str, **values) -> str:
+    return TEXT[key][language].format(**values)
+
+
+def status_label(status: str, language: str) -> str:
+    return STATUS_LABEL[status][language]
+
+
+def day(moment: datetime | str | None, language: str) -> str:
+    """21 novembre 2026 / 21 November 2026."""
+    if moment is None:
+        return "—"
+    moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    if language == "fr":
+        return f"{moment.day} {MONTHS_FR[moment.month - 1]} {moment.year}"
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def duration(seconds: float | None, language: str) -> str:
+    """12 min 30 s / 2 h 05 min / 45 s."""
+    if seconds is None:
+        return "—"
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours >= 48:
+        return f"{hours // 24} {'jours' if language == 'fr' else 'days'}"
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def reason_meaning(reason: str | None, language: str) -> str:
+    family = (reason or "").split(".")[0]
+    key = f"reason.{family}" if f"reason.{family}" in TEXT else "reason.other"
+    return text(key, language)

@@ -1,0 +1,93 @@
+"""A site's page: RTO history with its target, phases per drill, backup age against the RPO,
+recent failures, signed reports to download, and a drill on demand."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import session
+from dashboard.texts import STATUS_COLOUR, status_label
+from dashboard.session import t
+
+user = session.require_role("operator", "admin")
+lang = session.language()
+site_id = session.visible_site(st.query_params.get("site"))
+if site_id is None:
+    st.info(t("no_sites"))
+    st.stop()
+fleet, scope = session.fleet(), session.scope()
+status = fleet.status(scope, site_id)
+history = fleet.history(scope, site_id)
+session.audit_once("site.viewed", site=site_id)
+
+st.markdown(f"## {status.name}  <span style='color: {STATUS_COLOUR[status.status]}'>"
+            f"{status_label(status.status, lang)}</span>", unsafe_allow_html=True)
+st.caption(f"{site_id} · {status.tenant}")
+
+
+def drill_now() -> None:
+    from workers.actors import enqueue  # only here: the dashboard reaches workers/ to enqueue, nothing else
+
+    from drills.pipeline import new_drill_id
+    from datetime import datetime, timezone
+
+    drill_id = new_drill_id(datetime.now(timezone.utc))
+    try:
+        enqueue(fleet.site(scope, site_id), drill_id, now=True)
+    except Exception as error:  # the broker's own errors: Redis down, refused, timed out
+        st.error(t("drill_now.failed", error=type(error).__name__))
+        return
+    session.journal().record("drill.requested", user.name, site=site_id, drill_id=drill_id)
+    st.success(t("drill_now.sent", drill_id=drill_id))
+
+
+if st.button(t("drill_now"), type="primary"):
+    drill_now()
+
+if not history:
+    st.info(t("site.no_drill"))
+    st.stop()
+
+drills = pd.DataFrame(history)
+drills["started_at"] = pd.to_datetime(drills["started_at"], utc=True, format="ISO8601")
+target = alt.Chart(pd.DataFrame({"target": [status.rto_target]})).mark_rule(color="#b3261e", strokeDash=[6, 4]) \
+    .encode(y="target:Q")
+rto = alt.Chart(drills.dropna(subset=["rto_seconds"])).mark_line(point=True).encode(
+    x=alt.X("started_at:T", title=None), y=alt.Y("rto_seconds:Q", title="RTO (s)"),
+    tooltip=["started_at:T", "rto_seconds:Q", "drill_id:N"])
+st.subheader(t("site.rto_chart"))
+st.altair_chart(rto + target, use_container_width=True)
+
+left, right = st.columns(2)
+recent = drills.tail(30)
+phases = pd.DataFrame([{"drill": row.sequence, "phase": phase, "seconds": seconds}
+                       for row in recent.itertuples() for phase, seconds in row.phases.items()
+                       if phase in ("fetch", "decrypt", "restore", "verify")])
+left.subheader(t("site.phases_chart"))
+if not phases.empty:
+    left.altair_chart(alt.Chart(phases).mark_bar().encode(
+        x=alt.X("drill:O", title="#"), y=alt.Y("seconds:Q", title="s"), color="phase:N",
+        tooltip=["drill", "phase", "seconds"]), use_container_width=True)
+ages = drills.dropna(subset=["backup_age_seconds"]).assign(hours=lambda d: d["backup_age_seconds"] / 3600)
+rpo = alt.Chart(pd.DataFrame({"rpo": [status.rpo_target / 3600]})).mark_rule(color="#b3261e", strokeDash=[6, 4]) \
+    .encode(y="rpo:Q")
+right.subheader(t("site.age_chart"))
+right.altair_chart(alt.Chart(ages).mark_line(point=True).encode(
+    x=alt.X("started_at:T", title=None), y=alt.Y("hours:Q", title="h")) + rpo, use_container_width=True)
+
+st.subheader(t("site.findings"))
+failures = drills[drills["outcome"] != "pass"].tail(20).iloc[::-1]
+st.dataframe(failures[["sequence", "started_at", "outcome", "reason", "message"]], hide_index=True,
+             use_container_width=True)
+
+st.subheader(t("site.downloads"))
+choices = list(drills["sequence"].iloc[::-1].head(100))
+sequence = st.selectbox(t("site.choose_drill"), choices,
+                        format_func=lambda seq: next(f"#{h['sequence']} · {h['started_at'][:16]} · {h['outcome']}"
+                                                     for h in history if h["sequence"] == seq))
+report, data, _ = fleet.report(scope, site_id, int(sequence))
+st.download_button(t("site.download"), data, file_name=f"{site_id}-{int(sequence):06d}.json",
+                   mime="application/json", on_click=session.journal().record,
+                   args=("report.downloaded", user.name), kwargs={"site": site_id, "sequence": int(sequence)})
+if st.button(t("site.open_drill")):
+    st.switch_page("views/drill.py", query_params={"site": site_id, "drill": str(int(sequence))})

@@ -1,0 +1,70 @@
+"""Synthetic drill histories, for the dashboard's tests and its benchmark (a thousand sites and a
+year of nightly drills). The reports have the shape the pipeline writes, are signed and chained
+like real ones, and say `"host": "synthetic"`: they never stand for a drill that ran.
+"""
+
+import json
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from drills.pipeline import REPORT_FORMAT, new_drill_id
+from drills.reports import index
+from drills.reports.evidence import write_once
+from drills.reports.signing import digest, sign
+
+FAILURES = (("restore.failed", "pg_restore failed (exit 1): invalid data in the dump"),
+            ("decrypt.corrupt", "the backup's ciphertext is damaged (chunk 12 does not authenticate)"),
+            ("backup.stale", "the newest backup is 3 days old (RPO 26h)"),
+            ("verify.count_mismatch", "public.ventes: 48210 rows restored, the manifest says 48220"))
+
+
+def synthetic_report(site, started_at: datetime, outcome: str, rto: float, reason: str | None = None,
+                     message: str = "") -> dict:
+    """A report as the pipeline writes it (before signing), for `site` (a catalog Site)."""
+    phases = {"fetch": round(rto * 0.05, 3), "decrypt": round(rto * 0.15, 3), "restore": round(rto * 0.6, 3),
+              "verify": round(rto * 0.18, 3), "teardown": round(rto * 0.02, 3)}
+    taken = started_at - timedelta(hours=3)
+    finding = {"check": (reason or "drill").split(".")[0], "subject": "drill", "status": "fail",
+               "expected": None, "actual": None, "message": message, "code": reason or "", "hint": ""}
+    return {
+        "format": REPORT_FORMAT, "drill_id": new_drill_id(started_at), "site": site.id, "site_name": site.name,
+        "tenant": site.tenant, "outcome": outcome, "reason": reason, "message": message, "hint": "",
+        "started_at": started_at.isoformat(timespec="milliseconds"),
+        "finished_at": (started_at + timedelta(seconds=rto)).isoformat(timespec="milliseconds"),
+        "phases": phases, "rto_seconds": round(rto, 3) if outcome == "pass" else None,
+        "targets": {"rto_seconds": site.targets.rto, "rpo_seconds": site.targets.rpo},
+        "backup": {"name": f"{site.id}-{taken:%Y%m%d}.dump.age", "size": 48_000_000, "sha256": "0" * 64,
+                   "modified": taken.isoformat(timespec="seconds"), "taken_at": taken.isoformat(timespec="seconds"),
+                   "age_seconds": 3 * 3600, "manifest": None},
+        "engine": {"type": site.engine.type, "format": site.engine.format, "image": site.engine.image},
+        "findings": [] if outcome == "pass" else [finding],
+        "host": "synthetic",
+    }
+
+
+def write_history(evidence: Path, site, private_key, days: int, end: datetime, failure_rate: float = 0.03,
+                  seed: int = 0, last_outcome: str | None = None) -> int:
+    """Write `days` nightly drills of `site` ending at `end` (a fresh chain), and its index;
+    the number written. `last_outcome` forces the newest one (pass, fail or error)."""
+    rng = random.Random(f"{site.id}-{seed}")
+    directory = Path(evidence) / site.id
+    directory.mkdir(parents=True, exist_ok=True)
+    base_rto = rng.uniform(60, 900)
+    previous, summaries = None, []
+    for day in range(days):
+        started = end - timedelta(days=days - 1 - day)
+        outcome = "fail" if rng.random() < failure_rate else "pass"
+        if day == days - 1 and last_outcome:
+            outcome = last_outcome
+        reason, message = rng.choice(FAILURES) if outcome == "fail" else (None, "")
+        if outcome == "error":
+            reason, message = "error.runtime", "the Docker engine is not reachable"
+        report = synthetic_report(site, started, outcome, base_rto * rng.uniform(0.8, 1.3), reason, message)
+        data = sign({**report, "sequence": day + 1, "previous_sha256": previous}, private_key)
+        path = directory / f"{day + 1:06d}-{report['drill_id']}.json"
+        write_once(path, data)
+        previous = digest(data)
+        summaries.append(json.dumps(index.summarize(json.loads(data), path.name)) + "\n")
+    index.append_line(directory / index.INDEX_NAME, "".join(summaries))
+    return days

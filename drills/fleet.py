@@ -1,0 +1,122 @@
+"""The dashboard's data access: each site's status and history, read through a user's scope.
+
+Every read takes the scope (the site ids a user may see, drills.access) and refuses a site
+outside it exactly as it refuses a site that does not exist (`NotVisible`), so a page, a
+widget state or a query parameter naming another site gets nothing, not even whether it
+exists. Reads come from the summary index (drills.reports.index), cached per site until its
+index file changes.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from drills.reports import index, keys
+from drills.reports.evidence import EvidenceStore
+from drills.reports.signing import verify
+
+GREEN, AMBER, RED, NEVER = "green", "amber", "red", "never"
+PROOF_TOO_OLD = timedelta(days=2)  # a green status needs a passing drill at most this old
+TREND_LENGTH = 30
+
+
+class NotVisible(LookupError):
+    """The site does not exist, or the user may not see it: the same answer for both."""
+
+
+@dataclass(frozen=True)
+class SiteStatus:
+    site_id: str
+    name: str
+    tenant: str
+    status: str                       # green | amber | red | never
+    why: str                          # what makes it amber or red: a reason code, rto.slow, proof.old
+    last: dict | None                 # the newest drill's summary
+    last_pass: dict | None            # the newest passing drill's summary (among the recent ones)
+    rto_target: int | None
+    rpo_target: int | None
+    backup_age_seconds: float | None  # now, of the backup the newest drill took
+    trend: list = field(default_factory=list)  # RTO of the recent drills, None where one did not pass
+
+
+def status_of(site, recent: list[dict], now: datetime) -> SiteStatus:
+    """The status a person should read from the site's recent drills (oldest first)."""
+    last = recent[-1] if recent else None
+    last_pass = next((entry for entry in reversed(recent) if entry["outcome"] == "pass"), None)
+    status, why = judge(site, last, last_pass, now)
+    trend = [entry["rto_seconds"] if entry["outcome"] == "pass" else None for entry in recent[-TREND_LENGTH:]]
+    taken = last and last.get("backup_taken_at")
+    age = (now - parse_time(taken)).total_seconds() if taken else None
+    return SiteStatus(site.id, site.name, site.tenant, status, why, last, last_pass,
+                      site.targets.rto, site.targets.rpo, age, trend)
+
+
+def judge(site, last: dict | None, last_pass: dict | None, now: datetime) -> tuple[str, str]:
+    if last is None:
+        return NEVER, "never"
+    if last["outcome"] == "fail":
+        return RED, last["reason"] or "fail"
+    if last["outcome"] == "error":  # the drill could not run: the backup was not proven this time
+        return AMBER, last["reason"] or "error"
+    if now - parse_time(last_pass["started_at"]) > PROOF_TOO_OLD:
+        return AMBER, "proof.old"
+    if last["rto_seconds"] is not None and last["rto_seconds"] > site.targets.rto:
+        return AMBER, "rto.slow"
+    return GREEN, ""
+
+
+def parse_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+class Fleet:
+    """Scoped, cached reads of one catalog's evidence store."""
+
+    def __init__(self, catalog, clock=lambda: datetime.now(timezone.utc)):
+        self.catalog, self.clock = catalog, clock
+        self.store = EvidenceStore(catalog.evidence)
+        self.sites = {site.id: site for site in catalog.sites}
+        self.cache: dict[str, tuple[tuple, list[dict]]] = {}
+
+    def site(self, scope: frozenset[str], site_id: str):
+        if site_id not in scope or site_id not in self.sites:
+            raise NotVisible(site_id)
+        return self.sites[site_id]
+
+    def statuses(self, scope: frozenset[str]) -> list[SiteStatus]:
+        """One status per visible site, in catalog order."""
+        now = self.clock()
+        return [status_of(site, self.recent(site.id), now) for site in self.catalog.sites if site.id in scope]
+
+    def status(self, scope: frozenset[str], site_id: str) -> SiteStatus:
+        return status_of(self.site(scope, site_id), self.recent(site_id), self.clock())
+
+    def history(self, scope: frozenset[str], site_id: str) -> list[dict]:
+        """Every drill of the site, oldest first (summaries)."""
+        self.site(scope, site_id)
+        return index.read_all(self.store.root / site_id)
+
+    def report(self, scope: frozenset[str], site_id: str, sequence: int) -> tuple[dict, bytes, str]:
+        """(report, its bytes, what its signature check says) of the site's drill `sequence`."""
+        self.site(scope, site_id)
+        for path in self.store.site_reports(site_id):
+            if index.sequence_of(path) == sequence:
+                data = path.read_bytes()
+                valid, why = verify(data, keys.keyring(self.catalog.signing_key))
+                return json.loads(data), data, why if valid else f"INVALID: {why}"
+        raise NotVisible(f"{site_id}#{sequence}")
+
+    def recent(self, site_id: str) -> list[dict]:
+        """The site's newest summaries, read again only when its index file changed."""
+        path = self.store.root / site_id / index.INDEX_NAME
+        try:
+            stat = path.stat()
+            key = (stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            return []
+        cached = self.cache.get(site_id)
+        if cached is None or cached[0] != key:
+            cached = (key, index.read_newest(path.parent))
+            self.cache[site_id] = cached
+        return cached[1]

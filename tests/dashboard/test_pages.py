@@ -1,0 +1,156 @@
+"""Every page for every role, through Streamlit's AppTest: the right rows, the right words,
+no exception; and the access rules, which hold on the server side."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.session import USER_KEY
+from drills.audit import AuditJournal
+from drills.catalog import load_catalog
+from tests.dashboard.conftest import PASSWORD
+
+VIEWS = Path(__file__).parents[2] / "dashboard" / "views"
+APP = str(VIEWS.parent / "app.py")
+
+
+def app_as(user: str | None = None, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if user:
+        at.session_state[USER_KEY] = user
+    at.query_params.update(query)
+    return at.run()
+
+
+def page(at: AppTest, path: str, **query) -> AppTest:
+    at.query_params.clear()
+    at.query_params.update(query)
+    return at.switch_page(str(VIEWS / path.removeprefix("views/"))).run()
+
+
+def everything_shown(at: AppTest) -> str:
+    parts = [element.value for kind in ("markdown", "caption", "info", "warning", "error", "success", "title",
+                                        "subheader") for element in getattr(at, kind)]
+    parts += [str(metric.value) + str(metric.label) for metric in at.metric]
+    parts += [frame.value.to_csv() for frame in at.dataframe]
+    return "\n".join(map(str, parts))
+
+
+def journal(fleet_files) -> list[dict]:
+    return AuditJournal(load_catalog(fleet_files[0]).evidence).newest()
+
+
+def test_nobody_gets_past_the_sign_in(fleet_files):
+    at = app_as(None, site="pharmacie-du-port")
+    assert not at.exception
+    shown = everything_shown(at)
+    assert "Connexion" in shown and "Pharmacie du Port" not in shown
+
+
+def test_a_wrong_password_is_refused_and_journaled(fleet_files):
+    at = app_as(None)
+    at.text_input[0].input("marie")
+    at.text_input[1].input("not the password")
+    at.button[0].click().run()
+    assert "Identifiant ou mot de passe incorrect." in [error.value for error in at.error]
+    assert USER_KEY not in at.session_state
+    event = journal(fleet_files)[0]
+    assert (event["event"], event["user"]) == ("login.refused", "marie")
+    assert PASSWORD not in json.dumps(journal(fleet_files)) and "not the password" not in json.dumps(journal(fleet_files))
+
+
+def test_the_right_password_signs_in_to_the_french_status_page(fleet_files):
+    at = app_as(None)
+    at.text_input[0].input("marie")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.session_state[USER_KEY] == "marie"
+    shown = everything_shown(at)
+    assert "✅ Restaurable" in shown and "a été restaurée et vérifiée avec succès" in shown
+    assert journal(fleet_files)[-1]["event"] == "login.succeeded" or \
+        any(e["event"] == "login.succeeded" for e in journal(fleet_files))
+
+
+def test_a_red_site_says_what_it_means_and_whom_to_call_in_french_and_english(fleet_files):
+    at = app_as("paul")
+    shown = everything_shown(at)
+    assert "❌ NON restaurable" in shown and "n'a PAS pu être restaurée" in shown
+    assert "Appelez Infogest, 01 23 45 67 89" in shown
+    at.sidebar.radio[0].set_value("en").run()
+    shown = everything_shown(at)
+    assert "❌ NOT restorable" in shown and "could NOT be restored" in shown
+
+
+def test_a_viewer_never_sees_another_site_by_query_parameter_or_widget_state(fleet_files):
+    at = app_as("marie", site="pharmacie-des-halles")
+    shown = everything_shown(at)
+    assert "Pharmacie du Port" in shown and "Halles" not in shown and "NON restaurable" not in shown
+    assert not at.selectbox, "one site: nothing to choose"
+    denied = [e for e in journal(fleet_files) if e["event"] == "access.denied"]
+    assert denied and denied[0]["site"] == "pharmacie-des-halles" and denied[0]["user"] == "marie"
+    at.session_state["site"] = "pharmacie-des-halles"  # a forged widget state changes nothing
+    assert "Halles" not in everything_shown(at.run())
+
+
+def test_a_viewer_cannot_open_operator_pages(fleet_files):
+    with pytest.raises(ValueError, match="Known pages: .*status.py'\\]"):
+        page(app_as("marie"), str(VIEWS / "fleet.py"))  # not even registered for a viewer
+    for name in ("fleet.py", "site.py", "drill.py", "audit.py"):  # and each page refuses on its own
+        at = AppTest.from_file(str(VIEWS / name), default_timeout=60)
+        at.session_state[USER_KEY] = "marie"
+        at.query_params.update(site="pharmacie-des-halles", drill="1")
+        at.run()
+        assert not at.exception
+        assert "Halles" not in everything_shown(at) and not at.dataframe, name
+        assert "Rien à afficher ici." in everything_shown(at), name
+
+
+def test_the_operator_fleet_board_lists_its_tenant_only_red_and_never_first(fleet_files):
+    at = app_as("ops")
+    assert not at.exception
+    (board,) = at.dataframe
+    rows = board.value
+    assert list(rows["site"]) == ["Pharmacie des Halles", "Pharmacie de la Gare", "Pharmacie du Port"]
+    assert list(rows["status"]) == ["❌ NON restaurable", "⚪ Jamais vérifié", "✅ Restaurable"]
+    assert "Cabinet Lyon Centre" not in everything_shown(at)
+    at.multiselect[0].set_value(["green"]).run()
+    assert list(at.dataframe[0].value["site"]) == ["Pharmacie du Port"]
+
+
+def test_the_admin_sees_every_tenant_and_the_audit_journal(fleet_files):
+    at = app_as("boss")
+    assert "Cabinet Lyon Centre" in list(at.dataframe[0].value["site"])
+    at = page(at, "views/audit.py")
+    assert not at.exception
+    assert "Chaînage du journal intact." in everything_shown(at)
+
+
+def test_the_site_page_has_its_charts_failures_and_a_journaled_download(fleet_files):
+    at = page(app_as("ops"), "views/site.py", site="pharmacie-des-halles")
+    assert not at.exception
+    assert "Pharmacie des Halles" in everything_shown(at)
+    charts = [chart.proto.spec for chart in at.get("vega_lite_chart")]
+    assert len(charts) == 3 and '"rule"' in charts[0] and '"target"' in charts[0], \
+        "the RTO chart draws its target as a line"
+    failures = at.dataframe[0].value
+    assert len(failures) >= 1 and failures.iloc[0]["outcome"] == "fail"
+    assert any(e["event"] == "site.viewed" and e["site"] == "pharmacie-des-halles" for e in journal(fleet_files))
+
+
+def test_an_operator_cannot_open_a_site_of_another_tenant(fleet_files):
+    at = page(app_as("ops"), "views/site.py", site="cabinet-lyon")
+    assert "Cabinet Lyon" not in everything_shown(at)
+    at = page(at, "views/drill.py", site="cabinet-lyon", drill="1")
+    assert "Cabinet Lyon" not in everything_shown(at) and "Rien à afficher ici." in everything_shown(at)
+
+
+def test_the_drill_page_shows_every_finding_the_hint_and_the_signature(fleet_files):
+    at = page(app_as("ops"), "views/drill.py", site="pharmacie-des-halles", drill="40")
+    assert not at.exception
+    shown = everything_shown(at)
+    assert "FAIL" in shown and "signature valid" in shown
+    assert len(at.dataframe[1].value) == 1  # its one finding
+    assert any(e["event"] == "report.viewed" and e["sequence"] == 40 for e in journal(fleet_files))
