@@ -6,6 +6,7 @@ setup:
 
 demo: setup
 	.venv/bin/drill demo --dir demo
+	.venv/bin/drill dashboard --catalog demo/catalog.yaml --users demo/users.yaml
 
 test: setup
 	.venv/bin/pytest -q tests
@@ -19,6 +20,7 @@ bench: setup
 	.venv/bin/python -m benchmarks.drill_vs_script --jobs 2
 	.venv/bin/python -m benchmarks.queue_path
 	.venv/bin/python -m benchmarks.scheduler_tick
+	.venv/bin/python -m benchmarks.dashboard
 
 clean-demo:
 	rm -rf demo

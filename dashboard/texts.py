@@ -88,7 +88,6 @@ TEXT = {
     "col.rpo": {"fr": "RPO (h)", "en": "RPO (h)"},
     "col.reason": {"fr": "Raison du dernier échec", "en": "Last failure's reason"},
     "col.trend": {"fr": "Tendance RTO", "en": "RTO trend"},
-    "col.open": {"fr": "Ouvrir", "en": "Open"},
     "open_site": {"fr": "Ouvrir la page du site", "en": "Open the site's page"},
     "site.rto_chart": {"fr": "RTO mesuré et objectif", "en": "Measured RTO and target"},
     "site.phases_chart": {"fr": "Durée des phases (derniers exercices)", "en": "Phase timings (recent drills)"},

@@ -5,7 +5,7 @@
 # Idempotent: a second run only checks.
 set -euo pipefail
 
-packages=(docker.io debootstrap age redis-server postgresql-client zstd chromium)  # chromium: dashboard browser tests
+packages=(docker.io debootstrap age redis-server postgresql-client zstd chromium fonts-noto-color-emoji)  # the last two: dashboard browser tests
 
 missing=()
 for package in "${packages[@]}"; do

@@ -36,7 +36,6 @@ rows = pd.DataFrame([{
     "rpo": round(s.rpo_target / 3600, 1),
     "reason": s.why if s.status in ("red", "amber") else "",
     "trend": [value or 0 for value in s.trend],
-    "open": f"site?site={s.site_id}",
 } for s in shown])
 columns = {name: t(f"col.{name}") for name in ("status", "site", "tenant", "rto_target", "rpo", "reason")}
 st.dataframe(rows, hide_index=True, use_container_width=True, height=min(36 * (len(rows) + 1) + 3, 720),
@@ -46,10 +45,9 @@ st.dataframe(rows, hide_index=True, use_container_width=True, height=min(36 * (l
                  "rto": st.column_config.NumberColumn(t("col.rto"), format="%.0f"),
                  "backup_age": st.column_config.NumberColumn(t("col.backup_age"), format="%.1f"),
                  "trend": st.column_config.LineChartColumn(t("col.trend"), y_min=0),
-                 "open": st.column_config.LinkColumn(t("col.open"), display_text="→"),
              })
 
-if shown:
+if shown:  # a link would reload the page and end the session: the app switches pages itself
     chosen = st.selectbox(t("open_site"), [s.site_id for s in shown],
                           format_func=lambda sid: next(s.name for s in shown if s.site_id == sid))
     if st.button(t("open_site")):

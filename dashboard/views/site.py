@@ -9,6 +9,7 @@ from dashboard import session
 from dashboard.texts import STATUS_COLOUR, status_label
 from dashboard.session import t
 
+DATE_AXIS = alt.Axis(format="%d/%m %H:%M")
 user = session.require_role("operator", "admin")
 lang = session.language()
 site_id = session.visible_site(st.query_params.get("site"))
@@ -53,7 +54,7 @@ drills["started_at"] = pd.to_datetime(drills["started_at"], utc=True, format="IS
 target = alt.Chart(pd.DataFrame({"target": [status.rto_target]})).mark_rule(color="#b3261e", strokeDash=[6, 4]) \
     .encode(y="target:Q")
 rto = alt.Chart(drills.dropna(subset=["rto_seconds"])).mark_line(point=True).encode(
-    x=alt.X("started_at:T", title=None), y=alt.Y("rto_seconds:Q", title="RTO (s)"),
+    x=alt.X("started_at:T", title=None, axis=DATE_AXIS), y=alt.Y("rto_seconds:Q", title="RTO (s)"),
     tooltip=["started_at:T", "rto_seconds:Q", "drill_id:N"])
 st.subheader(t("site.rto_chart"))
 st.altair_chart(rto + target, use_container_width=True)
@@ -73,7 +74,7 @@ rpo = alt.Chart(pd.DataFrame({"rpo": [status.rpo_target / 3600]})).mark_rule(col
     .encode(y="rpo:Q")
 right.subheader(t("site.age_chart"))
 right.altair_chart(alt.Chart(ages).mark_line(point=True).encode(
-    x=alt.X("started_at:T", title=None), y=alt.Y("hours:Q", title="h")) + rpo, use_container_width=True)
+    x=alt.X("started_at:T", title=None, axis=DATE_AXIS), y=alt.Y("hours:Q", title="h")) + rpo, use_container_width=True)
 
 st.subheader(t("site.findings"))
 failures = drills[drills["outcome"] != "pass"].tail(20).iloc[::-1]

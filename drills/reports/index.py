@@ -47,9 +47,13 @@ def catch_up(site_dir: Path, report_paths: list[Path]) -> None:
 
 
 def append_line(path: Path, text: str) -> None:
-    """One write with O_APPEND: concurrent writers never interleave inside a line."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    """One write with O_APPEND: concurrent writers never interleave inside a line. A line cut by
+    a crash is ended first, so the next one is not glued to it."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
     try:
+        size = os.fstat(descriptor).st_size
+        if size and os.pread(descriptor, 1, size - 1) != b"\n":
+            text = "\n" + text
         os.write(descriptor, text.encode())
     finally:
         os.close(descriptor)
