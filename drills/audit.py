@@ -6,17 +6,15 @@ from there on (`verify`). Lines are written with O_APPEND in one write: dashboar
 side by side never interleave inside a line. Secrets never enter it: no password, no token.
 """
 
+import fcntl
 import hashlib
 import json
 import os
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
 JOURNAL = Path(".audit") / "journal.jsonl"
 TAIL_BYTES = 256 * 1024
-
-_lock = threading.Lock()  # Streamlit serves sessions from threads of one process
 
 
 class AuditJournal:
@@ -25,15 +23,15 @@ class AuditJournal:
 
     def record(self, event: str, user: str | None, **details) -> dict:
         """Append one event, e.g. record("report.viewed", "marie", site=..., report=...)."""
-        with _lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)  # one open file each: threads are serialized too
             entry = {"at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "event": event,
                      "user": user, **details, "previous_sha256": self.last_line_digest()}
-            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
-            try:
-                os.write(descriptor, (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode())
-            finally:
-                os.close(descriptor)
+            os.write(descriptor, (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode())
+        finally:
+            os.close(descriptor)
         return entry
 
     def last_line_digest(self) -> str | None:
@@ -53,6 +51,13 @@ class AuditJournal:
         except FileNotFoundError:
             return []
         return lines[1:] if end > size and len(lines) > 1 else lines
+
+    def count(self) -> int:
+        try:
+            with open(self.path, "rb") as handle:
+                return sum(1 for _ in handle)
+        except FileNotFoundError:
+            return 0
 
     def verify(self) -> list[int]:
         """Line numbers (1-based) whose link to the line before is broken."""

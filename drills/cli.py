@@ -15,6 +15,8 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from drills import cli_evidence
+from drills.audit import AuditJournal
 from drills.catalog import load_catalog
 from drills.errors import ConfigError, DrillError
 from drills.reports import keys
@@ -187,8 +189,12 @@ def command_verify_chain(arguments) -> int:
 
 
 def command_keys_rotate(arguments) -> int:
-    private_path = Path(arguments.key) if arguments.key else catalog_of(arguments).signing_key
+    catalog = None if arguments.key else catalog_of(arguments)
+    private_path = Path(arguments.key) if arguments.key else catalog.signing_key
     old_id, public_key = keys.rotate(private_path)
+    if catalog:
+        AuditJournal(catalog.evidence).record("key.rotated", cli_evidence.cli_user(), retired=old_id,
+                                              signing=keys.key_id(public_key))
     print(f"signing key rotated: {old_id} retired (its public key stays in {keys.keyring_path(private_path)}), "
           f"{keys.key_id(public_key)} signs from now on")
     return 0
@@ -343,6 +349,24 @@ def parser() -> argparse.ArgumentParser:
     users_add.add_argument("--users", help="the users file (default: $DRILL_USERS, else ./users.yaml)")
     users_add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     users_add.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    certificate = add("certificate", lambda arguments: cli_evidence.command_certificate(
+        arguments, catalog_of(arguments), trusted_keys(arguments)),
+        "reversibility certificate of a passed drill: PDF and HTML, French and English, the report attached")
+    certificate.add_argument("drill_id", metavar="DRILL_ID")
+    certificate.add_argument("--lang", choices=["fr", "en"], help="one language only (default: both)")
+    certificate.add_argument("--output", default=".", help="where to write the files (default: here)")
+    certificate.add_argument("--public-key", help="trust only this public key (default: the keyring)")
+    export = add("export", lambda arguments: cli_evidence.command_export(arguments, catalog_of(arguments)),
+                 "reversibility kit: restore the newest backup, export every table (Parquet, CSV, schema), "
+                 "encrypted with age to the client")
+    export.add_argument("site", metavar="SITE")
+    export.add_argument("--recipient", action="append", help="the client's age recipient, age1... (repeatable)")
+    export.add_argument("--recipients-file", action="append", help="a file of recipients, one a line")
+    export.add_argument("--output", default=".", help="where the kit is written (default: here)")
+    audit = commands.add_parser("audit", help="the audit journal").add_subparsers(
+        required=True, metavar="ACTION", parser_class=Parser)
+    audit.add_parser("verify", parents=[common], help="check the journal's chain (exit 1 if broken)").set_defaults(
+        command=lambda arguments: cli_evidence.command_audit_verify(arguments, catalog_of(arguments)))
     add("schema", command_schema, "print the catalog's documentation (every option, with examples)")
     for plugin in entry_points(group=COMMAND_PLUGINS):  # e.g. workers: worker, scheduler, enqueue
         plugin.load()(add)

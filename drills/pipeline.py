@@ -65,25 +65,28 @@ def now_utc() -> datetime:
 
 
 def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase: None,
-              drill_id: str | None = None, interruptions: tuple = ()) -> DrillResult:
+              drill_id: str | None = None, interruptions: tuple = (), after_verify=None) -> DrillResult:
     """Run one drill of `site` in-process and store its signed report.
 
     `progress(phase)` is called as each phase starts (for a human watching); `drill_id` is
     given by a queue message, made up here otherwise. An exception of `interruptions` (a
     worker shutting down) stops the drill cleanly: teardown runs, and the report says
-    `error.interrupted`.
+    `error.interrupted`. `after_verify(runtime, container, socket_dir, drill_id)`, if given,
+    runs once the data is verified and before teardown (outside the RTO), e.g. an export;
+    the findings it returns join the report.
     """
     signing_key = keys.load_private(catalog.signing_key)
-    drill = Drill(site, runtime, clock, progress, drill_id, interruptions)
+    drill = Drill(site, runtime, clock, progress, drill_id, interruptions, after_verify)
     report = drill.run()
     path = EvidenceStore(catalog.evidence).append(site.id, report, signing_key)
     return DrillResult(json.loads(path.read_bytes()), path)
 
 
 class Drill:
-    def __init__(self, site, runtime, clock, progress=lambda phase: None, drill_id=None, interruptions=()):
+    def __init__(self, site, runtime, clock, progress=lambda phase: None, drill_id=None, interruptions=(),
+                 after_verify=None):
         self.site, self.runtime, self.clock, self.progress = site, runtime, clock, progress
-        self.interruptions = interruptions
+        self.interruptions, self.after_verify = interruptions, after_verify
         self.started_at = clock()
         self.drill_id = drill_id or new_drill_id(self.started_at)
         self.phases, self.findings = Phases(), []
@@ -114,6 +117,9 @@ class Drill:
             with self.phases.measure("verify"):
                 self.verify(str(socket_dir))
             self.rto_seconds = time.perf_counter() - started
+            if self.after_verify and not any(finding.status == FAIL for finding in self.findings):
+                self.progress("export")
+                self.findings += self.after_verify(self.runtime, container, str(socket_dir), self.drill_id)
         except DrillError as error:
             self.findings.append(failure(error))
             self.error = error if error.outcome == "error" else None

@@ -5,7 +5,10 @@
 # Idempotent: a second run only checks.
 set -euo pipefail
 
-packages=(docker.io debootstrap age redis-server postgresql-client zstd chromium fonts-noto-color-emoji)  # the last two: dashboard browser tests
+# fonts-dejavu-core: the certificates' PDF fonts; poppler-utils: the certificate tests read PDFs;
+# chromium, fonts-noto-color-emoji: the dashboard's browser test.
+packages=(docker.io debootstrap age redis-server postgresql-client zstd fonts-dejavu-core poppler-utils
+          chromium fonts-noto-color-emoji)
 
 missing=()
 for package in "${packages[@]}"; do

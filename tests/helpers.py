@@ -1,6 +1,8 @@
 """Small helpers the tests share: identities made with the real age-keygen, catalogs."""
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -33,3 +35,13 @@ def write_catalog(directory: Path, sites: list[dict]) -> Path:
     path.write_text(yaml.safe_dump({"evidence": "evidence/", "signing_key": "keys/signing.ed25519", "sites": sites},
                                    sort_keys=False))
     return path
+
+
+DRILL = [sys.executable, "-m", "drills.cli"]
+PROJECT = Path(__file__).parents[1]
+
+
+def drill_command(*arguments, env=None):
+    """The `drill` command in a subprocess, as an operator runs it."""
+    return subprocess.run([*DRILL, *arguments], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})}, cwd=PROJECT)

@@ -8,10 +8,15 @@ or a reordering breaks the chain.
 
 import json
 import os
+import re
 from pathlib import Path
+
+from drills.errors import ConfigError
 
 from drills.reports import index
 from drills.reports.signing import digest, sign
+
+DRILL_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
 
 
 class EvidenceStore:
@@ -37,6 +42,14 @@ class EvidenceStore:
                 continue  # another drill of this site took the sequence number: chain after it
             index.catch_up(directory, self.site_reports(site_id))
             return path
+
+    def find(self, drill_id: str) -> Path:
+        """The report of drill `drill_id`, whatever its site; ConfigError if there is none."""
+        found = sorted(self.root.glob(f"*/[0-9]*-{drill_id}.json")) if DRILL_ID.fullmatch(drill_id) else []
+        if not found:
+            raise ConfigError(f"no report of drill {drill_id!r} in {self.root}", code="config.no_such_drill",
+                              hint="drill ids look like 20261123T020000Z-1a2b3c4d: see `drill history SITE`")
+        return found[0]
 
     def history(self, site_id: str) -> list[dict]:
         return [json.loads(path.read_bytes()) for path in self.site_reports(site_id)]

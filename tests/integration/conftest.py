@@ -2,11 +2,12 @@
 pg_dump and the real age CLI, and a check after every test that the host is clean."""
 
 import gzip
+import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.helpers import age_identity
+from tests.helpers import age_identity, drill_command, site_entry, write_catalog
 
 SITE = "pharmacie-test"
 PATIENTS = 300
@@ -83,3 +84,15 @@ def backups(tmp_path_factory, docker_engine, keys_dir):
             as source:
         make("old-data")
     return made
+
+
+@pytest.fixture
+def catalog(tmp_path, backups, keys_dir, docker_engine):
+    """A catalog of one site whose source holds a copy of the healthy backup, and its signing key."""
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    for file in backups["healthy"].parent.iterdir():
+        shutil.copy2(file, folder / file.name)
+    path = write_catalog(tmp_path, [site_entry(SITE, folder, keys_dir["dir"] / "drill.agekey")])
+    assert drill_command("keys", "init", "--catalog", str(path)).returncode == 0
+    return path

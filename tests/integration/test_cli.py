@@ -2,35 +2,12 @@
 
 import hashlib
 import json
-import os
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import pytest
-
-from tests.helpers import site_entry, write_catalog
+from tests.helpers import DRILL, PROJECT, drill_command, site_entry, write_catalog
 from tests.integration.conftest import SITE
-
-DRILL = [sys.executable, "-m", "drills.cli"]
-
-
-def drill_command(*arguments, env=None):
-    return subprocess.run([*DRILL, *arguments], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **(env or {})}, cwd=Path(__file__).parents[2])
-
-
-@pytest.fixture
-def catalog(tmp_path, backups, keys_dir, docker_engine):
-    folder = tmp_path / "backups"
-    folder.mkdir()
-    for file in backups["healthy"].parent.iterdir():
-        shutil.copy2(file, folder / file.name)
-    path = write_catalog(tmp_path, [site_entry(SITE, folder, keys_dir["dir"] / "drill.agekey")])
-    assert drill_command("keys", "init", "--catalog", str(path)).returncode == 0
-    return path
 
 
 def test_run_json_prints_the_documented_fields_and_exits_0_on_pass(catalog):
@@ -125,7 +102,7 @@ def test_verify_chain_passes_an_intact_chain_and_names_a_deleted_report(catalog)
 def test_ctrl_c_during_a_run_tears_the_drill_down_and_reports_it_interrupted(catalog):
     import signal
 
-    process = subprocess.Popen([*DRILL, "run", SITE, "--catalog", str(catalog), "--json"], cwd=Path(__file__).parents[2],
+    process = subprocess.Popen([*DRILL, "run", SITE, "--catalog", str(catalog), "--json"], cwd=PROJECT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not subprocess.run(["docker", "ps", "-q", "--filter", "label=io.restore-drill.drill"],

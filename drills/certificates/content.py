@@ -1,0 +1,118 @@
+"""What a reversibility certificate says, as plain data both renderers (HTML, PDF) lay out.
+
+A certificate is the human form of one signed report of a passed drill: it states that the
+backup was restored in full, lists every table with its expected and restored counts, the
+checks, the timings, and how a third party checks it. The report itself travels inside the
+certificate (embedded), byte for byte, so `drill verify-report` can be run on it.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from drills.certificates.texts import text
+from drills.errors import ConfigError
+from drills.pipeline import PHASES
+from drills.reports.keys import public_pem
+from drills.reports.signing import digest, verify
+
+TABLE_CHECKS = ("table.count", "table.bounds", "table.unexpected")
+
+
+@dataclass
+class Certificate:
+    lang: str
+    title: str
+    statement: str
+    sections: list[tuple[str, list[tuple[str, str]]]]  # (heading, [(label, value)])
+    tables: list[tuple[str, str, str, str]]            # (table, expected, restored, status)
+    checks: list[tuple[str, str, str]]                 # (check, subject, status)
+    verification: list[str]                            # steps a third party follows
+    report_name: str
+    report_bytes: bytes
+    public_key_pem: bytes
+    labels: dict = field(default_factory=dict)
+
+
+def build(report_bytes: bytes, report_name: str, keyring: dict, lang: str) -> Certificate:
+    """The certificate of a signed report of a passed drill; ConfigError if it cannot be one."""
+    valid, why = verify(report_bytes, keyring)
+    if not valid:
+        raise ConfigError(f"{report_name} cannot be certified: {why}", code="certificate.invalid_report",
+                          hint="check it with `drill verify-chain`; only an intact signed report is certified")
+    report = json.loads(report_bytes)
+    if report["outcome"] != "pass":
+        raise ConfigError(f"drill {report['drill_id']} did not pass ({report['reason']}): nothing to certify",
+                          code="certificate.not_passed", hint="certify a drill that passed (drill history SITE)")
+    public_key = keyring[report["signature"]["key_id"]]
+    t = lambda key, **values: text(lang, key, **values)  # noqa: E731
+    backup = report["backup"]
+    tables = table_rows(report["findings"], t)
+    restored = {name: int(actual) for name, _, actual, _ in tables if actual.isdigit()}
+    fingerprint = hashlib.sha256(public_key.public_bytes_raw()).hexdigest()
+    return Certificate(
+        lang=lang,
+        title=t("title"),
+        statement=t("statement", backup=backup["name"], site=report["site_name"], site_id=report["site"],
+                    date=day(report["started_at"], lang), tables=len(restored), rows=number(sum(restored.values()), lang)),
+        sections=[
+            (t("section.site"), [(t("site.name"), report["site_name"]), (t("site.id"), report["site"]),
+                                 (t("site.tenant"), report["tenant"])]),
+            (t("section.backup"), [(t("backup.name"), backup["name"]), (t("backup.size"), t("bytes", size=number(backup["size"], lang))),
+                                   (t("backup.sha256"), backup["sha256"] or "-"),
+                                   (t("backup.taken_at"), backup["taken_at"] or "-"),
+                                   (t("backup.manifest"), backup.get("manifest") or "-")]),
+            (t("section.drill"), [(t("drill.id"), report["drill_id"]), (t("drill.outcome"), t("outcome.pass")),
+                                  (t("drill.started"), report["started_at"]), (t("drill.finished"), report["finished_at"]),
+                                  (t("drill.engine"), f"{report['engine']['type']}/{report['engine']['format']} "
+                                                      f"({report['engine']['image']})"),
+                                  (t("drill.host"), report.get("host", "-"))]),
+            (t("section.timings"), [(t(f"phase.{phase}"), f"{seconds:.1f} s")
+                                    for phase, seconds in sorted(report["phases"].items(), key=phase_order)]
+             + [(t("timing.rto"), f"{report['rto_seconds']:.1f} s / {report['targets']['rto_seconds']} s")]),
+            (t("section.signature"), [(t("signature.key_id"), report["signature"]["key_id"]),
+                                      (t("signature.fingerprint"), fingerprint),
+                                      (t("signature.report_sha256"), digest(report_bytes)),
+                                      (t("signature.chain"), f"#{report['sequence']}, "
+                                                             f"{t('signature.previous')} {report['previous_sha256'] or '-'}")]),
+        ],
+        tables=tables,
+        checks=[(f["check"], f["subject"], t(f"status.{f['status']}")) for f in report["findings"]
+                if f["check"] not in TABLE_CHECKS],
+        verification=[t("verify.extract", name=report_name), t("verify.hash", digest=digest(report_bytes)),
+                      t("verify.command", name=report_name), t("verify.key", fingerprint=fingerprint)],
+        report_name=report_name,
+        report_bytes=report_bytes,
+        public_key_pem=public_pem(public_key),
+        labels={key: t(f"label.{key}") for key in ("table", "expected", "restored", "status", "check", "subject",
+                                                   "tables", "checks", "verify", "generated")},
+    )
+
+
+def table_rows(findings: list[dict], t) -> list[tuple[str, str, str, str]]:
+    """Every table the drill counted: expected (manifest count or bounds) and restored rows."""
+    rows = []
+    for finding in findings:
+        if finding["check"] in TABLE_CHECKS:
+            expected = finding["expected"]
+            if isinstance(expected, dict):
+                expected = " ".join(f"{key} {value}" for key, value in expected.items() if value is not None)
+            rows.append((finding["subject"], "-" if expected is None else str(expected),
+                         "-" if finding["actual"] is None else str(finding["actual"]), t(f"status.{finding['status']}")))
+    return rows
+
+
+def phase_order(item: tuple[str, float]) -> int:
+    return PHASES.index(item[0]) if item[0] in PHASES else len(PHASES)
+
+
+def number(value: int, lang: str) -> str:
+    return f"{value:,}".replace(",", "\u202f" if lang == "fr" else ",")
+
+
+def day(timestamp: str, lang: str) -> str:
+    moment = datetime.fromisoformat(timestamp)
+    if lang == "fr":
+        return f"{moment.day} {text('fr', 'months').split()[moment.month - 1]} {moment.year}"
+    return moment.strftime("%B %-d, %Y")

@@ -1,0 +1,80 @@
+"""Certificates from signed reports, without a drill: what is refused, what is said."""
+
+import json
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from drills.certificates import certificate_files
+from drills.certificates.content import build
+from drills.demo.history import synthetic_report
+from drills.errors import ConfigError
+from drills.reports import keys
+from drills.reports.signing import sign
+
+SITE = SimpleNamespace(id="pharmacie-du-port", name="Pharmacie du Port", tenant="infogest",
+                       targets=SimpleNamespace(rto=1800, rpo=93600),
+                       engine=SimpleNamespace(type="postgres", format="custom", image="postgres:15"))
+TABLES = {"public.patients": 2000, "public.ordonnances": 5400, "public.ventes": 0}
+
+
+@pytest.fixture(scope="module")
+def key(tmp_path_factory):
+    path = tmp_path_factory.mktemp("keys") / "signing.ed25519"
+    keys.init(path)
+    return keys.load_private(path), keys.keyring(path)
+
+
+def signed(private_key, outcome="pass", **changes) -> bytes:
+    report = synthetic_report(SITE, datetime(2026, 11, 21, 2, tzinfo=timezone.utc), outcome, 42.0,
+                              reason=None if outcome == "pass" else "verify.count_mismatch")
+    report["findings"] += [{"check": "table.count", "subject": name, "status": "pass", "expected": rows,
+                            "actual": rows, "message": "", "code": "", "hint": ""} for name, rows in TABLES.items()]
+    report["findings"].append({"check": "table.bounds", "subject": "public.patients", "status": "pass",
+                               "expected": {"min": 1, "max": None}, "actual": 2000, "message": "", "code": "",
+                               "hint": ""})
+    return sign({**report, **changes, "sequence": 3, "previous_sha256": "ab" * 32}, private_key)
+
+
+def test_the_french_certificate_states_the_restore_with_every_table_and_the_total(key):
+    private_key, keyring = key
+    certificate = build(signed(private_key), "000003-x.json", keyring, "fr")
+    assert "restaurée intégralement le 21 novembre 2026" in certificate.statement
+    assert "3 tables et 7\u202f400 lignes" in certificate.statement  # the bounds line is not counted twice
+    assert ("public.ordonnances", "5400", "5400", "conforme") in certificate.tables
+    assert ("public.patients", "min 1", "2000", "conforme") in certificate.tables
+    phases = dict(dict(certificate.sections)["Durées"])
+    assert list(phases)[:3] == ["Récupération", "Déchiffrement", "Restauration"]
+
+
+def test_a_failed_drill_is_not_certified(key):
+    private_key, keyring = key
+    with pytest.raises(ConfigError) as refused:
+        build(signed(private_key, outcome="fail"), "r.json", keyring, "en")
+    assert refused.value.code == "certificate.not_passed"
+
+
+def test_an_edited_report_or_one_from_an_unknown_key_is_not_certified(key, tmp_path):
+    private_key, keyring = key
+    edited = json.loads(signed(private_key))
+    edited["rto_seconds"] = 1.0
+    with pytest.raises(ConfigError) as refused:
+        build(json.dumps(edited).encode(), "r.json", keyring, "fr")
+    assert refused.value.code == "certificate.invalid_report"
+    keys.init(tmp_path / "other.ed25519")
+    with pytest.raises(ConfigError):
+        build(signed(private_key), "r.json", keys.keyring(tmp_path / "other.ed25519"), "fr")
+
+
+def test_each_language_gets_a_pdf_and_an_html_page_carrying_the_report(key):
+    private_key, keyring = key
+    data = signed(private_key)
+    files = certificate_files(data, "000003-x.json", keyring)
+    drill_id = json.loads(data)["drill_id"]
+    assert sorted(files) == sorted(f"certificate-pharmacie-du-port-{drill_id}.{lang}.{kind}"
+                                   for lang in ("fr", "en") for kind in ("pdf", "html"))
+    pdf = files[f"certificate-pharmacie-du-port-{drill_id}.en.pdf"]
+    assert pdf.startswith(b"%PDF-") and b"/EmbeddedFile" in pdf
+    html = files[f"certificate-pharmacie-du-port-{drill_id}.fr.html"].decode()
+    assert '<html lang="fr">' in html and "Certificat de réversibilité" in html
