@@ -123,6 +123,15 @@ def audit_once(event: str, **details) -> None:
         seen.add(key)
 
 
+def certificate_button(site_id: str, sequence: int) -> None:
+    """Download of the reversibility certificate (PDF, in the page's language) of a passed drill;
+    each download is journaled."""
+    name, pdf = fleet().certificate(scope(), site_id, sequence, language())
+    st.download_button(t("certificate.download"), pdf, file_name=name, mime="application/pdf",
+                       on_click=journal().record, args=("certificate.downloaded", st.session_state.get(USER_KEY)),
+                       kwargs={"site": site_id, "sequence": sequence})
+
+
 def language_picker() -> None:
     chosen = st.sidebar.radio(t("language"), LANGUAGES, index=LANGUAGES.index(language()), horizontal=True,
                               format_func=lambda code: {"fr": "Français", "en": "English"}[code])

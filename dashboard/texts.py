@@ -94,6 +94,8 @@ TEXT = {
     "site.age_chart": {"fr": "Âge de la sauvegarde restaurée et RPO", "en": "Age of the restored backup, and RPO"},
     "site.findings": {"fr": "Échecs récents", "en": "Recent failures"},
     "site.no_drill": {"fr": "Aucun exercice pour ce site.", "en": "No drill for this site yet."},
+    "certificate.download": {"fr": "Télécharger le certificat de restauration (PDF)",
+                             "en": "Download the restore certificate (PDF)"},
     "site.downloads": {"fr": "Rapports signés", "en": "Signed reports"},
     "site.choose_drill": {"fr": "Exercice", "en": "Drill"},
     "site.download": {"fr": "Télécharger le rapport signé", "en": "Download the signed report"},

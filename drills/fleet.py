@@ -9,6 +9,7 @@ index file changes.
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 from drills.reports import index, keys
@@ -97,15 +98,27 @@ class Fleet:
         self.site(scope, site_id)
         return index.read_all(self.store.root / site_id)
 
-    def report(self, scope: frozenset[str], site_id: str, sequence: int) -> tuple[dict, bytes, str]:
-        """(report, its bytes, what its signature check says) of the site's drill `sequence`."""
+    def report_path(self, scope: frozenset[str], site_id: str, sequence: int) -> Path:
         self.site(scope, site_id)
         for path in self.store.site_reports(site_id):
             if index.sequence_of(path) == sequence:
-                data = path.read_bytes()
-                valid, why = verify(data, keys.keyring(self.catalog.signing_key))
-                return json.loads(data), data, why if valid else f"INVALID: {why}"
+                return path
         raise NotVisible(f"{site_id}#{sequence}")
+
+    def report(self, scope: frozenset[str], site_id: str, sequence: int) -> tuple[dict, bytes, str]:
+        """(report, its bytes, what its signature check says) of the site's drill `sequence`."""
+        data = self.report_path(scope, site_id, sequence).read_bytes()
+        valid, why = verify(data, keys.keyring(self.catalog.signing_key))
+        return json.loads(data), data, why if valid else f"INVALID: {why}"
+
+    def certificate(self, scope: frozenset[str], site_id: str, sequence: int, lang: str) -> tuple[str, bytes]:
+        """(file name, PDF) of the reversibility certificate of a passed drill of the site."""
+        from drills.certificates import certificate_files
+
+        path = self.report_path(scope, site_id, sequence)
+        files = certificate_files(path.read_bytes(), path.name, keys.keyring(self.catalog.signing_key),
+                                  languages=(lang,), formats=("pdf",))
+        return next(iter(files.items()))
 
     def recent(self, site_id: str) -> list[dict]:
         """The site's newest summaries, read again only when its index file changed."""

@@ -31,3 +31,5 @@ st.dataframe(pd.DataFrame(report["findings"]).astype(str), hide_index=True, use_
 st.download_button(t("site.download"), data, file_name=f"{site_id}-{sequence:06d}.json", mime="application/json",
                    on_click=session.journal().record, args=("report.downloaded", user.name),
                    kwargs={"site": site_id, "sequence": sequence})
+if report["outcome"] == "pass":
+    session.certificate_button(site_id, sequence)

@@ -90,5 +90,7 @@ report, data, _ = fleet.report(scope, site_id, int(sequence))
 st.download_button(t("site.download"), data, file_name=f"{site_id}-{int(sequence):06d}.json",
                    mime="application/json", on_click=session.journal().record,
                    args=("report.downloaded", user.name), kwargs={"site": site_id, "sequence": int(sequence)})
+if report["outcome"] == "pass":
+    session.certificate_button(site_id, int(sequence))
 if st.button(t("site.open_drill")):
     st.switch_page("views/drill.py", query_params={"site": site_id, "drill": str(int(sequence))})

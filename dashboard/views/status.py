@@ -60,3 +60,6 @@ restore_time.metric(t("status.restore_time"), duration(last_pass["rto_seconds"] 
 restore_time.caption(t("status.target", target=duration(status.rto_target, lang)))
 backup_age.metric(t("status.backup_age"), duration(status.backup_age_seconds, lang))
 backup_age.caption(t("status.target", target=duration(status.rpo_target, lang)))
+
+if last_pass:
+    session.certificate_button(site_id, last_pass["sequence"])

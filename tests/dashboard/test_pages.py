@@ -154,3 +154,32 @@ def test_the_drill_page_shows_every_finding_the_hint_and_the_signature(fleet_fil
     assert "FAIL" in shown and "signature valid" in shown
     assert len(at.dataframe[1].value) == 1  # its one finding
     assert any(e["event"] == "report.viewed" and e["sequence"] == 40 for e in journal(fleet_files))
+
+
+def download_labels(at: AppTest) -> list[str]:
+    return [button.proto.label for button in at.get("download_button")]
+
+
+def test_a_viewer_downloads_the_certificate_of_their_last_proven_restore(fleet_files):
+    at = app_as("marie")
+    assert "Télécharger le certificat de restauration (PDF)" in download_labels(at)
+
+
+def test_a_failed_drill_offers_its_report_but_no_certificate(fleet_files):
+    at = page(app_as("ops"), "views/drill.py", site="pharmacie-des-halles", drill="40")
+    assert download_labels(at) == ["Télécharger le rapport signé"]
+    at = page(at, "views/drill.py", site="pharmacie-du-port", drill="40")
+    assert download_labels(at) == ["Télécharger le rapport signé", "Télécharger le certificat de restauration (PDF)"]
+
+
+def test_a_certificate_is_read_within_the_users_scope_only(fleet_files):
+    from drills.access import load_users
+    from drills.fleet import Fleet, NotVisible
+
+    catalog = load_catalog(fleet_files[0])
+    marie = load_users(fleet_files[1])["marie"]
+    fleet = Fleet(catalog)
+    name, pdf = fleet.certificate(frozenset(marie.scope(catalog)), "pharmacie-du-port", 40, "fr")
+    assert name.endswith(".fr.pdf") and pdf.startswith(b"%PDF-")
+    with pytest.raises(NotVisible):
+        fleet.certificate(frozenset(marie.scope(catalog)), "pharmacie-des-halles", 40, "fr")
