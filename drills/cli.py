@@ -131,6 +131,10 @@ def seconds_text(seconds) -> str:
 
 def command_history(arguments) -> int:
     catalog = catalog_of(arguments)
+    if arguments.all or arguments.since or arguments.outcome:
+        return fleet_history(arguments, catalog)
+    if not arguments.site:
+        raise ConfigError("name a site, or --all", code="config.usage")
     site = catalog.site(arguments.site)
     reports = EvidenceStore(catalog.evidence).history(site.id)[-arguments.limit:]
     if arguments.json:
@@ -140,6 +144,52 @@ def command_history(arguments) -> int:
         print(f"no drill yet for {site.id}: run `drill run {site.id}`")
     else:
         print(table([{"started": r["started_at"], "drill": r["drill_id"]} | summary_row(r) for r in reports]))
+    return 0
+
+
+def fleet_history(arguments, catalog) -> int:
+    """Drills across sites from the compacted index (DuckDB), newest first."""
+    from drills.catalog.validate import UNITS, parse_amount
+    from drills.reports import compaction
+
+    since = parse_amount(arguments.since, UNITS) if arguments.since else None
+    if arguments.since and not since:
+        raise ConfigError(f"--since expects a duration such as 30d or 12h, got {arguments.since!r}", code="config.usage")
+    filters, values = ["TRUE"], []
+    for column, value in (("site", arguments.site), ("outcome", arguments.outcome)):
+        if value:
+            filters.append(f"{column} = ?")
+            values.append(value)
+    if since:
+        filters.append("started_at >= now() - to_seconds(?)")
+        values.append(since)
+    with compaction.connect(catalog.evidence) as connection:
+        rows = connection.execute(
+            "SELECT site, started_at::VARCHAR AS started_at, drill_id, upper(outcome) AS outcome, "
+            "coalesce(reason, '-') AS reason, rto_seconds FROM summaries WHERE " + " AND ".join(filters) +
+            f" ORDER BY started_at DESC LIMIT {int(arguments.limit)}", values).fetchall()
+    found = [dict(zip(("site", "started", "drill", "outcome", "reason", "rto"), row)) for row in rows]
+    if arguments.json:
+        print(json.dumps(found, indent=2))
+    else:
+        print(table([{**row, "rto": seconds_text(row["rto"])} for row in found]))
+    return 0
+
+
+def command_index(arguments) -> int:
+    """Rebuild the sites' indexes from their signed reports (if asked), then compact them."""
+    from drills.reports import compaction
+
+    catalog = catalog_of(arguments)
+    if arguments.rebuild:
+        for site in catalog.sites:
+            site_dir = catalog.evidence / site.id
+            if site_dir.is_dir():
+                print(f"{site.id}: {compaction.rebuild_site_index(site_dir)} summaries rebuilt from the reports",
+                      file=sys.stderr)
+    rows = compaction.compact(catalog.evidence)
+    print(json.dumps({"summaries": rows}) if arguments.json else
+          f"{catalog.evidence / compaction.FOLDER / compaction.PARQUET}: {rows} drill summaries")
     return 0
 
 
@@ -310,9 +360,15 @@ def parser() -> argparse.ArgumentParser:
     run = add("run", command_run, "run drills now, in-process (no broker needed)")
     run.add_argument("sites", nargs="*", metavar="SITE")
     run.add_argument("--all", action="store_true", help="every site of the catalog")
-    history = add("history", command_history, "a site's past drills, from the evidence store")
-    history.add_argument("site", metavar="SITE")
+    history = add("history", command_history, "past drills of a site, or of every site (--all, --since, --outcome)")
+    history.add_argument("site", nargs="?", metavar="SITE")
+    history.add_argument("--all", action="store_true", help="every site, from the compacted index")
+    history.add_argument("--since", help="only drills started within this duration, e.g. 30d")
+    history.add_argument("--outcome", choices=["pass", "fail", "error"])
     history.add_argument("--limit", type=int, default=20)
+    index_command = add("index", command_index, "compact every site's index into one Parquet file for DuckDB")
+    index_command.add_argument("--rebuild", action="store_true",
+                               help="first rebuild each site's index from its signed reports")
     manifest = add("manifest", command_manifest, "print the manifest (exact row counts) of a live database")
     manifest.add_argument("engine", choices=["postgres"])
     manifest.add_argument("--dsn", required=True, help="libpq connection string, e.g. 'host=/run/pg dbname=lgo'")

@@ -21,10 +21,12 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 
 from drills.catalog import CatalogFile
+from drills.reports import compaction
 from drills.pipeline import new_drill_id
 
 CLAIM_PREFIX = "restore-drill:schedule:"
 LAST_TICK_KEY = "restore-drill:scheduler:last-tick"
+COMPACTION_PREFIX = "restore-drill:scheduler:compacted:"
 CLAIM_TTL_SECONDS = 14 * 86400
 log = logging.getLogger("restore_drill.scheduler")
 
@@ -103,7 +105,16 @@ class Scheduler:
         self.advance(now)
         if self.check_neglect:
             self.check_neglect(catalog, self.client, now)
+        self.compact_hourly(catalog, now)
         return enqueued
+
+    def compact_hourly(self, catalog, now: datetime) -> bool:
+        """Once an hour, by one replica, snapshot the sites' indexes for fleet-wide queries."""
+        if not self.client.set(f"{COMPACTION_PREFIX}{now:%Y%m%dT%H}", "1", nx=True, ex=2 * 3600):
+            return False
+        rows = compaction.compact(catalog.evidence)
+        log.info("index compacted", extra={"summaries": rows})
+        return True
 
     def due(self, sites, after: datetime, now: datetime) -> list[tuple]:
         """due_runs(), computing cron only for the sites whose remembered next run has come."""

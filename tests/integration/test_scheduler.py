@@ -109,3 +109,16 @@ def test_the_scheduler_reconnects_after_redis_restarts_and_misses_nothing(catalo
     redis_server.start()
     scheduler.tick()
     assert sorted(enqueued) == sorted(f"pharmacie-{n:02d}" for n in range(10)), "the 01:00 runs are not lost"
+
+
+def test_one_replica_compacts_the_index_once_an_hour(catalog_path, redis_server, redis_client):
+    clock = Clock(datetime(2026, 11, 23, 9, 0, 30, tzinfo=timezone.utc))
+    replicas = [Scheduler(settings_for(catalog_path, redis_server), redis_client, lambda site, drill_id: None, clock)
+                for _ in range(2)]
+    snapshot = catalog_path.parent / "evidence" / ".index" / "summaries.parquet"
+    compacted = []
+    for _ in range(3 * 60):  # three hours, both replicas ticking every minute
+        for replica in replicas:
+            compacted.append(replica.compact_hourly(replica.load(), clock()))
+        clock.advance(minutes=1)
+    assert compacted.count(True) == 3 and snapshot.exists()
