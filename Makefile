@@ -21,6 +21,7 @@ bench: setup
 	.venv/bin/python -m benchmarks.queue_path
 	.venv/bin/python -m benchmarks.scheduler_tick
 	.venv/bin/python -m benchmarks.dashboard
+	.venv/bin/python -m benchmarks.evidence
 
 clean-demo:
 	rm -rf demo

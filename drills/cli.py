@@ -21,7 +21,7 @@ from drills.catalog import load_catalog
 from drills.errors import ConfigError, DrillError
 from drills.reports import keys
 from drills.reports.evidence import EvidenceStore
-from drills.reports.chain import verify_chain
+from drills.reports.chain import replica_problems, verify_chain
 from drills.reports.signing import verify
 
 COMMAND_PLUGINS = "restore_drill.commands"  # packages adding commands without drills importing them
@@ -224,9 +224,14 @@ def command_verify_chain(arguments) -> int:
     if not arguments.all and not arguments.site:
         raise ConfigError("name a site, or --all", code="config.usage")
     sites = [site.id for site in catalog.sites] if arguments.all else [catalog.site(arguments.site).id]
-    keyring, store = trusted_keys(arguments), EvidenceStore(catalog.evidence)
-    results = {site_id: (len(store.site_reports(site_id)), verify_chain(store.site_reports(site_id), keyring))
-               for site_id in sites}
+    keyring, store = trusted_keys(arguments), EvidenceStore.of(catalog)
+    results = {}
+    for site_id in sites:
+        paths = store.site_reports(site_id)
+        problems = verify_chain(paths, keyring)
+        if store.replica and not arguments.no_replica:
+            problems += replica_problems(site_id, paths, store.replica)
+        results[site_id] = (len(paths), problems)
     if arguments.json:
         print(json.dumps({site_id: {"reports": count, "problems": [p.as_dict() for p in problems]}
                           for site_id, (count, problems) in results.items()}, indent=2))
@@ -236,6 +241,18 @@ def command_verify_chain(arguments) -> int:
             for problem in problems:
                 print(f"  {problem.file}: {problem.code}: {problem.message}")
     return 1 if any(problems for _, problems in results.values()) else 0
+
+
+def command_evidence_sync(arguments) -> int:
+    catalog = catalog_of(arguments)
+    store = EvidenceStore.of(catalog)
+    if store.replica is None:
+        raise ConfigError("the catalog has no evidence_replica", code="config.usage",
+                          hint="see `drill schema`: evidence_replica")
+    copied = store.sync([site.id for site in catalog.sites])
+    print(json.dumps(copied) if arguments.json else
+          "\n".join(f"{site_id}: {count} report(s) copied" for site_id, count in copied.items()))
+    return 0
 
 
 def command_keys_rotate(arguments) -> int:
@@ -381,6 +398,12 @@ def parser() -> argparse.ArgumentParser:
     verify_chain_command.add_argument("site", nargs="?", metavar="SITE")
     verify_chain_command.add_argument("--all", action="store_true", help="every site of the catalog")
     verify_chain_command.add_argument("--public-key", help="trust only this public key (default: the keyring)")
+    verify_chain_command.add_argument("--no-replica", action="store_true",
+                                      help="skip the comparison with the evidence replica's locked copies")
+    evidence = commands.add_parser("evidence", help="the evidence replica").add_subparsers(
+        required=True, metavar="ACTION", parser_class=Parser)
+    evidence.add_parser("sync", parents=[common], help="copy to the replica every report it lacks").set_defaults(
+        command=command_evidence_sync)
     keys_command = commands.add_parser("keys", help="signing keys").add_subparsers(
         required=True, metavar="ACTION", parser_class=Parser)
     for action, function, help_text in (

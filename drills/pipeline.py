@@ -78,7 +78,7 @@ def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase:
     signing_key = keys.load_private(catalog.signing_key)
     drill = Drill(site, runtime, clock, progress, drill_id, interruptions, after_verify)
     report = drill.run()
-    path = EvidenceStore(catalog.evidence).append(site.id, report, signing_key)
+    path = EvidenceStore.of(catalog).append(site.id, report, signing_key)
     return DrillResult(json.loads(path.read_bytes()), path)
 
 

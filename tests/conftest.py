@@ -4,6 +4,7 @@ machine without it, and fails under CI (CI=true), where everything must be there
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -62,6 +63,49 @@ class RedisServer:
         self.stop()
         time.sleep(down_seconds)
         self.start()
+
+
+MOTO_SERVER = Path(sys.executable).with_name("moto_server")
+
+
+class S3Server:
+    """A real S3-protocol server (moto's, in server mode) on a loopback port."""
+
+    def __init__(self):
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen([str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(self.port)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                self.client().list_buckets()
+                return
+            except Exception:  # not listening yet
+                time.sleep(0.1)
+        raise RuntimeError("moto_server did not start")
+
+    def client(self):
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.endpoint, region_name="eu-west-3",
+                            aws_access_key_id="test-key", aws_secret_access_key="test-secret")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    require(MOTO_SERVER.exists(), "moto_server (pip install 'moto[server]')")
+    server = S3Server()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -93,12 +93,35 @@ class Site:
 
 
 @dataclass(frozen=True)
+class S3Location:
+    """An S3-compatible bucket and how to reach it; credentials only by environment variable."""
+
+    bucket: str
+    prefix: str = ""
+    endpoint: str | None = None
+    region: str | None = None
+    access_key_env: str | None = None
+    secret_key_env: str | None = None
+
+
+@dataclass(frozen=True)
+class EvidenceReplica:
+    """A write-once copy of every report in S3, locked against deletion for `retention` seconds."""
+
+    type: str
+    location: S3Location
+    object_lock: str
+    retention: int
+
+
+@dataclass(frozen=True)
 class Catalog:
     path: Path
     evidence: Path
     signing_key: Path
     sites: list[Site]
     tenants: dict[str, Tenant] = field(default_factory=dict)
+    evidence_replica: EvidenceReplica | None = None
 
     def site(self, site_id: str) -> Site:
         """The site with this id; raises ConfigError naming the known ids otherwise."""

@@ -163,11 +163,44 @@ SITE = Record(
     build=model.Site,
 )
 
+S3_LOCATION = {
+    "bucket": Text("Bucket name.", required=True, example="restore-drill-evidence"),
+    "prefix": Text("Key prefix inside the bucket.", default="", example="infogest/"),
+    "endpoint": Text("Endpoint URL of an S3-compatible service (default: AWS).", example="https://s3.fr-par.scw.cloud"),
+    "region": Text("Region.", example="fr-par"),
+    "access_key_env": Text("Environment variable holding the access key id (default: the SDK's own chain).",
+                           example="EVIDENCE_S3_ACCESS_KEY"),
+    "secret_key_env": Text("Environment variable holding the secret access key.", example="EVIDENCE_S3_SECRET_KEY"),
+}
+
+
+def s3_location(fields: dict) -> dict:
+    """Record fields -> the S3Location they describe, beside the remaining fields."""
+    location = model.S3Location(**{name: fields.pop(name) for name in list(fields) if name in S3_LOCATION})
+    return {**fields, "location": location}
+
+
+EVIDENCE_REPLICA = Record(
+    "A write-once copy of every signed report in S3-compatible storage, with Object Lock: a report edited "
+    "or deleted on the evidence directory is still there, intact, and `drill verify-chain` names it.",
+    {
+        "type": Choice("Replica plug-in.", ("s3",), required=True, example="s3"),
+        **S3_LOCATION,
+        "object_lock": Choice("Object Lock mode of each report: compliance (nobody can delete it before its "
+                              "retention ends), governance (privileged users can), or none (the bucket has no "
+                              "Object Lock; reports are still written only if absent).",
+                              ("compliance", "governance", "none"), default="compliance", example="compliance"),
+        "retention": Duration("How long each report is locked.", default=6 * 365 * 86400, example="6y"),
+    },
+    build=lambda **fields: model.EvidenceReplica(**s3_location(fields)),
+)
+
 CATALOG = Record(
     "The catalog file. Relative paths are taken from the file's folder.",
     {
         "evidence": FilePath("Directory of the evidence store (signed reports).", required=True,
                              example="evidence/"),
+        "evidence_replica": EVIDENCE_REPLICA,
         "signing_key": FilePath("Ed25519 private key signing the reports (drill keys init).",
                                 required=True, example="keys/signing.ed25519"),
         "sites": ListOf("The sites.", SITE, required=True),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "y": 365 * 86400}
 SIZE_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 
@@ -76,7 +76,7 @@ class Choice(Option):
     def __init__(self, doc: str, choices: tuple[str, ...], **kw):
         super().__init__(doc, **kw)
         self.choices = choices
-        self.kind = "one of " + " | ".join(choices)
+        self.kind = "one of " + ", ".join(choices)
 
     def convert(self, value, path, ctx):
         if value not in self.choices:
@@ -110,7 +110,7 @@ class Amount(Option):
 
 
 def Duration(doc: str, **kw) -> Amount:
-    return Amount(doc, UNITS, "duration (s, m, h, d)", "30m, 26h or 1h30m", **kw)
+    return Amount(doc, UNITS, "duration (s, m, h, d, y)", "30m, 26h or 1h30m", **kw)
 
 
 def Size(doc: str, **kw) -> Amount:

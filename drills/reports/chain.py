@@ -8,7 +8,11 @@ hash of the report before it. Each problem names the file and what happened to i
 - chain.misplaced: the number in the file name is not the one signed inside (files renamed
   or swapped);
 - chain.replayed: a drill already in the chain appears again (an old report copied back).
-Deleting the newest reports leaves a shorter valid chain: that needs an anchor kept elsewhere.
+Deleting the newest reports leaves a shorter valid chain: the evidence replica is that anchor
+kept elsewhere. With one, each report is also compared with its locked copy:
+- replica.differs: the local report is not the one locked in the replica (edited here);
+- replica.only: the replica holds a report the directory lacks (deleted here, newest included);
+- replica.missing: not in the replica yet (it was unreachable): `drill evidence sync`.
 """
 
 import json
@@ -62,3 +66,23 @@ def link_problems(path: Path, report: dict, sequence: int, expected: int, previo
         found.append(ChainProblem(path.name, "chain.broken",
                                   "it does not hold the hash of the report before it: that one was edited or replaced"))
     return found
+
+
+def replica_problems(site_id: str, paths: list[Path], replica) -> list[ChainProblem]:
+    """Differences between the site's reports on disk and their locked copies in `replica`."""
+    problems, local = [], {path.name for path in paths}
+    for path in paths:
+        copy = replica.get(site_id, path.name)
+        if copy is None:
+            problems.append(ChainProblem(path.name, "replica.missing",
+                                         "not in the evidence replica yet: run `drill evidence sync`"))
+        elif copy != path.read_bytes():
+            problems.append(ChainProblem(path.name, "replica.differs",
+                                         "differs from its locked copy in the replica: edited here "
+                                         "(the replica holds the original)"))
+    for name in replica.names(site_id):
+        if name not in local:
+            problems.append(ChainProblem(name, "replica.only",
+                                         "in the replica but not in the evidence directory: deleted here "
+                                         "(the replica holds the original)"))
+    return problems

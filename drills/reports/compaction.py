@@ -32,7 +32,8 @@ COLUMNS = {
 def site_dirs(root: Path) -> list[Path]:
     if not Path(root).is_dir():
         return []
-    return sorted(path for path in Path(root).iterdir() if path.is_dir() and not path.name.startswith("."))
+    with os.scandir(root) as entries:
+        return sorted(Path(entry.path) for entry in entries if entry.is_dir() and not entry.name.startswith("."))
 
 
 def rebuild_site_index(site_dir: Path) -> int:
@@ -82,6 +83,8 @@ def tail_rows(root: Path, offsets: dict[str, int]) -> list[tuple]:
     rows = []
     for site in site_dirs(root):
         try:
+            if (site / index.INDEX_NAME).stat().st_size <= offsets.get(site.name, 0):
+                continue  # nothing written since the snapshot
             with open(site / index.INDEX_NAME, "rb") as handle:
                 handle.seek(offsets.get(site.name, 0))
                 lines = handle.read().decode("utf-8", errors="replace").splitlines()

@@ -7,6 +7,7 @@ or a reordering breaks the chain.
 """
 
 import json
+import logging
 import os
 import re
 from pathlib import Path
@@ -16,12 +17,20 @@ from drills.errors import ConfigError
 from drills.reports import index
 from drills.reports.signing import digest, sign
 
+log = logging.getLogger("restore_drill.evidence")
 DRILL_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
 
 
 class EvidenceStore:
-    def __init__(self, root: Path):
-        self.root = Path(root)
+    def __init__(self, root: Path, replica=None):
+        self.root, self.replica = Path(root), replica
+
+    @classmethod
+    def of(cls, catalog) -> "EvidenceStore":
+        """The catalog's store, with its S3 replica when one is configured."""
+        from drills.reports.replica import replica_of
+
+        return cls(catalog.evidence, replica_of(catalog))
 
     def site_reports(self, site_id: str) -> list[Path]:
         return sorted((self.root / site_id).glob("[0-9]*-*.json"))
@@ -41,7 +50,30 @@ class EvidenceStore:
             except FileExistsError:
                 continue  # another drill of this site took the sequence number: chain after it
             index.catch_up(directory, self.site_reports(site_id))
+            self.replicate(site_id, path, data)
             return path
+
+    def replicate(self, site_id: str, path: Path, data: bytes) -> None:
+        """Copy a report to the replica; a failure is logged, never lost: `sync` catches up."""
+        from drills.reports.replica import ReplicaError
+
+        if self.replica is None:
+            return
+        try:
+            self.replica.put(site_id, path.name, data)
+        except ReplicaError as error:
+            log.error("evidence replica behind: %s", error, extra={"site": site_id, "report": path.name})
+
+    def sync(self, site_ids: list[str]) -> dict[str, int]:
+        """Put every local report the replica lacks; {site: reports copied}."""
+        copied = {}
+        for site_id in site_ids:
+            held = set(self.replica.names(site_id))
+            missing = [path for path in self.site_reports(site_id) if path.name not in held]
+            for path in missing:
+                self.replica.put(site_id, path.name, path.read_bytes())
+            copied[site_id] = len(missing)
+        return copied
 
     def find(self, drill_id: str) -> Path:
         """The report of drill `drill_id`, whatever its site; ConfigError if there is none."""

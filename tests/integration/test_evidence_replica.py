@@ -1,0 +1,81 @@
+"""The evidence replica against a real S3-protocol server on loopback (moto in server mode), with
+a bucket under Object Lock: each report locked there as it is written, and verify-chain naming
+what was edited or deleted on the evidence directory."""
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+from botocore.exceptions import ClientError
+
+from tests.helpers import drill_command
+from tests.integration.conftest import SITE
+
+ENV = {"EVIDENCE_S3_KEY": "test-key", "EVIDENCE_S3_SECRET": "test-secret"}
+
+
+@pytest.fixture
+def replicated(catalog, s3_server, monkeypatch):
+    """The integration catalog with an evidence replica in a fresh Object Lock bucket."""
+    bucket = f"evidence-{uuid.uuid4().hex[:12]}"
+    s3_server.client().create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True,
+                                     CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    document = yaml.safe_load(catalog.read_text())
+    document["evidence_replica"] = {"type": "s3", "endpoint": s3_server.endpoint, "region": "eu-west-3",
+                                    "bucket": bucket, "prefix": "infogest/", "access_key_env": "EVIDENCE_S3_KEY",
+                                    "secret_key_env": "EVIDENCE_S3_SECRET", "retention": "1d"}
+    catalog.write_text(yaml.safe_dump(document))
+    return catalog, bucket
+
+
+def run(catalog) -> Path:
+    result = drill_command("run", SITE, "--catalog", str(catalog), "--json", env=ENV)
+    assert result.returncode == 0, result.stderr
+    return Path(json.loads(result.stdout)["report"])
+
+
+def test_each_report_is_locked_in_the_replica_and_cannot_be_deleted_there(replicated, s3_server):
+    catalog, bucket = replicated
+    report = run(catalog)
+    client = s3_server.client()
+    key = f"infogest/{SITE}/{report.name}"
+    head = client.head_object(Bucket=bucket, Key=key)
+    assert head["ObjectLockMode"] == "COMPLIANCE" and head["ContentLength"] == report.stat().st_size
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == report.read_bytes()
+    with pytest.raises(ClientError) as refused:
+        client.delete_object(Bucket=bucket, Key=key, VersionId=head["VersionId"])
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert drill_command("verify-chain", SITE, "--catalog", str(catalog), env=ENV).returncode == 0
+
+
+def test_verify_chain_names_a_report_edited_or_the_newest_deleted_on_disk(replicated):
+    catalog, _ = replicated
+    first, second = run(catalog), run(catalog)
+    first.chmod(0o644)
+    first.write_text(first.read_text().replace('"outcome": "pass"', '"outcome": "pass" '))
+    second.chmod(0o644)
+    second.unlink()  # the newest: without the replica the shorter chain would look intact
+    assert drill_command("verify-chain", SITE, "--no-replica", "--catalog", str(catalog), env=ENV).returncode == 0
+    result = drill_command("verify-chain", SITE, "--json", "--catalog", str(catalog), env=ENV)
+    assert result.returncode == 1
+    problems = {(p["file"], p["code"]) for p in json.loads(result.stdout)[SITE]["problems"]}
+    assert problems == {(first.name, "replica.differs"), (second.name, "replica.only")}
+
+
+def test_a_replica_out_of_reach_never_loses_the_drill_and_sync_catches_up(replicated, s3_server):
+    catalog, bucket = replicated
+    document = yaml.safe_load(catalog.read_text())
+    reachable = document["evidence_replica"]["endpoint"]
+    document["evidence_replica"]["endpoint"] = "http://127.0.0.1:9"  # nothing listens there
+    catalog.write_text(yaml.safe_dump(document))
+    report = run(catalog)  # the drill passes and its report is on disk
+    document["evidence_replica"]["endpoint"] = reachable
+    catalog.write_text(yaml.safe_dump(document))
+    behind = drill_command("verify-chain", SITE, "--json", "--catalog", str(catalog), env=ENV)
+    assert [p["code"] for p in json.loads(behind.stdout)[SITE]["problems"]] == ["replica.missing"]
+    synced = drill_command("evidence", "sync", "--json", "--catalog", str(catalog), env=ENV)
+    assert synced.returncode == 0 and json.loads(synced.stdout) == {SITE: 1}
+    assert drill_command("verify-chain", SITE, "--catalog", str(catalog), env=ENV).returncode == 0
+    assert s3_server.client().head_object(Bucket=bucket, Key=f"infogest/{SITE}/{report.name}")["ContentLength"] > 0
