@@ -21,7 +21,7 @@ from drills.catalog import load_catalog
 from drills.errors import ConfigError, DrillError
 from drills.reports import keys
 from drills.reports.evidence import EvidenceStore
-from drills.reports.chain import replica_problems, verify_chain
+from drills.reports.chain import replica_problems, verify_chains
 from drills.reports.signing import verify
 
 COMMAND_PLUGINS = "restore_drill.commands"  # packages adding commands without drills importing them
@@ -225,13 +225,12 @@ def command_verify_chain(arguments) -> int:
         raise ConfigError("name a site, or --all", code="config.usage")
     sites = [site.id for site in catalog.sites] if arguments.all else [catalog.site(arguments.site).id]
     keyring, store = trusted_keys(arguments), EvidenceStore.of(catalog)
+    chains = {site_id: store.site_reports(site_id) for site_id in sites}
     results = {}
-    for site_id in sites:
-        paths = store.site_reports(site_id)
-        problems = verify_chain(paths, keyring)
+    for site_id, problems in verify_chains(chains, keyring).items():
         if store.replica and not arguments.no_replica:
-            problems += replica_problems(site_id, paths, store.replica)
-        results[site_id] = (len(paths), problems)
+            problems += replica_problems(site_id, chains[site_id], store.replica)
+        results[site_id] = (len(chains[site_id]), problems)
     if arguments.json:
         print(json.dumps({site_id: {"reports": count, "problems": [p.as_dict() for p in problems]}
                           for site_id, (count, problems) in results.items()}, indent=2))

@@ -16,9 +16,14 @@ kept elsewhere. With one, each report is also compared with its locked copy:
 """
 
 import json
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from drills.reports.keys import public_pem
 from drills.reports.signing import digest, verify
 
 
@@ -50,6 +55,21 @@ def verify_chain(paths: list[Path], keyring: dict) -> list[ChainProblem]:
         seen.setdefault(report.get("drill_id"), path.name)
         previous_digest, expected = digest(data), max(expected, sequence + 1)
     return problems
+
+
+def verify_chains(chains: dict[str, list[Path]], keyring: dict) -> dict[str, list[ChainProblem]]:
+    """verify_chain() of each site's reports, sites spread over the machine's cores (signature
+    checks are CPU-bound); {site: problems}, in the order given."""
+    if len(chains) < 2 or (os.cpu_count() or 1) < 2:
+        return {site: verify_chain(paths, keyring) for site, paths in chains.items()}
+    pems = {key_id: public_pem(key) for key_id, key in keyring.items()}  # keys do not pickle; PEM does
+    with ProcessPoolExecutor(os.cpu_count()) as pool:
+        found = pool.map(verify_chain_with_pems, chains.values(), [pems] * len(chains), chunksize=16)
+        return dict(zip(chains, found))
+
+
+def verify_chain_with_pems(paths: list[Path], pems: dict[str, bytes]) -> list[ChainProblem]:
+    return verify_chain(paths, {key_id: load_pem_public_key(pem) for key_id, pem in pems.items()})
 
 
 def link_problems(path: Path, report: dict, sequence: int, expected: int, previous_digest, seen) -> list[ChainProblem]:
