@@ -14,6 +14,28 @@ class LocalSource:
 
 
 @dataclass(frozen=True)
+class S3Location:
+    """An S3-compatible bucket and how to reach it; credentials only by environment variable."""
+
+    bucket: str
+    prefix: str = ""
+    endpoint: str | None = None
+    region: str | None = None
+    access_key_env: str | None = None
+    secret_key_env: str | None = None
+
+
+@dataclass(frozen=True)
+class S3Source:
+    type: str
+    location: S3Location
+    pattern: str
+    pick: str = "newest"
+    retention: int | None = None
+    sse_customer_key_env: str | None = None
+
+
+@dataclass(frozen=True)
 class DecryptSettings:
     """Where the age identity or passphrase comes from: a file or an environment variable."""
 
@@ -83,25 +105,13 @@ class Site:
     id: str
     name: str
     tenant: str
-    source: LocalSource
+    source: LocalSource | S3Source
     decrypt: DecryptSettings
     engine: PostgresEngine
     checks: Checks
     schedule: str
     targets: Targets
     alerts: Alerts = field(default_factory=Alerts)
-
-
-@dataclass(frozen=True)
-class S3Location:
-    """An S3-compatible bucket and how to reach it; credentials only by environment variable."""
-
-    bucket: str
-    prefix: str = ""
-    endpoint: str | None = None
-    region: str | None = None
-    access_key_env: str | None = None
-    secret_key_env: str | None = None
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,38 @@ LOCAL_SOURCE = Record(
     build=model.LocalSource,
 )
 
+S3_LOCATION = {
+    "bucket": Text("Bucket name.", required=True, example="restore-drill-evidence"),
+    "prefix": Text("Key prefix inside the bucket.", default="", example="infogest/"),
+    "endpoint": Text("Endpoint URL of an S3-compatible service (default: AWS).", example="https://s3.fr-par.scw.cloud"),
+    "region": Text("Region.", example="fr-par"),
+    "access_key_env": Text("Environment variable holding the access key id (default: the SDK's own chain).",
+                           example="EVIDENCE_S3_ACCESS_KEY"),
+    "secret_key_env": Text("Environment variable holding the secret access key.", example="EVIDENCE_S3_SECRET_KEY"),
+}
+
+
+def s3_location(fields: dict) -> dict:
+    """Record fields -> the S3Location they describe, beside the remaining fields."""
+    location = model.S3Location(**{name: fields.pop(name) for name in list(fields) if name in S3_LOCATION})
+    return {**fields, "location": location}
+
+
+S3_SOURCE = Record(
+    "Backups in S3-compatible object storage (the certified host's bucket).",
+    {
+        "type": Choice("Source plug-in.", ("s3",), required=True, example="s3"),
+        **S3_LOCATION,
+        "pattern": Text("Glob of object names under the prefix; the newest by last-modified time wins, ties by key.",
+                        default="*.age", example="pharmacie-du-port/*.dump.age"),
+        "sse_customer_key_env": Text("Environment variable holding the base64 256-bit key of objects encrypted "
+                                     "server-side with a customer key (SSE-C); SSE-S3 and SSE-KMS need nothing.",
+                                     example="PHARMACIE_SSE_KEY"),
+        **PICK_OPTIONS,
+    },
+    build=lambda **fields: model.S3Source(**s3_location(fields)),
+)
+
 DECRYPT = Record(
     "How to decrypt the backup (age format). Secrets only by reference, never inline.",
     {
@@ -148,7 +180,7 @@ SITE = Record(
         "name": Text("Name shown to people.", required=True, example="Pharmacie du Port"),
         "tenant": Text("IT provider or editor serving the site.", pattern=SITE_ID_PATTERN,
                        required=True, example="infogest"),
-        "source": Variants("Where the backups are.", {"local": LOCAL_SOURCE}, required=True),
+        "source": Variants("Where the backups are.", {"local": LOCAL_SOURCE, "s3": S3_SOURCE}, required=True),
         "decrypt": DECRYPT,
         "engine": Variants("How to restore.", {"postgres": POSTGRES_ENGINE}, required=True),
         "checks": CHECKS,
@@ -162,23 +194,6 @@ SITE = Record(
     },
     build=model.Site,
 )
-
-S3_LOCATION = {
-    "bucket": Text("Bucket name.", required=True, example="restore-drill-evidence"),
-    "prefix": Text("Key prefix inside the bucket.", default="", example="infogest/"),
-    "endpoint": Text("Endpoint URL of an S3-compatible service (default: AWS).", example="https://s3.fr-par.scw.cloud"),
-    "region": Text("Region.", example="fr-par"),
-    "access_key_env": Text("Environment variable holding the access key id (default: the SDK's own chain).",
-                           example="EVIDENCE_S3_ACCESS_KEY"),
-    "secret_key_env": Text("Environment variable holding the secret access key.", example="EVIDENCE_S3_SECRET_KEY"),
-}
-
-
-def s3_location(fields: dict) -> dict:
-    """Record fields -> the S3Location they describe, beside the remaining fields."""
-    location = model.S3Location(**{name: fields.pop(name) for name in list(fields) if name in S3_LOCATION})
-    return {**fields, "location": location}
-
 
 EVIDENCE_REPLICA = Record(
     "A write-once copy of every signed report in S3-compatible storage, with Object Lock: a report edited "

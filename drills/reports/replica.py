@@ -12,11 +12,11 @@ Keys: PREFIX + SITE/NNNNNN-DRILL_ID.json, the same layout as the directory.
 
 import hashlib
 import logging
-import os
 from base64 import b64encode
 from datetime import datetime, timedelta, timezone
 
-from drills.errors import ConfigError, InfrastructureError
+from drills.errors import InfrastructureError
+from drills.s3 import s3_client
 
 log = logging.getLogger("restore_drill.evidence")
 
@@ -26,23 +26,6 @@ class ReplicaError(InfrastructureError):
 
     def __init__(self, message: str, hint: str = "the local report stands; `drill evidence sync` catches up"):
         super().__init__("evidence_replica", message, hint)
-
-
-def s3_client(location):
-    """A boto3 S3 client for `location`, credentials from the environment variables it names."""
-    import boto3
-    from botocore.config import Config
-
-    credentials = {}
-    for name, variable in (("aws_access_key_id", location.access_key_env),
-                           ("aws_secret_access_key", location.secret_key_env)):
-        if variable:
-            if not os.environ.get(variable):
-                raise ConfigError(f"environment variable {variable} is not set", code="config.secret_unreadable")
-            credentials[name] = os.environ[variable]
-    return boto3.client("s3", endpoint_url=location.endpoint, region_name=location.region,
-                        config=Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10,
-                                      read_timeout=60), **credentials)
 
 
 class S3Replica:

@@ -31,9 +31,18 @@ def describe(path: Path) -> Backup:
         name=path.name,
         size=status.st_size,
         modified=datetime.fromtimestamp(status.st_mtime, timezone.utc),
-        open=lambda: open(path, "rb", buffering=0),
+        open=lambda: open_file(path),
         read_sibling=lambda suffix: read_small(path.with_name(path.name + suffix)),
     )
+
+
+def open_file(path: Path):
+    try:
+        return open(path, "rb", buffering=0)
+    except OSError as error:
+        raise InfrastructureError("source", f"cannot read {path}: {error.strerror}",
+                                  hint="the backup vanished or became unreadable between listing and reading: "
+                                       "check the mount and the backup job's rotation") from None
 
 
 def read_small(path: Path) -> bytes | None:
