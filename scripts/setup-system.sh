@@ -6,9 +6,9 @@
 set -euo pipefail
 
 # fonts-dejavu-core: the certificates' PDF fonts; poppler-utils: the certificate tests read PDFs;
-# chromium, fonts-noto-color-emoji: the dashboard's browser test.
+# chromium, fonts-noto-color-emoji: the dashboard's browser test; openssh-server: the sftp source's tests.
 packages=(docker.io debootstrap age redis-server postgresql-client zstd fonts-dejavu-core poppler-utils
-          chromium fonts-noto-color-emoji)
+          chromium fonts-noto-color-emoji openssh-server)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -100,6 +100,60 @@ class S3Server:
         self.process.wait(10)
 
 
+SSHD = Path("/usr/sbin/sshd")
+
+
+class SshServer:
+    """Debian's OpenSSH server on a loopback port, key authentication only, with its keys and
+    a known_hosts file naming its host key."""
+
+    def __init__(self, directory: Path):
+        import getpass
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.directory, self.user = directory, getpass.getuser()
+        for name in ("host", "client", "impostor"):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / name)], check=True)
+        (directory / "authorized_keys").write_text((directory / "client.pub").read_text())
+        self.key_file, self.known_hosts = directory / "client", directory / "known_hosts"
+        self.write_known_hosts("host")
+        Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation directory
+        (directory / "sshd_config").write_text("\n".join([
+            f"ListenAddress 127.0.0.1:{self.port}", f"HostKey {directory / 'host'}",
+            f"AuthorizedKeysFile {directory / 'authorized_keys'}", "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "StrictModes no",
+            "UsePAM no", f"PidFile {directory / 'sshd.pid'}", "Subsystem sftp internal-sftp", ""]))
+        self.process = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(directory / "sshd_config")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as attempt:
+                if attempt.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("sshd did not start")
+
+    def write_known_hosts(self, key_name: str) -> None:
+        """Name `key_name`'s public key as the server's (another name: a changed host key)."""
+        kind, key = (self.directory / f"{key_name}.pub").read_text().split()[:2]
+        self.known_hosts.write_text(f"[127.0.0.1]:{self.port} {kind} {key}\n")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def ssh_server(tmp_path_factory):
+    require(SSHD.exists(), "Debian's openssh-server")
+    server = SshServer(tmp_path_factory.mktemp("sshd"))
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def s3_server():
     require(MOTO_SERVER.exists(), "moto_server (pip install 'moto[server]')")

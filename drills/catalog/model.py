@@ -36,6 +36,20 @@ class S3Source:
 
 
 @dataclass(frozen=True)
+class SftpSource:
+    type: str
+    host: str
+    port: int
+    user: str
+    key_file: Path
+    known_hosts: Path
+    path: str
+    pattern: str
+    pick: str = "newest"
+    retention: int | None = None
+
+
+@dataclass(frozen=True)
 class DecryptSettings:
     """Where the age identity or passphrase comes from: a file or an environment variable."""
 
@@ -105,7 +119,7 @@ class Site:
     id: str
     name: str
     tenant: str
-    source: LocalSource | S3Source
+    source: LocalSource | S3Source | SftpSource
     decrypt: DecryptSettings
     engine: PostgresEngine
     checks: Checks

@@ -92,6 +92,25 @@ S3_SOURCE = Record(
     build=lambda **fields: model.S3Source(**s3_location(fields)),
 )
 
+SFTP_SOURCE = Record(
+    "Backups on an SSH server, read over SFTP with a key; host keys checked against known_hosts only.",
+    {
+        "type": Choice("Source plug-in.", ("sftp",), required=True, example="sftp"),
+        "host": Text("Server name or address.", required=True, example="backup.hds-host.fr"),
+        "port": Number("SSH port.", minimum=1, default=22, example=2222),
+        "user": Text("Login.", required=True, example="drill"),
+        "key_file": FilePath("Private key (mode 600) of the login; no agent, no password.", required=True,
+                             example="keys/drill_ed25519"),
+        "known_hosts": FilePath("known_hosts file holding the server's host key: an unknown or changed key is "
+                                "refused (error.source_host_key).", required=True, example="keys/known_hosts"),
+        "path": Text("Remote directory of the site's backups.", required=True, example="/backups/pharmacie-du-port"),
+        "pattern": Text("Glob of file names; the newest by modification time wins, ties by name.",
+                        default="*.age", example="*.dump.age"),
+        **PICK_OPTIONS,
+    },
+    build=model.SftpSource,
+)
+
 DECRYPT = Record(
     "How to decrypt the backup (age format). Secrets only by reference, never inline.",
     {
@@ -180,7 +199,7 @@ SITE = Record(
         "name": Text("Name shown to people.", required=True, example="Pharmacie du Port"),
         "tenant": Text("IT provider or editor serving the site.", pattern=SITE_ID_PATTERN,
                        required=True, example="infogest"),
-        "source": Variants("Where the backups are.", {"local": LOCAL_SOURCE, "s3": S3_SOURCE}, required=True),
+        "source": Variants("Where the backups are.", {"local": LOCAL_SOURCE, "s3": S3_SOURCE, "sftp": SFTP_SOURCE}, required=True),
         "decrypt": DECRYPT,
         "engine": Variants("How to restore.", {"postgres": POSTGRES_ENGINE}, required=True),
         "checks": CHECKS,

@@ -12,10 +12,10 @@ binary stream, and reads a small sibling object (the manifest) by suffix.
 import random
 from datetime import datetime
 
-from drills.sources import local, s3
+from drills.sources import local, s3, sftp
 from drills.sources.backup import Backup
 
-SOURCES = {"local": local, "s3": s3}
+SOURCES = {"local": local, "s3": s3, "sftp": sftp}
 
 
 def choose(settings, now: datetime, rng: random.Random | None = None) -> Backup:

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 
 from drills import sources
-from drills.catalog.model import LocalSource, S3Location, S3Source
+from drills.catalog.model import LocalSource, S3Location, S3Source, SftpSource
 from drills.errors import BackupProblem, InfrastructureError
 
 
@@ -54,10 +54,26 @@ class S3Store:
         self.client.put_object(Bucket=self.bucket, Key=f"site/{name}", Body=b"replaced while the drill runs")
 
 
-@pytest.fixture(params=["local", "s3"])
+class SftpStore(LocalStore):
+    """Files in a directory served by a real sshd on loopback, read through SFTP."""
+
+    def __init__(self, server, tmp_path):
+        super().__init__(tmp_path)
+        self.server = server
+        server.write_known_hosts("host")
+
+    def settings(self, pattern="*.age", reachable=True):
+        port = self.server.port if reachable else 9
+        return SftpSource("sftp", "127.0.0.1", port, self.server.user, self.server.key_file, self.server.known_hosts,
+                          str(self.folder), pattern)
+
+
+@pytest.fixture(params=["local", "s3", "sftp"])
 def store(request, tmp_path):
     if request.param == "s3":
         return S3Store(request.getfixturevalue("s3_server"))
+    if request.param == "sftp":
+        return SftpStore(request.getfixturevalue("ssh_server"), tmp_path)
     return LocalStore(tmp_path)
 
 
@@ -106,3 +122,16 @@ def test_a_backup_that_changes_or_vanishes_before_it_is_read_is_an_error(store):
     with pytest.raises(InfrastructureError) as failed:
         read_all(chosen)
     assert failed.value.code == "error.source"
+
+
+def test_sftp_refuses_a_changed_or_unknown_host_key(ssh_server, tmp_path):
+    store = SftpStore(ssh_server, tmp_path)
+    store.put("only.dump.age", b"backup")
+    ssh_server.write_known_hosts("impostor")  # the key we knew is not the one the server shows
+    with pytest.raises(InfrastructureError) as refused:
+        sources.choose(store.settings(), datetime.now(timezone.utc))
+    assert refused.value.code == "error.source_host_key" and "CHANGED" in refused.value.message
+    ssh_server.known_hosts.write_text("")
+    with pytest.raises(InfrastructureError) as refused:
+        sources.choose(store.settings(), datetime.now(timezone.utc))
+    assert refused.value.code == "error.source_host_key" and "unknown" in refused.value.message
