@@ -438,9 +438,16 @@ def parser() -> argparse.ArgumentParser:
                  "reversibility kit: restore the newest backup, export every table (Parquet, CSV, schema), "
                  "encrypted with age to the client")
     export.add_argument("site", metavar="SITE")
-    export.add_argument("--recipient", action="append", help="the client's age recipient, age1... (repeatable)")
-    export.add_argument("--recipients-file", action="append", help="a file of recipients, one a line")
     export.add_argument("--output", default=".", help="where the kit is written (default: here)")
+    seal = add("seal", lambda arguments: cli_evidence.command_seal(arguments, catalog_of(arguments)),
+               "site side: encrypt a dump and its manifest with age and upload both to the site's source")
+    seal.add_argument("site", metavar="SITE")
+    seal.add_argument("dump", metavar="DUMP", help="the dump or archive the backup job just wrote")
+    seal.add_argument("--dsn", help="count the live PostgreSQL database for the manifest, e.g. 'dbname=lgo'")
+    seal.add_argument("--manifest", help="or: the manifest the backup job wrote")
+    for command in (export, seal):
+        command.add_argument("--recipient", action="append", help="an age recipient, age1... (repeatable)")
+        command.add_argument("--recipients-file", action="append", help="a file of recipients, one a line")
     audit = commands.add_parser("audit", help="the audit journal").add_subparsers(
         required=True, metavar="ACTION", parser_class=Parser)
     audit.add_parser("verify", parents=[common], help="check the journal's chain (exit 1 if broken)").set_defaults(

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from drills.audit import AuditJournal
+from drills.errors import ConfigError
 from drills.reports.evidence import EvidenceStore
 
 
@@ -42,6 +43,29 @@ def command_audit_verify(arguments, catalog) -> int:
     return 1 if broken else 0
 
 
+def recipients_of(arguments) -> list[str]:
+    """The age recipients of --recipient flags and --recipients-file files (one a line, # comments)."""
+    recipients = list(arguments.recipient or [])
+    for recipients_file in arguments.recipients_file or []:
+        try:
+            lines = Path(recipients_file).read_text().splitlines()
+        except OSError as error:
+            raise ConfigError(f"cannot read {recipients_file}: {error.strerror}", code="config.usage") from None
+        recipients += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    return recipients
+
+
+def command_seal(arguments, catalog) -> int:
+    from drills.seal import seal
+
+    written = seal(catalog.site(arguments.site), Path(arguments.dump), recipients_of(arguments), arguments.dsn,
+                   arguments.manifest)
+    print(json.dumps(written) if arguments.json else
+          f"{written['site']}: {written['backup']} and {written['manifest']} uploaded ({written['bytes']:,} bytes "
+          f"sealed for {written['recipients']} recipient(s), {written['tables']} tables in the manifest)")
+    return 0
+
+
 def cli_user() -> str:
     """Who ran a command, for the journal: the operating system's user."""
     try:
@@ -57,10 +81,7 @@ def command_export(arguments, catalog) -> int:
     from drills.pipeline import run_drill
 
     site = catalog.site(arguments.site)
-    recipients = list(arguments.recipient or [])
-    for recipients_file in arguments.recipients_file or []:
-        recipients += [line.strip() for line in Path(recipients_file).read_text().splitlines()
-                       if line.strip() and not line.startswith("#")]
+    recipients = recipients_of(arguments)
     export = KitExport(site, recipients, Path(arguments.output))
     progress = (lambda phase: None) if arguments.json else \
         (lambda phase: print(f"  {site.id}: {phase}...", file=sys.stderr, flush=True))

@@ -33,6 +33,8 @@ class S3Source:
     pick: str = "newest"
     retention: int | None = None
     sse_customer_key_env: str | None = None
+    server_side_encryption: str | None = None
+    sse_kms_key_id: str | None = None
 
 
 @dataclass(frozen=True)

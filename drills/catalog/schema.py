@@ -87,6 +87,9 @@ S3_SOURCE = Record(
         "sse_customer_key_env": Text("Environment variable holding the base64 256-bit key of objects encrypted "
                                      "server-side with a customer key (SSE-C); SSE-S3 and SSE-KMS need nothing.",
                                      example="PHARMACIE_SSE_KEY"),
+        "server_side_encryption": Choice("Server-side encryption asked for when `drill seal` uploads (on top of "
+                                         "age: the host's own layer).", ("AES256", "aws:kms"), example="aws:kms"),
+        "sse_kms_key_id": Text("KMS key of aws:kms server-side encryption.", example="arn:aws:kms:...:key/..."),
         **PICK_OPTIONS,
     },
     build=lambda **fields: model.S3Source(**s3_location(fields)),

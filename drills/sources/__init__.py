@@ -5,6 +5,11 @@
         Raises BackupProblem("backup.missing") when the source holds none, and
         InfrastructureError("error.source") when the source cannot be reached at all.
 
+    writer(settings, name) -> context manager giving a writable binary file
+        What `drill seal` uploads: the object appears under `name` only once the block ends
+        without an exception (a temporary name renamed, or a multipart upload completed),
+        and nothing is left of it otherwise.
+
 A Backup names the object, its size and modification time, opens its bytes as a raw
 binary stream, and reads a small sibling object (the manifest) by suffix.
 """
@@ -26,3 +31,8 @@ def choose(settings, now: datetime, rng: random.Random | None = None) -> Backup:
         return found[0]
     kept = [backup for backup in found if (now - backup.modified).total_seconds() <= settings.retention]
     return (rng or random.SystemRandom()).choice(kept or found[:1])
+
+
+def writer(settings, name: str):
+    """A writable file that becomes the object `name` at the site's source when it closes."""
+    return SOURCES[settings.type].writer(settings, name)

@@ -1,5 +1,8 @@
 """Source `local`: a directory or a mounted share; the newest file matching a glob."""
 
+import os
+import secrets
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -52,3 +55,18 @@ def read_small(path: Path) -> bytes | None:
     if path.stat().st_size > MAX_SIBLING_BYTES:
         raise BackupProblem("manifest.invalid", f"{path.name} is larger than {MAX_SIBLING_BYTES:,} bytes")
     return path.read_bytes()
+
+
+@contextmanager
+def writer(settings, name: str):
+    directory = Path(settings.path)
+    directory.mkdir(parents=True, exist_ok=True)
+    draft = directory / f".{name}.{secrets.token_hex(4)}.partial"  # hidden from the pattern while written
+    try:
+        with open(draft, "xb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(draft, directory / name)
+    finally:
+        draft.unlink(missing_ok=True)

@@ -4,7 +4,9 @@ whose name under the prefix matches the pattern, by last-modified time, ties by 
 Downloads stream (never a temporary file): a read cut by the network resumes where it stopped
 with a ranged GET pinned to the object's ETag, so a backup replaced in the meantime is an
 error rather than a spliced file. Server-side encryption with a customer key (SSE-C) is read
-with the key named by `sse_customer_key_env`; SSE-S3 and SSE-KMS need nothing to read.
+with the key named by `sse_customer_key_env`; SSE-S3 and SSE-KMS need nothing to read, and
+`server_side_encryption` asks for them when `drill seal` uploads (a multipart upload, completed
+only when the whole object is written, aborted otherwise).
 """
 
 import base64
@@ -12,6 +14,7 @@ import fnmatch
 import hashlib
 import io
 import os
+from contextlib import contextmanager
 
 from drills.errors import BackupProblem, ConfigError, InfrastructureError
 from drills.s3 import s3_client
@@ -19,6 +22,7 @@ from drills.sources.backup import Backup
 from drills.sources.local import MANIFEST_SUFFIXES, MAX_SIBLING_BYTES
 
 RESUME_ATTEMPTS = 5
+PART_SIZE = 8 * 1024 * 1024
 
 
 def unreachable(location, error) -> InfrastructureError:
@@ -131,3 +135,68 @@ class ResumingReader(io.RawIOBase):
         if self.body is not None:
             self.body.close()
         super().close()
+
+
+def server_side(settings) -> dict:
+    if not settings.server_side_encryption:
+        return {}
+    chosen = {"ServerSideEncryption": settings.server_side_encryption}
+    return {**chosen, "SSEKMSKeyId": settings.sse_kms_key_id} if settings.sse_kms_key_id else chosen
+
+
+@contextmanager
+def writer(settings, name: str):
+    upload = MultipartWriter(s3_client(settings.location), settings, f"{settings.location.prefix}{name}")
+    try:
+        yield upload
+        upload.complete()
+    except BaseException:
+        upload.abort()
+        raise
+
+
+class MultipartWriter:
+    """A writable file uploading PART_SIZE parts as they fill; the object exists once complete()."""
+
+    def __init__(self, client, settings, key: str):
+        self.client, self.settings, self.key = client, settings, key
+        self.bucket, self.sse_c = settings.location.bucket, customer_key(settings)
+        self.pending, self.parts, self.upload_id = bytearray(), [], None
+
+    def write(self, data: bytes) -> int:
+        self.pending += data
+        while len(self.pending) >= PART_SIZE:
+            self.send(bytes(self.pending[:PART_SIZE]))
+            del self.pending[:PART_SIZE]
+        return len(data)
+
+    def send(self, part: bytes) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            if self.upload_id is None:
+                self.upload_id = self.client.create_multipart_upload(
+                    Bucket=self.bucket, Key=self.key, **self.sse_c, **server_side(self.settings))["UploadId"]
+            answer = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, Body=part,
+                                             PartNumber=len(self.parts) + 1, **self.sse_c)
+        except (BotoCoreError, ClientError) as error:
+            raise unreachable(self.settings.location, error) from None
+        self.parts.append({"PartNumber": len(self.parts) + 1, "ETag": answer["ETag"]})
+
+    def complete(self) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self.send(bytes(self.pending))
+        self.pending.clear()
+        try:
+            self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                                                  MultipartUpload={"Parts": self.parts})
+        except (BotoCoreError, ClientError) as error:
+            raise unreachable(self.settings.location, error) from None
+
+    def abort(self) -> None:
+        if self.upload_id is not None:
+            try:
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+            except Exception:  # already failing: the bucket's lifecycle rule removes what is left
+                pass

@@ -9,6 +9,7 @@ with read-ahead) and reading a manifest.
 
 import fnmatch
 import io
+import secrets
 import stat
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -135,3 +136,20 @@ class SftpReader(io.RawIOBase):
         if not self.closed:
             self.client.close()
         super().close()
+
+
+@contextmanager
+def writer(settings, name: str):
+    draft, final = f"{settings.path}/.{name}.{secrets.token_hex(4)}.partial", f"{settings.path}/{name}"
+    with session(settings) as sftp:
+        try:
+            with sftp.open(draft, "wb") as handle:
+                handle.set_pipelined(True)
+                yield handle
+            sftp.posix_rename(draft, final)
+        except BaseException:
+            try:
+                sftp.remove(draft)
+            except OSError:
+                pass
+            raise

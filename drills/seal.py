@@ -1,0 +1,72 @@
+"""`drill seal`: the site side. What an editor or IT provider adds to a site's nightly backup job,
+right after the dump:
+
+    pg_dump -Fc -f /var/backups/lgo.dump lgo
+    drill seal pharmacie-du-port /var/backups/lgo.dump --dsn 'dbname=lgo' --recipients-file /etc/restore-drill/recipients
+    rm /var/backups/lgo.dump
+
+It writes the manifest (exact row counts from the live database, or a manifest the job wrote),
+encrypts the dump and the manifest with age to every recipient (the site's own recovery key and
+the drill service's key), and uploads both to the site's source (local, S3 or SFTP): the
+manifest first, then the backup, each appearing only once whole. Nothing plaintext is written.
+"""
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from drills import manifest as manifests
+from drills import sources
+from drills.crypto.encrypt import AgeWriter, parse_recipient
+from drills.errors import ConfigError
+
+CHUNK = 1024 * 1024
+
+
+def manifest_for(site, dsn: str | None, manifest_file: str | None, taken_at: datetime) -> bytes:
+    """The manifest to seal: counted on the live database, or the job's own (checked)."""
+    if dsn:
+        if site.engine.type != "postgres":
+            raise ConfigError(f"--dsn counts a live PostgreSQL database; site {site.id} is {site.engine.type}",
+                              code="config.usage", hint="give the job's manifest with --manifest")
+        return manifests.of_live_database(dsn, site.id, taken_at).encode()
+    if manifest_file:
+        data = Path(manifest_file).read_bytes()
+        manifests.check_belongs(manifests.parse(data), site)
+        return data
+    raise ConfigError("a sealed backup needs its manifest: --dsn (counted now) or --manifest FILE",
+                      code="config.usage")
+
+
+def encrypted_upload(site, name: str, recipients: list[str], chunks) -> int:
+    """Encrypt `chunks` into the object `name` at the site's source; plaintext bytes sent."""
+    sent = 0
+    with sources.writer(site.source, name) as remote, AgeWriter(remote, recipients) as encrypted:
+        for chunk in chunks:
+            encrypted.write(chunk)
+            sent += len(chunk)
+    return sent
+
+
+def file_chunks(path: Path):
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+def seal(site, dump: Path, recipients: list[str], dsn: str | None = None, manifest_file: str | None = None,
+         taken_at: datetime | None = None) -> dict:
+    """Seal and upload `dump` for `site`; what was written."""
+    if not dump.is_file():
+        raise ConfigError(f"no dump at {dump}", code="config.usage")
+    if not recipients:
+        raise ConfigError("name the recipients: the site's recovery key and the drill service's key",
+                          code="config.bad_recipient", hint="--recipient age1... (repeatable) or --recipients-file")
+    for recipient in recipients:
+        parse_recipient(recipient)
+    manifest = manifest_for(site, dsn, manifest_file, taken_at or datetime.now(timezone.utc))
+    name = dump.name + ".age"
+    encrypted_upload(site, name + ".manifest.json.age", recipients, [manifest])
+    size = encrypted_upload(site, name, recipients, file_chunks(dump))
+    return {"site": site.id, "backup": name, "manifest": name + ".manifest.json.age", "bytes": size,
+            "tables": len(json.loads(manifest)["tables"]), "recipients": len(recipients)}
