@@ -26,7 +26,8 @@ from drills.catalog.schema import DEFAULT_POSTGRES_IMAGE
 from drills.demo.catalog import ensure_age_identity
 from drills.demo.seed import SourceDatabase, seal
 from drills.engines import postgres
-from drills.pipeline import make_socket_dir, run_drill
+from drills.pipeline import run_drill
+from drills.workdir import make_work_dir
 from drills.reports import keys
 from drills.runtimes.docker import DRILL_LABEL
 from benchmarks.results import record
@@ -98,7 +99,7 @@ def bench_site():
 
 
 def script_once(backup: Path, identity: Path, tables: list[str]) -> dict:
-    socket_dir = make_socket_dir(f"technician-{os.getpid()}-{time.time_ns()}")
+    socket_dir = make_work_dir(f"technician-{os.getpid()}-{time.time_ns()}")
     script = technician_script(backup, identity, tables, socket_dir)
     started = time.perf_counter()
     try:

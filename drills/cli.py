@@ -194,9 +194,16 @@ def command_index(arguments) -> int:
 
 
 def command_manifest(arguments) -> int:
-    from drills.manifest import of_live_database
+    from drills.manifest import of_backup_file, of_live_database
 
-    print(of_live_database(arguments.dsn, arguments.site))
+    if arguments.engine == "postgres":
+        if not arguments.dsn:
+            raise ConfigError("postgres counts a live database: give --dsn", code="config.usage")
+        print(of_live_database(arguments.dsn, arguments.site))
+    else:
+        if not arguments.file:
+            raise ConfigError(f"{arguments.engine} reads the backup itself: give --file", code="config.usage")
+        print(of_backup_file(arguments.engine, Path(arguments.file), arguments.site))
     return 0
 
 
@@ -385,9 +392,11 @@ def parser() -> argparse.ArgumentParser:
     index_command = add("index", command_index, "compact every site's index into one Parquet file for DuckDB")
     index_command.add_argument("--rebuild", action="store_true",
                                help="first rebuild each site's index from its signed reports")
-    manifest = add("manifest", command_manifest, "print the manifest (exact row counts) of a live database")
-    manifest.add_argument("engine", choices=["postgres"])
-    manifest.add_argument("--dsn", required=True, help="libpq connection string, e.g. 'host=/run/pg dbname=lgo'")
+    manifest = add("manifest", command_manifest,
+                   "print the manifest of a live database (exact row counts) or of a backup file")
+    manifest.add_argument("engine", choices=["postgres", "sqlite", "files"])
+    manifest.add_argument("--dsn", help="postgres: libpq connection string, e.g. 'host=/run/pg dbname=lgo'")
+    manifest.add_argument("--file", help="sqlite: the database file; files: the tar archive (plain, gzip, zstd)")
     manifest.add_argument("--site", required=True)
     verify_report = add("verify-report", command_verify_report, "check a report's signature (exit 1 if invalid)")
     verify_report.add_argument("file")

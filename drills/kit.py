@@ -26,21 +26,12 @@ from drills.checks.duckdb_connection import connect_with
 from drills.checks.findings import PASS, Finding
 from drills.crypto.encrypt import AgeWriter, parse_recipient
 from drills.engines import postgres
+from drills.engines.tools import last_lines
 from drills.errors import ConfigError, InfrastructureError
+from drills.workdir import memory_filesystem
 
 KIT_FORMAT = 1
-MEMORY_FILESYSTEMS = ("tmpfs", "ramfs")
 DEFAULT_STAGING = "/dev/shm"
-
-
-def memory_filesystem(path: Path) -> bool:
-    """Whether `path` lies on tmpfs or ramfs (its longest mount point in /proc/mounts)."""
-    resolved, best, kind = str(path.resolve()), "", ""
-    for line in Path("/proc/mounts").read_text().splitlines():
-        _, mount_point, filesystem = line.split()[:3]
-        if (resolved == mount_point or resolved.startswith(mount_point.rstrip("/") + "/")) and len(mount_point) > len(best):
-            best, kind = mount_point, filesystem
-    return kind in MEMORY_FILESYSTEMS
 
 
 def file_stem(table: str, taken: set[str]) -> str:
@@ -136,7 +127,7 @@ class KitExport:
             result = runtime.run(container, ["pg_dump", "--schema-only", "--no-owner", "--no-privileges",
                                              *postgres.CONNECT, postgres.DATABASE], stdout=handle, timeout=600)
         if result.exit_code != 0:
-            raise InfrastructureError("export", f"pg_dump --schema-only failed: {postgres.last_lines(result.output)}")
+            raise InfrastructureError("export", f"pg_dump --schema-only failed: {last_lines(result.output)}")
 
     def kit_manifest(self, kit: Path, tables: dict, drill_id: str) -> dict:
         return {"format": KIT_FORMAT, "site": self.site.id, "site_name": self.site.name, "drill_id": drill_id,

@@ -3,18 +3,26 @@
     {"format": 1, "site": "...", "taken_at": "RFC 3339", "engine": "postgres",
      "tables": {"public.patients": 1234, ...}}
 
+A documents archive (engine `files`) lists its files instead of tables:
+    "files": {"scans/2026/ordonnance-0001.pdf": {"size": 48213, "sha256": "..."}, ...}
+
 Found as `X.manifest.json`, or age-encrypted as `X.manifest.json.age`, beside backup `X`.
 """
 
+import hashlib
 import io
 import json
+import re
+import tarfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 from drills.checks import database
 from drills.checks.duckdb_connection import connect_with
 from drills.crypto import age
-from drills.errors import BackupProblem
+from drills.errors import BackupProblem, ConfigError
+from drills.streams import ChunkReader, decompressed
 
 FORMAT = 1
 
@@ -25,6 +33,7 @@ class Manifest:
     taken_at: datetime
     engine: str
     tables: dict[str, int]
+    files: dict[str, dict] | None = None
 
 
 def find(backup, identities) -> tuple[Manifest | None, str | None]:
@@ -46,10 +55,13 @@ def parse(data: bytes) -> Manifest:
         raise invalid(f"the manifest is not JSON: {error}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise invalid(f"the manifest is not format {FORMAT}")
-    tables = document.get("tables")
+    files = document.get("files")
+    tables = document.get("tables", {} if files is not None else None)
     if not isinstance(tables, dict) or not all(
             isinstance(count, int) and not isinstance(count, bool) and count >= 0 for count in tables.values()):
         raise invalid("the manifest's tables must map table names to row counts")
+    if files is not None and not (isinstance(files, dict) and all(valid_file_entry(entry) for entry in files.values())):
+        raise invalid("the manifest's files must map paths to {size, sha256}")
     try:
         taken_at = datetime.fromisoformat(str(document.get("taken_at")).replace("Z", "+00:00"))
     except ValueError:
@@ -57,7 +69,12 @@ def parse(data: bytes) -> Manifest:
     if taken_at.tzinfo is None:
         raise invalid("the manifest's taken_at has no time zone")
     return Manifest(site=str(document.get("site")), taken_at=taken_at, engine=str(document.get("engine")),
-                    tables=dict(tables))
+                    tables=dict(tables), files=files)
+
+
+def valid_file_entry(entry) -> bool:
+    return (isinstance(entry, dict) and isinstance(entry.get("size"), int) and entry["size"] >= 0
+            and isinstance(entry.get("sha256"), str) and re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]) is not None)
 
 
 def check_belongs(manifest: Manifest, site) -> None:
@@ -80,9 +97,59 @@ def of_live_database(dsn: str, site_id: str, taken_at: datetime | None = None) -
         counts = database.attach_and_count(connection, dsn)
     finally:
         connection.close()
-    return render(site_id, "postgres", taken_at or datetime.now(timezone.utc), counts)
+    return render(site_id, "postgres", taken_at or datetime.now(timezone.utc), tables=counts)
 
 
-def render(site_id: str, engine: str, taken_at: datetime, tables: dict[str, int]) -> str:
-    return json.dumps({"format": FORMAT, "site": site_id, "taken_at": taken_at.isoformat(timespec="seconds"),
-                       "engine": engine, "tables": dict(sorted(tables.items()))}, indent=2)
+def of_sqlite_file(path: Path, site_id: str, taken_at: datetime | None = None) -> str:
+    """The manifest of an SQLite database file (`drill manifest sqlite`): exact counts."""
+    connection = connect_with("sqlite")
+    try:
+        counts = database.attach_and_count(connection, str(path), database.SQLITE)
+    finally:
+        connection.close()
+    return render(site_id, "sqlite", taken_at or datetime.now(timezone.utc), tables=counts)
+
+
+def of_archive(path: Path, site_id: str, taken_at: datetime | None = None) -> str:
+    """The manifest of a tar archive (plain, gzip or zstd; `drill manifest files`): every regular
+    file with its size and sha256, read as a stream."""
+    def chunks():
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                yield chunk
+
+    files = {}
+    try:
+        reader = io.BufferedReader(ChunkReader(b"", decompressed(chunks(), 2**63)), buffer_size=1024 * 1024)
+        with tarfile.open(fileobj=reader, mode="r|") as archive:
+            for member in archive:
+                if member.isfile():
+                    digest, content = hashlib.sha256(), archive.extractfile(member)
+                    while block := content.read(1024 * 1024):
+                        digest.update(block)
+                    files[member.name.removeprefix("./")] = {"size": member.size, "sha256": digest.hexdigest()}
+    except tarfile.TarError as error:
+        raise ConfigError(f"{path} is not a readable tar archive: {error}", code="config.usage") from None
+    return render(site_id, "files", taken_at or datetime.now(timezone.utc), files=files)
+
+
+def of_backup_file(engine: str, path: Path, site_id: str, taken_at: datetime | None = None) -> str:
+    """The manifest an engine computes from the backup file itself (sqlite, files)."""
+    readers = {"sqlite": of_sqlite_file, "files": of_archive}
+    if engine not in readers:
+        raise ConfigError(f"a {engine} manifest is counted on the live database, not read from the dump",
+                          code="config.usage", hint="give --dsn, or the backup job's own manifest")
+    if not Path(path).is_file():
+        raise ConfigError(f"no file at {path}", code="config.usage")
+    return readers[engine](Path(path), site_id, taken_at)
+
+
+def render(site_id: str, engine: str, taken_at: datetime, tables: dict[str, int] | None = None,
+           files: dict[str, dict] | None = None) -> str:
+    document = {"format": FORMAT, "site": site_id, "taken_at": taken_at.isoformat(timespec="seconds"),
+                "engine": engine}
+    if files is not None:
+        document["files"] = dict(sorted(files.items()))
+    else:
+        document["tables"] = dict(sorted((tables or {}).items()))
+    return json.dumps(document, indent=2)

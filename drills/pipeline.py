@@ -10,11 +10,9 @@ measured RTO is the wall time from fetch start to verified data; teardown is out
 import io
 import json
 import logging
-import os
 import secrets
 import shutil
 import socket
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,22 +21,20 @@ from pathlib import Path
 
 from drills import manifest as manifests
 from drills import sources
-from drills.checks import database
-from drills.checks.duckdb_connection import connect_with
 from drills.checks.findings import FAIL, PASS, WARN, Finding, failure, verdict
 from drills.crypto import age
 from drills.crypto.identities import identities_from
-from drills.engines import postgres
+from drills.engines import engine_for
 from drills.errors import DrillError, InfrastructureError
 from drills.reports import keys
 from drills.reports.evidence import EvidenceStore
 from drills.runtimes.docker import DockerRuntime
 from drills.streams import Meter, decompressed
+from drills.workdir import make_work_dir
 
 PHASES = ("fetch", "decrypt", "restore", "verify", "teardown")
 log = logging.getLogger("restore_drill.pipeline")
 REPORT_FORMAT = 1
-CONTAINER_UID = 999
 
 
 @dataclass
@@ -87,6 +83,7 @@ class Drill:
                  after_verify=None):
         self.site, self.runtime, self.clock, self.progress = site, runtime, clock, progress
         self.interruptions, self.after_verify = interruptions, after_verify
+        self.engine = engine_for(site)
         self.started_at = clock()
         self.drill_id = drill_id or new_drill_id(self.started_at)
         self.phases, self.findings = Phases(), []
@@ -96,7 +93,7 @@ class Drill:
         self.data_freshness: Finding | None = None
 
     def run(self) -> dict:
-        container = socket_dir = None
+        container = work_dir = None
         started = time.perf_counter()
         try:
             self.progress("fetch")
@@ -105,21 +102,23 @@ class Drill:
             identities = identities_from(self.site.decrypt)
             self.read_manifest(identities)
             self.runtime = self.runtime or DockerRuntime()
-            socket_dir = make_socket_dir(self.drill_id)
+            work_dir = make_work_dir(self.drill_id)
             self.progress("restore")
-            spec = postgres.container_spec(self.site, self.drill_id, str(socket_dir))
+            spec = self.engine.container_spec(self.site, self.drill_id, str(work_dir))
             container = spec.name
             with self.phases.measure("restore"):
                 self.runtime.start(spec)
-                postgres.wait_ready(self.runtime, container)
+                self.engine.wait_ready(self.runtime, container)
             self.stream_and_restore(container, identities)
             self.progress("verify")
             with self.phases.measure("verify"):
-                self.verify(str(socket_dir))
+                findings, self.data_freshness = self.engine.verify(str(work_dir), self.site, self.manifest,
+                                                                   self.started_at)
+                self.findings += findings
             self.rto_seconds = time.perf_counter() - started
             if self.after_verify and not any(finding.status == FAIL for finding in self.findings):
                 self.progress("export")
-                self.findings += self.after_verify(self.runtime, container, str(socket_dir), self.drill_id)
+                self.findings += self.after_verify(self.runtime, container, str(work_dir), self.drill_id)
         except DrillError as error:
             self.findings.append(failure(error))
             self.error = error if error.outcome == "error" else None
@@ -135,17 +134,17 @@ class Drill:
             self.findings.append(failure(self.error))
         finally:
             with self.phases.measure("teardown"):
-                self.tear_down(container, socket_dir)
+                self.tear_down(container, work_dir)
         self.check_freshness()
         self.check_rto()
         return self.report()
 
-    def tear_down(self, container: str | None, socket_dir: Path | None) -> None:
-        """Remove the container and its socket directory. A container the engine will not remove
+    def tear_down(self, container: str | None, work_dir: Path | None) -> None:
+        """Remove the container and its work directory. A container the engine will not remove
         does not change what the drill proved of the backup: it is a warning in the report and in
         the log, and the workers' reaper removes it later."""
-        if socket_dir:
-            shutil.rmtree(socket_dir, ignore_errors=True)
+        if work_dir:
+            shutil.rmtree(work_dir, ignore_errors=True)
         if not container:
             return
         try:
@@ -182,7 +181,7 @@ class Drill:
                                        self.site.engine.max_decompressed), producing)
         started = time.perf_counter()
         try:
-            postgres.restore(self.runtime, container_id, self.site.engine, plaintext)
+            self.engine.restore(self.runtime, container_id, self.site.engine, plaintext)
         finally:
             drain(ciphertext)  # a failed restore still records the hash of the whole file
             ciphertext.close()
@@ -191,20 +190,6 @@ class Drill:
             self.phases.seconds["fetch"] += self.meter.seconds
             self.phases.seconds["decrypt"] += produced - self.meter.seconds
             self.phases.seconds["restore"] += streaming - produced
-
-    def verify(self, socket_dir: str) -> None:
-        connection = connect_with("postgres")
-        try:
-            restored = database.attach_and_count(connection, postgres.attach_dsn(socket_dir))
-            if self.manifest:
-                self.findings += database.manifest_findings(restored, self.manifest.tables)
-            self.findings += database.bounds_findings(restored, self.site.checks.tables)
-            self.findings += database.assertion_findings(connection, self.site.checks.sql)
-            if self.site.checks.newest_record:  # reported with the backup's freshness, last
-                self.data_freshness = database.newest_record_finding(
-                    connection, self.site.checks.newest_record, self.started_at, self.site.targets.rpo)
-        finally:
-            connection.close()
 
     def backup_time(self) -> datetime | None:
         if self.manifest:
@@ -295,20 +280,3 @@ def timed(chunks, phases: Phases):
 def drain(reader) -> None:
     while reader.read(1024 * 1024):
         pass
-
-
-def make_socket_dir(drill_id: str) -> Path:
-    """A private directory for this attempt's server socket, owned by the container's user.
-
-    Named DRILL_ID.TOKEN: a redelivered drill keeps its id, and the reaper finds the drill
-    from the name."""
-    base = Path(os.environ.get("DRILL_RUN_DIR") or default_run_dir())
-    base.mkdir(parents=True, exist_ok=True)
-    path = base / f"{drill_id}.{secrets.token_hex(3)}"
-    path.mkdir(mode=0o700)
-    os.chown(path, CONTAINER_UID, CONTAINER_UID)
-    return path
-
-
-def default_run_dir() -> str:
-    return "/run/restore-drill" if os.access("/run", os.W_OK) else os.path.join(tempfile.gettempdir(), "restore-drill")

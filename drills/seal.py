@@ -5,7 +5,8 @@ right after the dump:
     drill seal pharmacie-du-port /var/backups/lgo.dump --dsn 'dbname=lgo' --recipients-file /etc/restore-drill/recipients
     rm /var/backups/lgo.dump
 
-It writes the manifest (exact row counts from the live database, or a manifest the job wrote),
+It writes the manifest (exact row counts from the live database, a manifest the job wrote, or,
+for an SQLite file or a documents archive, read from the file itself),
 encrypts the dump and the manifest with age to every recipient (the site's own recovery key and
 the drill service's key), and uploads both to the site's source (local, S3 or SFTP): the
 manifest first, then the backup, each appearing only once whole. Nothing plaintext is written.
@@ -23,8 +24,11 @@ from drills.errors import ConfigError
 CHUNK = 1024 * 1024
 
 
-def manifest_for(site, dsn: str | None, manifest_file: str | None, taken_at: datetime) -> bytes:
-    """The manifest to seal: counted on the live database, or the job's own (checked)."""
+def manifest_for(site, dump: Path, dsn: str | None, manifest_file: str | None, taken_at: datetime) -> bytes:
+    """The manifest to seal: counted on the live database, the job's own (checked), or read
+    from the backup file itself (sqlite, files)."""
+    if site.engine.type in ("sqlite", "files") and not manifest_file:
+        return manifests.of_backup_file(site.engine.type, dump, site.id, taken_at).encode()
     if dsn:
         if site.engine.type != "postgres":
             raise ConfigError(f"--dsn counts a live PostgreSQL database; site {site.id} is {site.engine.type}",
@@ -34,7 +38,7 @@ def manifest_for(site, dsn: str | None, manifest_file: str | None, taken_at: dat
         data = Path(manifest_file).read_bytes()
         manifests.check_belongs(manifests.parse(data), site)
         return data
-    raise ConfigError("a sealed backup needs its manifest: --dsn (counted now) or --manifest FILE",
+    raise ConfigError("a sealed database dump needs its manifest: --dsn (counted now) or --manifest FILE",
                       code="config.usage")
 
 
@@ -64,7 +68,7 @@ def seal(site, dump: Path, recipients: list[str], dsn: str | None = None, manife
                           code="config.bad_recipient", hint="--recipient age1... (repeatable) or --recipients-file")
     for recipient in recipients:
         parse_recipient(recipient)
-    manifest = manifest_for(site, dsn, manifest_file, taken_at or datetime.now(timezone.utc))
+    manifest = manifest_for(site, dump, dsn, manifest_file, taken_at or datetime.now(timezone.utc))
     name = dump.name + ".age"
     encrypted_upload(site, name + ".manifest.json.age", recipients, [manifest])
     size = encrypted_upload(site, name, recipients, file_chunks(dump))

@@ -17,14 +17,16 @@ debian_mirror() {
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
-# engine -> "image tag|debian packages|PATH directory of the server binaries"
+# engine -> "image tag|debian packages|PATH directory of the server binaries|user set-up"
+# Servers and tools run as uid/gid 999, as in the official images, so one setting serves both.
 declare -A recipes=(
-  [postgres]="restore-drill/postgres:15-bookworm|postgresql-15|/usr/lib/postgresql/15/bin"
+  [postgres]="restore-drill/postgres:15-bookworm|postgresql-15|/usr/lib/postgresql/15/bin|groupmod -g 999 postgres && usermod -u 999 -g 999 postgres"
+  [tools]="restore-drill/tools:bookworm|sqlite3|/usr/bin|groupadd -g 999 drill && useradd -u 999 -g 999 -M -d /nonexistent drill"
 )
 
 build() {
-  local engine=$1 tag packages bindir tarball rootfs
-  IFS='|' read -r tag packages bindir <<<"${recipes[$engine]}"
+  local engine=$1 tag packages bindir users tarball rootfs
+  IFS='|' read -r tag packages bindir users <<<"${recipes[$engine]}"
   if docker image inspect "$tag" >/dev/null 2>&1; then
     echo "images: $tag present"; return
   fi
@@ -34,8 +36,7 @@ build() {
     echo "images: bootstrapping $tag from $(debian_mirror) (about a minute)"
     debootstrap --variant=minbase --include="$packages" bookworm "$rootfs" "$(debian_mirror)" >"$cache_dir/$engine.debootstrap.log" 2>&1 \
       || { echo "images: debootstrap failed, see $cache_dir/$engine.debootstrap.log" >&2; exit 1; }
-    # The server runs as uid/gid 999, as in the official images, so one setting serves both.
-    chroot "$rootfs" sh -c 'groupmod -g 999 postgres && usermod -u 999 -g 999 postgres' 2>/dev/null || true
+    chroot "$rootfs" sh -c "$users"
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
     tar -C "$rootfs" -cf "$tarball.partial" . && mv "$tarball.partial" "$tarball"
     rm -rf "$rootfs"

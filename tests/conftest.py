@@ -209,7 +209,7 @@ def host_left_clean(request):
     yield
     if "docker_engine" not in request.fixturenames:
         return
-    from drills.pipeline import default_run_dir
+    from drills.workdir import run_dir as drill_run_dir
     from drills.runtimes.docker import DRILL_LABEL
 
     leftovers = subprocess.run(["docker", "ps", "-a", "--filter", f"label={DRILL_LABEL}", "--format",
@@ -218,7 +218,7 @@ def host_left_clean(request):
         subprocess.run(["docker", "rm", "-fv", *[line.split()[0] for line in leftovers]], capture_output=True)
     assert leftovers == [], f"containers left behind: {leftovers}"
     assert docker_volumes() - volumes_before == set(), "volumes left behind"
-    run_dir = Path(os.environ.get("DRILL_RUN_DIR") or default_run_dir())
+    run_dir = drill_run_dir()
     assert not run_dir.exists() or list(run_dir.iterdir()) == [], f"socket directories left in {run_dir}"
     for path in files_changed_since(started, [Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"), run_dir]):
         content = path.read_bytes()

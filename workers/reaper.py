@@ -6,14 +6,12 @@ container, but a container seen before its lease was written must not be killed.
 """
 
 import logging
-import os
 import shutil
 import time
 from datetime import datetime
-from pathlib import Path
 
 from drills.errors import InfrastructureError
-from drills.pipeline import default_run_dir
+from drills.workdir import run_dir as drill_run_dir
 from drills.runtimes.docker import DRILL_LABEL
 from workers.leases import live_drills
 
@@ -46,7 +44,7 @@ def reap(runtime, client, grace_seconds: int) -> list[str]:
                 continue
             reaped.append(drill_id)
             log.warning("orphaned restore container removed", extra={"drill_id": drill_id, "container": container.short_id})
-    run_dir = Path(os.environ.get("DRILL_RUN_DIR") or default_run_dir())
+    run_dir = drill_run_dir()
     for directory in run_dir.glob("*") if run_dir.is_dir() else []:
         drill_id = directory.name.split(".")[0]
         if drill_id not in live and now - directory.stat().st_mtime > grace_seconds:

@@ -61,6 +61,11 @@ def check_across_fields(values: dict, ctx: Context) -> None:
     for index, site in enumerate(sites):
         if site.source.pick == "random" and not site.source.retention:
             ctx.problem(("sites", index, "source", "pick"), "pick: random needs source.retention (e.g. 30d)")
+        if site.engine.type == "files":
+            for name in ("tables", "sql", "newest_record"):
+                if getattr(site.checks, name):
+                    ctx.problem(("sites", index, "checks", name),
+                                f"checks.{name} is for databases; a files archive is checked against its manifest")
 
 
 def parse_with_lines(text: str, path: Path):

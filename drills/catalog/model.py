@@ -75,6 +75,20 @@ class PostgresEngine:
 
 
 @dataclass(frozen=True)
+class FileEngine:
+    """Engines whose backup is a file checked in the tools image: sqlite (a database file) and
+    files (a tar of documents)."""
+
+    type: str
+    image: str
+    memory: int
+    tmpfs: int
+    timeout: int
+    max_decompressed: int
+    format: str = "file"
+
+
+@dataclass(frozen=True)
 class TableBounds:
     min: int | None = None
     max: int | None = None
@@ -123,7 +137,7 @@ class Site:
     tenant: str
     source: LocalSource | S3Source | SftpSource
     decrypt: DecryptSettings
-    engine: PostgresEngine
+    engine: PostgresEngine | FileEngine
     checks: Checks
     schedule: str
     targets: Targets

@@ -12,6 +12,7 @@ from drills.catalog.validate import (
 )
 
 DEFAULT_POSTGRES_IMAGE = "restore-drill/postgres:15-bookworm"
+DEFAULT_TOOLS_IMAGE = "restore-drill/tools:bookworm"
 SITE_ID_PATTERN = r"[a-z0-9][a-z0-9-]{0,62}"
 
 
@@ -132,6 +133,18 @@ DECRYPT = Record(
     required=True,
 )
 
+def engine_limits(tmpfs_doc: str) -> dict:
+    """The options every engine has: its container's bounds and the restore's."""
+    return {
+        "memory": Size("Memory limit of the restore container (its tmpfs counts against it).",
+                       default=4 * 1024**3, example="4g"),
+        "tmpfs": Size(tmpfs_doc, default=3 * 1024**3, example="3g"),
+        "timeout": Duration("Longest a restore may take before restore.timeout.", default=3600, example="1h"),
+        "max_decompressed": Size("Largest decompressed backup accepted (restore.too_large above).",
+                                 default=64 * 1024**3, example="64g"),
+    }
+
+
 POSTGRES_ENGINE = Record(
     "PostgreSQL, restored in a throwaway container with no network.",
     {
@@ -144,15 +157,26 @@ POSTGRES_ENGINE = Record(
                        "container's /tmp tmpfs (its size counts against memory); 1 streams it straight into "
                        "pg_restore. 2 restored a 200 MB dump 30% faster than 1 on 2 cores (docs/benchmarks.md).",
                        minimum=1, default=2, example=4),
-        "memory": Size("Memory limit of the restore container (its tmpfs counts against it).",
-                       default=4 * 1024**3, example="4g"),
-        "tmpfs": Size("Size of the tmpfs holding the restored database.", default=3 * 1024**3, example="3g"),
-        "timeout": Duration("Longest a restore may take before restore.timeout.", default=3600, example="1h"),
-        "max_decompressed": Size("Largest decompressed plain dump accepted (restore.too_large above).",
-                                 default=64 * 1024**3, example="64g"),
+        **engine_limits("Size of the tmpfs holding the restored database."),
     },
     build=model.PostgresEngine,
 )
+
+
+def file_engine(engine_type: str, doc: str, format_name: str) -> Record:
+    return Record(doc, {
+        "type": Choice("Engine plug-in.", (engine_type,), required=True, example=engine_type),
+        "image": Text("Image holding the checking tools (sqlite3, tar), without network.",
+                      default=DEFAULT_TOOLS_IMAGE, example=DEFAULT_TOOLS_IMAGE),
+        **engine_limits("Most bytes the restored file or tree may take (in memory, never on disk)."),
+    }, build=lambda **fields: model.FileEngine(**fields, format=format_name))
+
+
+SQLITE_ENGINE = file_engine("sqlite", "An SQLite database file (or .backup output), plain, gzip or zstd: "
+                                      "PRAGMA integrity_check in a throwaway container, then DuckDB's checks.", "file")
+FILES_ENGINE = file_engine("files", "A tar archive of documents (plain, gzip or zstd): every file of the manifest "
+                                    "with its size and sha256, no entry escaping the tree, no sign of ransomware.",
+                           "tar")
 
 CHECKS = Record(
     "What the restored data must show.",
@@ -177,7 +201,7 @@ CHECKS = Record(
                       default=[]),
         "newest_record": Text("The canary: a timestamp or date column (schema.table.column) whose newest value "
                               "gives the age of the data itself; verify.stale_data above the RPO target.",
-                              pattern=r"[^.\s]+\.[^.\s]+\.[^.\s]+", example="public.ventes.vendu_le"),
+                              pattern=r"([^.\s]+\.)?[^.\s]+\.[^.\s]+", example="public.ventes.vendu_le"),
     },
     build=model.Checks,
 )
@@ -204,7 +228,8 @@ SITE = Record(
                        required=True, example="infogest"),
         "source": Variants("Where the backups are.", {"local": LOCAL_SOURCE, "s3": S3_SOURCE, "sftp": SFTP_SOURCE}, required=True),
         "decrypt": DECRYPT,
-        "engine": Variants("How to restore.", {"postgres": POSTGRES_ENGINE}, required=True),
+        "engine": Variants("How to restore.", {"postgres": POSTGRES_ENGINE, "sqlite": SQLITE_ENGINE,
+                                                "files": FILES_ENGINE}, required=True),
         "checks": CHECKS,
         "schedule": Custom("When to drill (cron, in the scheduler's time zone).", cron_expression, "cron",
                            default="0 2 * * *", example="0 2 * * *"),

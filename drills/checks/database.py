@@ -4,51 +4,86 @@ Counts are exact (`count(*)`, pushed down to the server in one round trip); ever
 and every assertion yields its own finding, so one failure never hides another.
 """
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 
 import duckdb
 
+from drills.checks.duckdb_connection import connect_with
 from drills.checks.findings import FAIL, PASS, WARN, Finding
 from drills.errors import InfrastructureError
 
 ALIAS = "restored"
-LIST_TABLES = """
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How DuckDB reaches one kind of restored database, read-only.
+
+    `server_function` runs SQL on the server itself (counts pushed down in one round trip);
+    without one (SQLite, a local file), DuckDB lists and counts through its own catalog."""
+
+    extension: str
+    list_tables: str
+    server_function: str | None
+    quote: str = '"'
+    qualified: bool = True  # table names as schema.table (database.table for MariaDB)
+
+    def name(self, schema: str, table: str) -> str:
+        return f"{schema}.{table}" if self.qualified else table
+
+    def quoted(self, identifier: str) -> str:
+        return self.quote + identifier.replace(self.quote, self.quote * 2) + self.quote
+
+
+POSTGRES = Dialect("postgres", """
 SELECT table_schema, table_name FROM information_schema.tables
 WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')
-ORDER BY 1, 2
-"""
+ORDER BY 1, 2""", "postgres_query")
+MYSQL = Dialect("mysql", """
+SELECT table_schema, table_name FROM information_schema.tables
+WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')
+ORDER BY 1, 2""", "mysql_query", quote="`")
+SQLITE = Dialect("sqlite", f"""
+SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = '{ALIAS}' ORDER BY 1, 2""",
+                 None, qualified=False)
 
 
-def attach_postgres(connection: duckdb.DuckDBPyConnection, dsn: str) -> None:
-    connection.execute(f"ATTACH {sql_literal(dsn)} AS {ALIAS} (TYPE postgres, READ_ONLY)")
+def attach(connection: duckdb.DuckDBPyConnection, dialect: Dialect, target: str) -> None:
+    connection.execute(f"ATTACH {sql_literal(target)} AS {ALIAS} (TYPE {dialect.extension}, READ_ONLY)")
     connection.execute(f"USE {ALIAS}")
 
 
-def attach_and_count(connection: duckdb.DuckDBPyConnection, dsn: str) -> dict[str, int]:
-    """Attach a server read-only and count every table; error.verifier if DuckDB cannot."""
+def attach_and_count(connection: duckdb.DuckDBPyConnection, target: str, dialect: Dialect = POSTGRES) -> dict[str, int]:
+    """Attach a database read-only and count every table; error.verifier if DuckDB cannot."""
     try:
-        attach_postgres(connection, dsn)
-        return table_counts(connection)
+        attach(connection, dialect, target)
+        return table_counts(connection, dialect)
     except duckdb.Error as error:
         raise InfrastructureError("verifier", f"DuckDB could not read the database: {error}",
                                   hint="a restore container may have died (memory limit: engine.memory), "
                                        "or the DSN is wrong") from None
 
 
-def table_counts(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Exact row count of every user table, keyed 'schema.table'."""
-    tables = server_query(connection, LIST_TABLES)
+def table_counts(connection: duckdb.DuckDBPyConnection, dialect: Dialect) -> dict[str, int]:
+    """Exact row count of every user table, keyed by the dialect's table name."""
+    tables = run(connection, dialect, dialect.list_tables)
     if not tables:
         return {}
-    union = " UNION ALL ".join(
-        f"SELECT {sql_literal(schema + '.' + name)} AS name, count(*) AS n "
-        f"FROM {quote_identifier(schema)}.{quote_identifier(name)}"
-        for schema, name in tables)
-    return {name: count for name, count in server_query(connection, union)}
+    if dialect.server_function:
+        sources = [f"{dialect.quoted(schema)}.{dialect.quoted(name)}" for schema, name in tables]
+    else:
+        sources = [f"{ALIAS}.{quote_identifier(schema)}.{quote_identifier(name)}" for schema, name in tables]
+    union = " UNION ALL ".join(f"SELECT {sql_literal(dialect.name(schema, name))} AS name, count(*) AS n FROM {source}"
+                               for (schema, name), source in zip(tables, sources))
+    return {name: count for name, count in run(connection, dialect, union)}
 
 
-def server_query(connection, sql: str) -> list[tuple]:
-    return connection.execute("SELECT * FROM postgres_query(?, ?)", [ALIAS, sql]).fetchall()
+def run(connection, dialect: Dialect, sql: str) -> list[tuple]:
+    """`sql` on the server when the dialect can, else in DuckDB."""
+    if dialect.server_function:
+        return connection.execute(f"SELECT * FROM {dialect.server_function}(?, ?)", [ALIAS, sql]).fetchall()
+    return connection.execute(sql).fetchall()
 
 
 def quote_identifier(name: str) -> str:
@@ -117,16 +152,21 @@ def run_assertion(connection, assertion) -> Finding:
                    hint="the restored data breaks a rule the site declared")
 
 
-def newest_record_finding(connection, column: str, started_at: datetime, rpo_seconds: int) -> Finding:
+def newest_record_finding(connection, dialect: Dialect, column: str, started_at: datetime,
+                          rpo_seconds: int) -> Finding:
     """The canary: how old the newest record of `column` (schema.table.column) is at drill time."""
-    schema, table, name = column.split(".")
-    sql = (f"SELECT extract(epoch FROM max({quote_identifier(name)}))::float8 "
-           f"FROM {quote_identifier(schema)}.{quote_identifier(table)}")
+    parts = column.split(".")
+    schema, table, name = parts if len(parts) == 3 else ("main", *parts)
+    if dialect.server_function:
+        sql = f"SELECT max({dialect.quoted(name)}) FROM {dialect.quoted(schema)}.{dialect.quoted(table)}"
+    else:
+        sql = f"SELECT max({quote_identifier(name)}) FROM {ALIAS}.{quote_identifier(schema)}.{quote_identifier(table)}"
     try:
-        (epoch,) = server_query(connection, sql)[0]
-    except duckdb.Error as error:
+        (newest,) = run(connection, dialect, sql)[0]
+        epoch = None if newest is None else as_epoch(newest)
+    except (duckdb.Error, ValueError, TypeError) as error:
         return Finding("data.freshness", column, FAIL, message=f"cannot read the newest record: {str(error).splitlines()[0]}",
-                       code="verify.stale_data", hint="check checks.newest_record: the column must exist")
+                       code="verify.stale_data", hint="check checks.newest_record: the column must exist and hold times")
     if epoch is None:
         return Finding("data.freshness", column, FAIL, message=f"{column} is empty: no record at all",
                        code="verify.stale_data", hint="the backup holds no activity: check the backup job's source")
@@ -137,6 +177,18 @@ def newest_record_finding(connection, column: str, started_at: datetime, rpo_sec
                    message=f"the newest record is {age / 3600:.1f} h old, the RPO target is {rpo_seconds / 3600:.1f} h",
                    code="verify.stale_data",
                    hint="the backup job ships old data (a stale replica or snapshot?): check what it dumps")
+
+
+def as_epoch(value) -> float:
+    """A timestamp, a date or an ISO text (SQLite stores times as text) as seconds since 1970, UTC
+    when no zone is given."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc).timestamp()
+    raise TypeError(f"{value!r} is not a time")
 
 
 def same_value(actual, expected) -> bool:
@@ -151,3 +203,21 @@ def same_value(actual, expected) -> bool:
 def plain(value):
     """A value as JSON can carry it (DuckDB may return Decimal, dates...)."""
     return value if isinstance(value, (int, float, str, bool, type(None))) else str(value)
+
+
+def verify_database(dialect: Dialect, target: str, site, manifest, started_at: datetime) -> tuple[list, Finding | None]:
+    """Every check of a restored database: manifest counts, bounds, SQL assertions, and the canary
+    (returned apart: it is reported last, with the backup's own freshness)."""
+    connection = connect_with(dialect.extension)
+    try:
+        restored = attach_and_count(connection, target, dialect)
+        findings = manifest_findings(restored, manifest.tables) if manifest else []
+        findings += bounds_findings(restored, site.checks.tables)
+        findings += assertion_findings(connection, site.checks.sql)
+        freshness = None
+        if site.checks.newest_record:
+            freshness = newest_record_finding(connection, dialect, site.checks.newest_record, started_at,
+                                              site.targets.rpo)
+        return findings, freshness
+    finally:
+        connection.close()

@@ -7,7 +7,9 @@ import duckdb
 
 from drills.errors import InfrastructureError
 
-EXTENSION_PACKAGES = {"postgres": ("duckdb_extension_postgres_scanner", "postgres_scanner")}
+EXTENSION_PACKAGES = {"postgres": ("duckdb_extension_postgres_scanner", "postgres_scanner"),
+                      "mysql": ("duckdb_extension_mysql_scanner", "mysql_scanner"),
+                      "sqlite": ("duckdb_extension_sqlite_scanner", "sqlite_scanner")}
 
 
 def connect_with(extension: str) -> duckdb.DuckDBPyConnection:

@@ -16,7 +16,7 @@ from typing import Iterator
 from drills import manifest as manifests
 from drills.demo.generator import pharmacy_sql
 from drills.engines import postgres
-from drills.pipeline import make_socket_dir
+from drills.workdir import make_work_dir
 from drills.runtimes.docker import DockerRuntime
 from drills.catalog.schema import DEFAULT_POSTGRES_IMAGE
 
@@ -34,7 +34,7 @@ class SourceDatabase:
 
     def __enter__(self) -> "SourceDatabase":
         name = f"seed-{secrets.token_hex(4)}"
-        self.socket_dir = make_socket_dir(name)
+        self.socket_dir = make_work_dir(name)
         engine = SimpleNamespace(image=self.image, tmpfs=8 * GIB, memory=10 * GIB)
         spec = postgres.container_spec(SimpleNamespace(id=name, engine=engine), name, str(self.socket_dir))
         self.container_id = spec.name  # removable by name even if the start fails half-way

@@ -1,8 +1,19 @@
-"""How each database engine restores. `postgres` is the engine; its module is the model:
+"""How each engine restores: one module per engine, each with the same functions.
 
-    container_spec(site, drill_id, socket_dir) -> ContainerSpec   (pure)
-    restore_command(engine_settings) -> list[str]                    (pure)
-    wait_ready(runtime, container_id)
-    restore(runtime, container_id, engine_settings, plaintext_chunks)
-    attach_dsn(socket_dir) -> str                                    DuckDB's read-only attach
+    container_spec(site, drill_id, work_dir) -> ContainerSpec     (pure: unit-tested as data)
+    wait_ready(runtime, container_id)                              until the container can restore
+    restore(runtime, container_id, engine_settings, plaintext)     BackupProblem if it does not restore
+    verify(work_dir, site, manifest, started_at) -> (findings, freshness finding or None)
+
+The plaintext arrives as an iterator of chunks, already decrypted and decompressed. The work
+dir (drills.workdir) is bind-mounted into the container: the server's socket, or the restored
+files that the host then checks. `postgres` is the model.
 """
+
+from drills.engines import files, postgres, sqlite
+
+ENGINES = {"postgres": postgres, "sqlite": sqlite, "files": files}
+
+
+def engine_for(site):
+    return ENGINES[site.engine.type]

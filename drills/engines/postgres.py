@@ -10,7 +10,9 @@ import shlex
 import time
 from pathlib import Path
 
+from drills.checks import database
 from drills.engines.plain_sql import without_privileges
+from drills.engines.tools import last_lines
 from drills.errors import BackupProblem, InfrastructureError
 from drills.runtimes.docker import DRILL_LABEL, ContainerSpec
 
@@ -104,10 +106,9 @@ def restore(runtime, container_id: str, engine, plaintext) -> None:
                             hint="the dump does not restore: check the backup job's pg_dump and its log")
 
 
-def last_lines(output: str, count: int = 5) -> str:
-    lines = [line for line in output.strip().splitlines() if line.strip()]
-    return " | ".join(lines[-count:]) or "no output"
-
-
 def attach_dsn(socket_dir: str, database: str = DATABASE) -> str:
     return f"host={socket_dir} user=postgres dbname={database}"
+
+
+def verify(work_dir: str, site, manifest, started_at):
+    return database.verify_database(database.POSTGRES, attach_dsn(work_dir), site, manifest, started_at)

@@ -3,6 +3,9 @@ pg_dump and the real age CLI, and a check after every test that the host is clea
 
 import gzip
 import shutil
+import subprocess
+import uuid
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -24,6 +27,21 @@ class Appending:
 
     def close(self) -> None:
         self.sink.write(self.text.encode())
+
+
+class Truncating:
+    """A sink wrapper that keeps only the first `keep` bytes (an upload cut short)."""
+
+    def __init__(self, sink, keep: int):
+        self.sink, self.left = sink, keep
+
+    def write(self, data: bytes) -> None:
+        kept = data[:max(self.left, 0)]
+        self.left -= len(kept)
+        self.sink.write(kept)
+
+    def close(self) -> None:
+        pass
 
 
 class Corrupting:
@@ -72,6 +90,7 @@ def backups(tmp_path_factory, docker_engine, keys_dir):
         make("other-key", recipient=keys_dir["other_recipient"])
         make("missing-table", exclude_tables=("public.factures",))
         make("corrupt-dump", alter=lambda sink: Corrupting(sink, offset=30_000))
+        make("truncated-dump", alter=lambda sink: Truncating(sink, keep=40_000))
         make("stale", taken_at=datetime.now(timezone.utc) - timedelta(days=3))
         before_deletion = source.manifest(SITE)
         source.execute("DELETE FROM public.ventes WHERE id <= 10")
@@ -96,3 +115,111 @@ def catalog(tmp_path, backups, keys_dir, docker_engine):
     path = write_catalog(tmp_path, [site_entry(SITE, folder, keys_dir["dir"] / "drill.agekey")])
     assert drill_command("keys", "init", "--catalog", str(path)).returncode == 0
     return path
+
+
+class ToolBox:
+    """A container of the tools image, to make backups with the real sqlite3 and tar as a site
+    would; what it writes lands in its work directory."""
+
+    def __init__(self, runtime):
+        self.runtime, self.work, self.container = runtime, None, None
+
+    def __enter__(self) -> "ToolBox":
+        from types import SimpleNamespace
+
+        from drills.catalog.schema import DEFAULT_TOOLS_IMAGE
+        from drills.engines import tools
+        from drills.workdir import make_work_dir
+
+        self.work = make_work_dir(f"toolbox-{uuid.uuid4().hex[:8]}")
+        settings = SimpleNamespace(id="toolbox", engine=SimpleNamespace(image=DEFAULT_TOOLS_IMAGE, memory=1024**3))
+        spec = tools.idle_container(settings, "toolbox", str(self.work))
+        self.container = spec.name
+        self.runtime.start(spec)
+        tools.wait_ready(self.runtime, self.container)
+        return self
+
+    def sh(self, script: str) -> str:
+        result = self.runtime.run(self.container, ["sh", "-c", script], timeout=120)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def __exit__(self, *exc_info) -> None:
+        self.runtime.remove(self.container)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+SQLITE_PHARMACY = """
+CREATE TABLE patients (id INTEGER PRIMARY KEY, nom TEXT NOT NULL, prenom TEXT NOT NULL, date_naissance TEXT);
+CREATE TABLE ordonnances (id INTEGER PRIMARY KEY, patient_id INTEGER NOT NULL REFERENCES patients(id),
+  date_prescription TEXT NOT NULL);
+CREATE TABLE ventes (id INTEGER PRIMARY KEY, patient_id INTEGER, vendu_le TEXT NOT NULL, montant REAL NOT NULL);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+  INSERT INTO patients SELECT i, 'Nom' || i, 'Prénom' || i, date('1950-01-01', '+' || (i * 37) || ' days') FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600)
+  INSERT INTO ordonnances SELECT i, 1 + i % 300, date('now', '-' || (i % 90) || ' days') FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 900)
+  INSERT INTO ventes SELECT i, 1 + i % 300, datetime('now', '-' || i || ' minutes'), i * 1.5 FROM n;
+"""
+
+
+def documents_tree(root: str) -> str:
+    """A shell script writing a practice's documents: PDF scans, JPEG and PNG images, DOCX letters."""
+    lines = [f"mkdir -p {root}/scans {root}/images {root}/lettres"]
+    for n in range(40):
+        lines.append(f"{{ printf '%%PDF-1.4\\n'; head -c {2000 + n * 97} /dev/zero | tr '\\0' 'a'; }} "
+                     f"> {root}/scans/ordonnance-{n:04d}.pdf")
+    for n in range(10):
+        lines.append(f"{{ printf '\\377\\330\\377\\340'; head -c {5000 + n} /dev/zero; }} > {root}/images/radio-{n:02d}.jpg")
+        lines.append(f"{{ printf '\\211PNG\\r\\n\\032\\n'; head -c {300 + n} /dev/zero; }} > {root}/images/plan-{n:02d}.png")
+        lines.append(f"{{ printf 'PK\\003\\004'; head -c {1200 + n} /dev/zero; }} > {root}/lettres/courrier-{n:02d}.docx")
+    return " && ".join(lines)
+
+
+@pytest.fixture(scope="session")
+def file_backups(tmp_path_factory, docker_engine, keys_dir):
+    """SQLite and documents-archive backups made with the real sqlite3 and tar, encrypted with
+    the real age CLI: name -> path of the .age file (its manifest beside it)."""
+    from drills import manifest as manifests
+
+    root = tmp_path_factory.mktemp("file-backups")
+    made = {}
+
+    def seal_file(name: str, plain: Path, engine: str, manifest_from: Path | None = None) -> None:
+        target = root / name / f"{name}.{'sqlite' if engine == 'sqlite' else 'tar'}.age"
+        target.parent.mkdir(parents=True)
+        subprocess.run(["age", "-r", keys_dir["recipient"], "-o", str(target), str(plain)], check=True)
+        manifest = manifests.of_backup_file(engine, manifest_from or plain, SITE)
+        target.with_name(target.name + ".manifest.json").write_text(manifest)
+        made[name] = target
+
+    with ToolBox(docker_engine) as box:
+        work, inside = box.work, "/run/drill"
+        (work / "pharmacy.sql").write_text(SQLITE_PHARMACY)
+        box.sh(f"sqlite3 -bail {inside}/live.sqlite < {inside}/pharmacy.sql && "
+               f"sqlite3 {inside}/live.sqlite '.backup {inside}/healthy.sqlite' && "
+               f"cp {inside}/healthy.sqlite {inside}/missing.sqlite && sqlite3 {inside}/missing.sqlite 'DROP TABLE ordonnances' && "
+               f"cp {inside}/healthy.sqlite {inside}/deleted.sqlite && sqlite3 {inside}/deleted.sqlite 'DELETE FROM ventes WHERE id <= 10' && "
+               f"head -c 20000 {inside}/healthy.sqlite > {inside}/truncated.sqlite && gzip -k {inside}/healthy.sqlite")
+        healthy = work / "healthy.sqlite"
+        seal_file("sqlite-healthy", healthy, "sqlite")
+        seal_file("sqlite-gzip", work / "healthy.sqlite.gz", "sqlite", manifest_from=healthy)
+        seal_file("sqlite-missing-table", work / "missing.sqlite", "sqlite", manifest_from=healthy)
+        seal_file("sqlite-rows-deleted", work / "deleted.sqlite", "sqlite", manifest_from=healthy)
+        seal_file("sqlite-truncated", work / "truncated.sqlite", "sqlite", manifest_from=healthy)
+
+        box.sh(documents_tree(f"{inside}/tree") + f" && tar -c -C {inside}/tree -f {inside}/healthy.tar . && "
+               f"tar -c -C {inside}/tree --exclude=./scans/ordonnance-0007.pdf -f {inside}/missing.tar . && "
+               f"printf 'modifié' >> {inside}/tree/lettres/courrier-03.docx && "
+               f"tar -c -C {inside}/tree -f {inside}/altered.tar . && "
+               f"head -c 9000 /dev/urandom > {inside}/tree/scans/ordonnance-0012.pdf && "
+               f"tar -c -C {inside}/tree -f {inside}/ransomed.tar . && "
+               f"head -c 30000 {inside}/healthy.tar > {inside}/truncated.tar && gzip -k {inside}/healthy.tar")
+        archive = work / "healthy.tar"
+        seal_file("files-healthy", archive, "files")
+        seal_file("files-gzip", work / "healthy.tar.gz", "files", manifest_from=archive)
+        seal_file("files-missing-file", work / "missing.tar", "files", manifest_from=archive)
+        seal_file("files-altered", work / "altered.tar", "files", manifest_from=archive)
+        seal_file("files-ransomed", work / "ransomed.tar", "files", manifest_from=archive)
+        seal_file("files-truncated", work / "truncated.tar", "files", manifest_from=archive)
+    return made

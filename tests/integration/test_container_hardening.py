@@ -6,7 +6,7 @@ import pytest
 
 from drills.catalog.schema import DEFAULT_POSTGRES_IMAGE
 from drills.engines import postgres
-from drills.pipeline import make_socket_dir
+from drills.workdir import make_work_dir
 from drills.runtimes.docker import DRILL_LABEL
 
 
@@ -16,7 +16,7 @@ def running(docker_engine):
     import shutil
 
     engine = SimpleNamespace(image=DEFAULT_POSTGRES_IMAGE, tmpfs=512 * 1024**2, memory=1024**3)
-    socket_dir = make_socket_dir("hardening-test")
+    socket_dir = make_work_dir("hardening-test")
     spec = postgres.container_spec(SimpleNamespace(id="pharmacie", engine=engine), "hardening-test", str(socket_dir))
     docker_engine.start(spec)
     try:

@@ -132,3 +132,18 @@ def test_a_catalog_file_is_parsed_again_only_when_it_changes(tmp_path):
     path.write_text(EXAMPLE.replace("Pharmacie du Port", "Pharmacie du Vieux Port"))
     os.utime(path, ns=(1, 2))
     assert catalog_file.current().sites[0].name == "Pharmacie du Vieux Port"
+
+
+def test_database_checks_on_a_documents_archive_are_refused_at_load(tmp_path):
+    from drills.catalog import load_catalog
+    from drills.errors import ConfigError
+    from tests.helpers import site_entry, write_catalog
+
+    entry = site_entry("cabinet", tmp_path, tmp_path / "k", engine={"type": "files"})
+    entry["engine"] = {"type": "files"}
+    with pytest.raises(ConfigError) as refused:
+        load_catalog(write_catalog(tmp_path, [entry]))
+    assert "checks.tables is for databases" in str(refused.value)
+    entry["checks"] = {"manifest": "required"}
+    site = load_catalog(write_catalog(tmp_path, [entry])).sites[0]
+    assert (site.engine.type, site.engine.format, site.engine.image) == ("files", "tar", "restore-drill/tools:bookworm")

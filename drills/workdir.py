@@ -1,0 +1,48 @@
+"""Each drill attempt's private directory on the host: the restored server's socket, or the
+restored files themselves (SQLite, archives), bind-mounted into the container and removed at
+teardown. It lies on a memory filesystem whenever the host has one, so restored patient data
+never reaches the host's disk.
+"""
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+CONTAINER_UID = 999  # the restore containers' user (as in the official postgres and mariadb images)
+MEMORY_FILESYSTEMS = ("tmpfs", "ramfs")
+
+
+def memory_filesystem(path: Path) -> bool:
+    """Whether `path` lies on tmpfs or ramfs (its longest mount point in /proc/mounts)."""
+    resolved, best, kind = str(Path(path).resolve()), "", ""
+    for line in Path("/proc/mounts").read_text().splitlines():
+        _, mount_point, filesystem = line.split()[:3]
+        if (resolved == mount_point or resolved.startswith(mount_point.rstrip("/") + "/")) and len(mount_point) > len(best):
+            best, kind = mount_point, filesystem
+    return kind in MEMORY_FILESYSTEMS
+
+
+def default_run_dir() -> str:
+    """/run/restore-drill where /run is in memory (as on most hosts), else /dev/shm/restore-drill."""
+    for base in ("/run", "/dev/shm"):
+        if os.access(base, os.W_OK) and memory_filesystem(Path(base)):
+            return f"{base}/restore-drill"
+    return os.path.join(tempfile.gettempdir(), "restore-drill")
+
+
+def run_dir() -> Path:
+    return Path(os.environ.get("DRILL_RUN_DIR") or default_run_dir())
+
+
+def make_work_dir(drill_id: str) -> Path:
+    """A private directory for this attempt, owned by the container's user.
+
+    Named DRILL_ID.TOKEN: a redelivered drill keeps its id, and the reaper finds the drill
+    from the name."""
+    base = run_dir()
+    base.mkdir(parents=True, exist_ok=True)
+    path = base / f"{drill_id}.{secrets.token_hex(3)}"
+    path.mkdir(mode=0o700)
+    os.chown(path, CONTAINER_UID, CONTAINER_UID)
+    return path
