@@ -34,3 +34,15 @@ CREATE INDEX ON public.notes (id);
 def test_a_statement_that_only_mentions_owner_is_kept():
     sql = b"CREATE TABLE proprietaires (owner_name text);\nCOMMENT ON TABLE x IS 'GRANT';\n"
     assert filtered(sql, 10) == sql
+
+
+def test_a_shell_escape_outside_copy_data_is_refused_wherever_it_stands():
+    import pytest
+
+    from drills.errors import BackupProblem
+
+    for hostile in (b"\\! touch /tmp/pwned\n", b"  \\o | sh\n", b"SELECT 1;\n\\! id"):
+        with pytest.raises(BackupProblem) as refused:
+            filtered(DUMP + hostile, 7)
+        assert refused.value.code == "restore.failed" and "meta-command" in refused.value.message
+    assert filtered(b"\\restrict abc\n" + DUMP + b"\\unrestrict abc\n", 5).startswith(b"\\restrict abc\n")
