@@ -196,10 +196,10 @@ def command_index(arguments) -> int:
 def command_manifest(arguments) -> int:
     from drills.manifest import of_backup_file, of_live_database
 
-    if arguments.engine == "postgres":
+    if arguments.engine in ("postgres", "mariadb"):
         if not arguments.dsn:
-            raise ConfigError("postgres counts a live database: give --dsn", code="config.usage")
-        print(of_live_database(arguments.dsn, arguments.site))
+            raise ConfigError(f"{arguments.engine} counts a live database: give --dsn", code="config.usage")
+        print(of_live_database(arguments.dsn, arguments.site, engine=arguments.engine))
     else:
         if not arguments.file:
             raise ConfigError(f"{arguments.engine} reads the backup itself: give --file", code="config.usage")
@@ -394,8 +394,10 @@ def parser() -> argparse.ArgumentParser:
                                help="first rebuild each site's index from its signed reports")
     manifest = add("manifest", command_manifest,
                    "print the manifest of a live database (exact row counts) or of a backup file")
-    manifest.add_argument("engine", choices=["postgres", "sqlite", "files"])
-    manifest.add_argument("--dsn", help="postgres: libpq connection string, e.g. 'host=/run/pg dbname=lgo'")
+    manifest.add_argument("engine", choices=["postgres", "mariadb", "sqlite", "files"])
+    manifest.add_argument("--dsn", help="postgres: libpq connection string, e.g. 'host=/run/pg dbname=lgo'; "
+                                        "mariadb: 'host=localhost socket=/run/mysqld/mysqld.sock user=root "
+                                        "database=lgo'")
     manifest.add_argument("--file", help="sqlite: the database file; files: the tar archive (plain, gzip, zstd)")
     manifest.add_argument("--site", required=True)
     verify_report = add("verify-report", command_verify_report, "check a report's signature (exit 1 if invalid)")

@@ -90,14 +90,18 @@ def invalid(message: str, hint: str = "the backup job writes the manifest: check
     return BackupProblem("manifest.invalid", message, hint)
 
 
-def of_live_database(dsn: str, site_id: str, taken_at: datetime | None = None) -> str:
-    """The manifest of a live PostgreSQL database (`drill manifest postgres`): exact counts."""
-    connection = connect_with("postgres")
+LIVE_DIALECTS = {"postgres": database.POSTGRES, "mariadb": database.MYSQL}
+
+
+def of_live_database(dsn: str, site_id: str, taken_at: datetime | None = None, engine: str = "postgres") -> str:
+    """The manifest of a live database (`drill manifest postgres|mariadb --dsn`): exact counts."""
+    dialect = LIVE_DIALECTS[engine]
+    connection = connect_with(dialect.extension)
     try:
-        counts = database.attach_and_count(connection, dsn)
+        counts = database.attach_and_count(connection, dsn, dialect)
     finally:
         connection.close()
-    return render(site_id, "postgres", taken_at or datetime.now(timezone.utc), tables=counts)
+    return render(site_id, engine, taken_at or datetime.now(timezone.utc), tables=counts)
 
 
 def of_sqlite_file(path: Path, site_id: str, taken_at: datetime | None = None) -> str:

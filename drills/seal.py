@@ -30,10 +30,7 @@ def manifest_for(site, dump: Path, dsn: str | None, manifest_file: str | None, t
     if site.engine.type in ("sqlite", "files") and not manifest_file:
         return manifests.of_backup_file(site.engine.type, dump, site.id, taken_at).encode()
     if dsn:
-        if site.engine.type != "postgres":
-            raise ConfigError(f"--dsn counts a live PostgreSQL database; site {site.id} is {site.engine.type}",
-                              code="config.usage", hint="give the job's manifest with --manifest")
-        return manifests.of_live_database(dsn, site.id, taken_at).encode()
+        return manifests.of_live_database(dsn, site.id, taken_at, engine=site.engine.type).encode()
     if manifest_file:
         data = Path(manifest_file).read_bytes()
         manifests.check_belongs(manifests.parse(data), site)

@@ -21,6 +21,7 @@ debian_mirror() {
 # Servers and tools run as uid/gid 999, as in the official images, so one setting serves both.
 declare -A recipes=(
   [postgres]="restore-drill/postgres:15-bookworm|postgresql-15|/usr/lib/postgresql/15/bin|groupmod -g 999 postgres && usermod -u 999 -g 999 postgres"
+  [mariadb]="restore-drill/mariadb:10.11-bookworm|mariadb-server|/usr/sbin|groupmod -g 999 mysql && usermod -u 999 -g 999 mysql"
   [tools]="restore-drill/tools:bookworm|sqlite3|/usr/bin|groupadd -g 999 drill && useradd -u 999 -g 999 -M -d /nonexistent drill"
 )
 

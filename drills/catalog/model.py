@@ -89,6 +89,18 @@ class FileEngine:
 
 
 @dataclass(frozen=True)
+class MariadbEngine:
+    type: str
+    image: str
+    database: str
+    memory: int
+    tmpfs: int
+    timeout: int
+    max_decompressed: int
+    format: str = "sql"
+
+
+@dataclass(frozen=True)
 class TableBounds:
     min: int | None = None
     max: int | None = None
@@ -137,7 +149,7 @@ class Site:
     tenant: str
     source: LocalSource | S3Source | SftpSource
     decrypt: DecryptSettings
-    engine: PostgresEngine | FileEngine
+    engine: PostgresEngine | MariadbEngine | FileEngine
     checks: Checks
     schedule: str
     targets: Targets

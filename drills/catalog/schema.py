@@ -13,6 +13,7 @@ from drills.catalog.validate import (
 
 DEFAULT_POSTGRES_IMAGE = "restore-drill/postgres:15-bookworm"
 DEFAULT_TOOLS_IMAGE = "restore-drill/tools:bookworm"
+DEFAULT_MARIADB_IMAGE = "restore-drill/mariadb:10.11-bookworm"
 SITE_ID_PATTERN = r"[a-z0-9][a-z0-9-]{0,62}"
 
 
@@ -149,8 +150,9 @@ POSTGRES_ENGINE = Record(
     "PostgreSQL, restored in a throwaway container with no network.",
     {
         "type": Choice("Engine plug-in.", ("postgres",), required=True, example="postgres"),
-        "format": Choice("Dump format: pg_dump -Fc (custom) or plain SQL (.sql, .sql.gz, .sql.zst).",
-                         ("custom", "plain"), default="custom", example="custom"),
+        "format": Choice("Dump format: pg_dump -Fc (custom), pg_dump -Fd tarred (directory: restored with "
+                         "jobs in parallel), or plain SQL (.sql, .sql.gz, .sql.zst).",
+                         ("custom", "directory", "plain"), default="custom", example="custom"),
         "image": Text("Restore image; the official postgres image in real deployments.",
                       default=DEFAULT_POSTGRES_IMAGE, example="postgres:15"),
         "jobs": Number("pg_restore parallel jobs (custom format). Above 1 the dump is first staged in the "
@@ -160,6 +162,21 @@ POSTGRES_ENGINE = Record(
         **engine_limits("Size of the tmpfs holding the restored database."),
     },
     build=model.PostgresEngine,
+)
+
+
+MARIADB_ENGINE = Record(
+    "MariaDB or MySQL: mysqldump SQL (plain, gzip, zstd), restored in a throwaway container with no network.",
+    {
+        "type": Choice("Engine plug-in.", ("mariadb",), required=True, example="mariadb"),
+        "image": Text("Restore image; the official mariadb image in real deployments.",
+                      default=DEFAULT_MARIADB_IMAGE, example="mariadb:10.11"),
+        "database": Text("Database a dump naming none is restored into (dump with --databases NAME so that "
+                         "table names, database.table, match the site's).", pattern=r"[A-Za-z0-9_]{1,64}",
+                         default="restore", example="lgo"),
+        **engine_limits("Size of the tmpfs holding the restored database."),
+    },
+    build=model.MariadbEngine,
 )
 
 
@@ -228,8 +245,8 @@ SITE = Record(
                        required=True, example="infogest"),
         "source": Variants("Where the backups are.", {"local": LOCAL_SOURCE, "s3": S3_SOURCE, "sftp": SFTP_SOURCE}, required=True),
         "decrypt": DECRYPT,
-        "engine": Variants("How to restore.", {"postgres": POSTGRES_ENGINE, "sqlite": SQLITE_ENGINE,
-                                                "files": FILES_ENGINE}, required=True),
+        "engine": Variants("How to restore.", {"postgres": POSTGRES_ENGINE, "mariadb": MARIADB_ENGINE,
+                                                "sqlite": SQLITE_ENGINE, "files": FILES_ENGINE}, required=True),
         "checks": CHECKS,
         "schedule": Custom("When to drill (cron, in the scheduler's time zone).", cron_expression, "cron",
                            default="0 2 * * *", example="0 2 * * *"),

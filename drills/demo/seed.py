@@ -68,9 +68,14 @@ class SourceDatabase:
         return manifests.of_live_database(self.dsn, site_id, taken_at)
 
     def dump(self, sink, format: str = "custom", exclude_tables: tuple[str, ...] = ()) -> None:
-        """Write pg_dump's output (custom or plain SQL) to `sink.write`."""
-        command = ["pg_dump", f"--format={'c' if format == 'custom' else 'p'}", *postgres.CONNECT,
-                   *[f"--exclude-table={table}" for table in exclude_tables], postgres.DATABASE]
+        """Write pg_dump's output (custom, plain SQL, or a directory-format dump as a tar) to `sink.write`."""
+        excluded = [f"--exclude-table={table}" for table in exclude_tables]
+        if format == "directory":
+            command = ["sh", "-c", " ".join(["pg_dump", "--format=d", "--jobs=2", "--file=/tmp/lgo.d", *postgres.CONNECT,
+                                             *excluded, postgres.DATABASE]) + " && tar -c -C /tmp lgo.d && rm -rf /tmp/lgo.d"]
+        else:
+            command = ["pg_dump", f"--format={'c' if format == 'custom' else 'p'}", *postgres.CONNECT, *excluded,
+                       postgres.DATABASE]
         result = self.runtime.run(self.container_id, command, stdout=sink)
         if result.exit_code != 0:
             raise RuntimeError(f"pg_dump failed: {result.output}")

@@ -10,9 +10,9 @@ dir (drills.workdir) is bind-mounted into the container: the server's socket, or
 files that the host then checks. `postgres` is the model.
 """
 
-from drills.engines import files, postgres, sqlite
+from drills.engines import files, mariadb, postgres, sqlite
 
-ENGINES = {"postgres": postgres, "sqlite": sqlite, "files": files}
+ENGINES = {"postgres": postgres, "mariadb": mariadb, "sqlite": sqlite, "files": files}
 
 
 def engine_for(site):

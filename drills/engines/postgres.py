@@ -1,4 +1,5 @@
-"""Engine `postgres`: custom-format (pg_dump -Fc) and plain SQL dumps.
+"""Engine `postgres`: custom-format (pg_dump -Fc), directory-format (pg_dump -Fd, tarred) and
+plain SQL dumps.
 
 The server runs in the container as uid 999, with no network, listening only on a unix
 socket in a directory bind-mounted for this drill; its data lives on a size-limited tmpfs.
@@ -65,13 +66,21 @@ def restore_command(engine) -> list[str]:
     if engine.format == "plain":
         return ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", SOCKET_INSIDE, "-U", RESTORE_ROLE, "-d", DATABASE]
     common = ["pg_restore", "--exit-on-error", "--no-owner", "--no-acl", *CONNECT, "-d", DATABASE]
+    if engine.format == "directory":  # the folder holding toc.dat, wherever the tar put it
+        return ["sh", "-c", " ".join(map(shlex.quote, [*common, f"--jobs={engine.jobs}", "-Fd"])) +
+                f' "$(dirname "$(find {STAGED_DIRECTORY} -name toc.dat | head -n 1)")"']
     if engine.jobs > 1:
         return [*common, f"--jobs={engine.jobs}", STAGED_DUMP]
     return common
 
 
-STAGED_DUMP = "/tmp/backup.dump"
-STAGE_COMMAND = ["sh", "-c", f"cat > {STAGED_DUMP}"]
+STAGED_DUMP, STAGED_DIRECTORY = "/tmp/backup.dump", "/tmp/backup.d"
+STAGE_COMMANDS = {  # how a dump is put in the container's /tmp when pg_restore needs a file or a folder
+    "custom": ["sh", "-c", f"cat > {STAGED_DUMP}"],
+    "directory": ["sh", "-c", f"mkdir -p {STAGED_DIRECTORY} && tar -x -C {STAGED_DIRECTORY} -f - "
+                              f"&& test -n \"$(find {STAGED_DIRECTORY} -name toc.dat)\" || "
+                              "{ echo 'no toc.dat in the archive: not a pg_dump -Fd directory'; exit 1; }"],
+}
 
 
 def wait_ready(runtime, container_id: str) -> None:
@@ -91,11 +100,11 @@ def wait_ready(runtime, container_id: str) -> None:
 
 def restore(runtime, container_id: str, engine, plaintext) -> None:
     """Stream the dump into the container and restore it; BackupProblem if it does not restore."""
-    if engine.format == "custom" and engine.jobs > 1:
-        staged = runtime.run(container_id, STAGE_COMMAND, input=plaintext, timeout=engine.timeout)
+    if engine.format == "directory" or (engine.format == "custom" and engine.jobs > 1):
+        staged = runtime.run(container_id, STAGE_COMMANDS[engine.format], input=plaintext, timeout=engine.timeout)
         if staged.exit_code != 0:
-            raise BackupProblem("restore.failed", f"cannot stage the dump in the container: {staged.output.strip()}",
-                                hint="the dump may be larger than engine.tmpfs")
+            raise BackupProblem("restore.failed", f"cannot stage the dump in the container: {last_lines(staged.output)}",
+                                hint="the dump is damaged, or larger than engine.tmpfs")
         plaintext = None
     if engine.format == "plain":
         plaintext = without_privileges(plaintext)

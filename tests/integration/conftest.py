@@ -85,6 +85,7 @@ def backups(tmp_path_factory, docker_engine, keys_dir):
     with SourceDatabase(patients=PATIENTS, runtime=docker_engine) as source:
         make("healthy")
         make("plain-gzip", format="plain", alter=lambda sink: gzip.GzipFile(fileobj=sink, mode="wb"))
+        make("directory-tar", format="directory")
         make("plain-hostile", format="plain",
              alter=lambda sink: Appending(sink, "COPY (SELECT 1) TO PROGRAM 'touch /tmp/pwned';\n"))
         make("other-key", recipient=keys_dir["other_recipient"])
@@ -117,26 +118,27 @@ def catalog(tmp_path, backups, keys_dir, docker_engine):
     return path
 
 
-class ToolBox:
-    """A container of the tools image, to make backups with the real sqlite3 and tar as a site
-    would; what it writes lands in its work directory."""
+class Box:
+    """A container of an engine (the tools image by default, or a live MariaDB server), to make
+    backups with the real tools as a site would; what it writes lands in its work directory."""
 
-    def __init__(self, runtime):
-        self.runtime, self.work, self.container = runtime, None, None
+    def __init__(self, runtime, engine_type: str = "tools"):
+        self.runtime, self.engine_type, self.work, self.container = runtime, engine_type, None, None
 
-    def __enter__(self) -> "ToolBox":
+    def __enter__(self) -> "Box":
         from types import SimpleNamespace
 
-        from drills.catalog.schema import DEFAULT_TOOLS_IMAGE
-        from drills.engines import tools
+        from drills.catalog.schema import DEFAULT_MARIADB_IMAGE, DEFAULT_TOOLS_IMAGE
+        from drills.engines import mariadb, tools
         from drills.workdir import make_work_dir
 
-        self.work = make_work_dir(f"toolbox-{uuid.uuid4().hex[:8]}")
-        settings = SimpleNamespace(id="toolbox", engine=SimpleNamespace(image=DEFAULT_TOOLS_IMAGE, memory=1024**3))
-        spec = tools.idle_container(settings, "toolbox", str(self.work))
+        module, image = (mariadb, DEFAULT_MARIADB_IMAGE) if self.engine_type == "mariadb" else (tools, DEFAULT_TOOLS_IMAGE)
+        self.work = make_work_dir(f"box-{uuid.uuid4().hex[:8]}")
+        settings = SimpleNamespace(id="box", engine=SimpleNamespace(image=image, memory=1024**3, tmpfs=512 * 1024**2))
+        spec = (module.container_spec if module is mariadb else tools.idle_container)(settings, "box", str(self.work))
         self.container = spec.name
         self.runtime.start(spec)
-        tools.wait_ready(self.runtime, self.container)
+        module.wait_ready(self.runtime, self.container)
         return self
 
     def sh(self, script: str) -> str:
@@ -193,7 +195,7 @@ def file_backups(tmp_path_factory, docker_engine, keys_dir):
         target.with_name(target.name + ".manifest.json").write_text(manifest)
         made[name] = target
 
-    with ToolBox(docker_engine) as box:
+    with Box(docker_engine) as box:
         work, inside = box.work, "/run/drill"
         (work / "pharmacy.sql").write_text(SQLITE_PHARMACY)
         box.sh(f"sqlite3 -bail {inside}/live.sqlite < {inside}/pharmacy.sql && "
@@ -222,4 +224,47 @@ def file_backups(tmp_path_factory, docker_engine, keys_dir):
         seal_file("files-altered", work / "altered.tar", "files", manifest_from=archive)
         seal_file("files-ransomed", work / "ransomed.tar", "files", manifest_from=archive)
         seal_file("files-truncated", work / "truncated.tar", "files", manifest_from=archive)
+    return made
+
+
+MARIADB_PHARMACY = """
+CREATE DATABASE lgo CHARACTER SET utf8mb4;
+USE lgo;
+CREATE TABLE patients (id INT PRIMARY KEY, nom VARCHAR(80) NOT NULL, prenom VARCHAR(80) NOT NULL, date_naissance DATE);
+CREATE TABLE ordonnances (id INT PRIMARY KEY, patient_id INT NOT NULL, date_prescription DATE NOT NULL,
+  FOREIGN KEY (patient_id) REFERENCES patients (id));
+CREATE TABLE ventes (id INT PRIMARY KEY, patient_id INT, vendu_le DATETIME NOT NULL, montant DECIMAL(10,2) NOT NULL);
+INSERT INTO patients SELECT seq, CONCAT('Nom', seq), CONCAT('Prénom', seq), '1950-01-01' + INTERVAL seq * 37 DAY
+  FROM seq_1_to_300;
+INSERT INTO ordonnances SELECT seq, 1 + seq % 300, CURDATE() - INTERVAL seq % 90 DAY FROM seq_1_to_600;
+INSERT INTO ventes SELECT seq, 1 + seq % 300, UTC_TIMESTAMP() - INTERVAL seq MINUTE, seq * 1.5 FROM seq_1_to_900;
+"""
+
+
+@pytest.fixture(scope="session")
+def mariadb_backups(tmp_path_factory, docker_engine, keys_dir):
+    """mysqldump backups of a live MariaDB (in its container), encrypted with the real age CLI:
+    name -> path of the .age file, its manifest (counted on the live server) beside it."""
+    from drills import manifest as manifests
+    from drills.engines import mariadb
+
+    root, made = tmp_path_factory.mktemp("mariadb-backups"), {}
+    client = "--no-defaults --socket=/run/drill/mysqld.sock --user=root"
+    with Box(docker_engine, "mariadb") as box:
+        (box.work / "pharmacy.sql").write_text(MARIADB_PHARMACY)
+        box.sh(f"mariadb {client} < /run/drill/pharmacy.sql")
+        healthy_manifest = manifests.of_live_database(mariadb.attach_dsn(str(box.work)), SITE, engine="mariadb")
+        dump = f"mariadb-dump {client} --single-transaction --databases lgo"
+        box.sh(f"{dump} > /run/drill/healthy.sql && {dump} --ignore-table=lgo.ordonnances > /run/drill/missing.sql && "
+               f"head -c $(( $(stat -c %s /run/drill/healthy.sql) / 2 )) /run/drill/healthy.sql > /run/drill/truncated.sql && "
+               f"gzip -k /run/drill/healthy.sql && mariadb {client} -e 'DELETE FROM lgo.ventes WHERE id <= 10' && "
+               f"{dump} > /run/drill/deleted.sql")
+        for name, file in (("mariadb-healthy", "healthy.sql"), ("mariadb-gzip", "healthy.sql.gz"),
+                           ("mariadb-missing-table", "missing.sql"), ("mariadb-rows-deleted", "deleted.sql"),
+                           ("mariadb-truncated", "truncated.sql")):
+            target = root / name / f"{name}.sql.age"
+            target.parent.mkdir()
+            subprocess.run(["age", "-r", keys_dir["recipient"], "-o", str(target), str(box.work / file)], check=True)
+            target.with_name(target.name + ".manifest.json").write_text(healthy_manifest)
+            made[name] = target
     return made

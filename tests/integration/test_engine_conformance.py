@@ -9,9 +9,13 @@ from drills.pipeline import run_drill
 from tests.helpers import site_entry, write_catalog
 from tests.integration.conftest import SITE
 
-ENGINE = {"postgres": {"type": "postgres", "format": "custom"}, "sqlite": {"type": "sqlite"},
-          "files": {"type": "files"}}
+ENGINE = {"postgres": {"type": "postgres", "format": "custom"}, "mariadb": {"type": "mariadb"},
+          "sqlite": {"type": "sqlite"}, "files": {"type": "files"}}
 CHECKS = {"postgres": {"manifest": "required", "tables": {"public.patients": {"min": 1}}},
+          "mariadb": {"manifest": "required", "tables": {"lgo.patients": {"min": 1}},
+                      "sql": [{"name": "every prescription has its patient", "expect": 0,
+                               "query": "SELECT count(*) FROM lgo.ordonnances o LEFT JOIN lgo.patients p "
+                                        "ON p.id = o.patient_id WHERE p.id IS NULL"}]},
           "sqlite": {"manifest": "required", "tables": {"patients": {"min": 1}},
                      "sql": [{"name": "every prescription has its patient", "expect": 0,
                               "query": "SELECT count(*) FROM ordonnances o LEFT JOIN patients p ON p.id = o.patient_id "
@@ -19,9 +23,15 @@ CHECKS = {"postgres": {"manifest": "required", "tables": {"public.patients": {"m
           "files": {"manifest": "required"}}
 CASES = [  # engine, backup, outcome, reason
     ("postgres", "healthy", "pass", None),
+    ("postgres", "directory-tar", "pass", None),
     ("postgres", "missing-table", "fail", "verify.table_missing"),
     ("postgres", "rows-deleted", "fail", "verify.count_mismatch"),
     ("postgres", "truncated-dump", "fail", "restore.failed"),
+    ("mariadb", "mariadb-healthy", "pass", None),
+    ("mariadb", "mariadb-gzip", "pass", None),
+    ("mariadb", "mariadb-missing-table", "fail", "verify.table_missing"),
+    ("mariadb", "mariadb-rows-deleted", "fail", "verify.count_mismatch"),
+    ("mariadb", "mariadb-truncated", "fail", "restore.failed"),
     ("sqlite", "sqlite-healthy", "pass", None),
     ("sqlite", "sqlite-gzip", "pass", None),
     ("sqlite", "sqlite-missing-table", "fail", "verify.table_missing"),
@@ -48,10 +58,11 @@ def drill(tmp_path, keys_dir, kind: str, backup, **overrides):
 
 
 @pytest.mark.parametrize("engine, name, outcome, reason", CASES, ids=[case[1] for case in CASES])
-def test_every_engine_ends_each_case_with_its_reason(engine, name, outcome, reason, tmp_path, keys_dir, backups,
-                                                     file_backups):
-    backup = {**backups, **file_backups}[name]
-    report = drill(tmp_path, keys_dir, engine, backup)
+def test_every_engine_ends_each_case_with_its_reason(engine, name, outcome, reason, tmp_path, keys_dir, request):
+    fixture = {"postgres": "backups", "mariadb": "mariadb_backups"}.get(engine, "file_backups")
+    backup = request.getfixturevalue(fixture)[name]
+    formats = {"directory-tar": {"engine": {"type": "postgres", "format": "directory"}}}
+    report = drill(tmp_path, keys_dir, engine, backup, **formats.get(name, {}))
     assert (report["outcome"], report["reason"]) == (outcome, reason), report["findings"]
 
 
@@ -71,5 +82,12 @@ def test_a_scan_replaced_by_random_bytes_is_a_ransomware_finding(tmp_path, keys_
 def test_the_sqlite_canary_reads_the_newest_sale(tmp_path, keys_dir, file_backups):
     report = drill(tmp_path, keys_dir, "sqlite", file_backups["sqlite-healthy"],
                    checks={**CHECKS["sqlite"], "newest_record": "ventes.vendu_le"})
+    (freshness,) = [f for f in report["findings"] if f["check"] == "data.freshness"]
+    assert freshness["status"] == "pass" and 0 <= freshness["actual"] < 3600
+
+
+def test_the_mariadb_canary_reads_the_newest_sale(tmp_path, keys_dir, mariadb_backups):
+    report = drill(tmp_path, keys_dir, "mariadb", mariadb_backups["mariadb-healthy"],
+                   checks={**CHECKS["mariadb"], "newest_record": "lgo.ventes.vendu_le"})
     (freshness,) = [f for f in report["findings"] if f["check"] == "data.freshness"]
     assert freshness["status"] == "pass" and 0 <= freshness["actual"] < 3600

@@ -47,3 +47,40 @@ def test_a_hostile_plain_dump_fails_and_runs_nothing(server, name):
     assert refused.value.code == "restore.failed"
     left = runtime.run(container, ["sh", "-c", "ls /tmp/pwned-* 2>/dev/null | wc -l"], timeout=10).output.strip()
     assert left == "0", f"{name}: a statement ran"
+
+
+MARIADB_HOSTILE = {
+    "shell escape": b"CREATE TABLE t1 (id int);\n\\! touch /tmp/pwned-shell\n",
+    "system command": b"CREATE TABLE t2 (id int);\nsystem touch /tmp/pwned-system\n",
+    "pager to a program": b"pager sh -c 'touch /tmp/pwned-pager'\nSELECT 1;\n",
+    "INTO OUTFILE": b"SELECT 'owned' INTO OUTFILE '/tmp/pwned-outfile';\n",
+}
+
+
+@pytest.fixture
+def mariadb_server(docker_engine, tmp_path):
+    from drills.catalog import load_catalog
+    from drills.engines import mariadb
+    from tests.helpers import write_catalog
+
+    entry = {**site_entry("hostile", tmp_path, tmp_path / "k"), "engine": {"type": "mariadb"}}
+    site = load_catalog(write_catalog(tmp_path, [entry])).sites[0]
+    runtime, work = DockerRuntime(), make_work_dir("hostile-mariadb")
+    spec = mariadb.container_spec(site, "hostile-mariadb", str(work))
+    runtime.start(spec)
+    mariadb.wait_ready(runtime, spec.name)
+    yield runtime, spec.name, site
+    runtime.remove(spec.name)
+    subprocess.run(["rm", "-rf", str(work)], check=True)
+
+
+@pytest.mark.parametrize("name", MARIADB_HOSTILE)
+def test_a_hostile_mysqldump_fails_and_runs_nothing(mariadb_server, name):
+    from drills.engines import mariadb
+
+    runtime, container, site = mariadb_server
+    with pytest.raises(BackupProblem) as refused:
+        mariadb.restore(runtime, container, site.engine, iter([MARIADB_HOSTILE[name]]))
+    assert refused.value.code == "restore.failed"
+    left = runtime.run(container, ["sh", "-c", "ls /tmp/pwned-* 2>/dev/null | wc -l"], timeout=10).output.strip()
+    assert left == "0", f"{name}: a statement ran"

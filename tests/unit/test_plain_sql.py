@@ -46,3 +46,21 @@ def test_a_shell_escape_outside_copy_data_is_refused_wherever_it_stands():
             filtered(DUMP + hostile, 7)
         assert refused.value.code == "restore.failed" and "meta-command" in refused.value.message
     assert filtered(b"\\restrict abc\n" + DUMP + b"\\unrestrict abc\n", 5).startswith(b"\\restrict abc\n")
+
+
+def test_mariadb_client_commands_are_refused_and_a_last_line_is_held_until_checked():
+    import pytest
+
+    from drills.engines.mariadb import without_client_commands
+    from drills.errors import BackupProblem
+
+    dump = b"CREATE TABLE t (id int);\nINSERT INTO t VALUES (1),(2);\n"
+    assert b"".join(without_client_commands([dump[:10], dump[10:]])) == dump
+    for hostile in (b"\\! touch /tmp/x\n", b"system touch /tmp/x\n", b"  PAGER sh\n", b"source /etc/passwd"):
+        with pytest.raises(BackupProblem):
+            list(without_client_commands([dump, hostile]))
+    sent = []
+    with pytest.raises(BackupProblem):
+        for piece in without_client_commands([dump + b"\\! tou", b"ch /tmp/x"]):
+            sent.append(piece)
+    assert b"\\!" not in b"".join(sent)

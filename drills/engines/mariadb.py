@@ -1,0 +1,100 @@
+"""Engine `mariadb`: mysqldump SQL (plain, gzip or zstd), for MariaDB and MySQL sites.
+
+The server runs in the container as uid 999 with networking off (`--skip-networking`),
+listening only on a unix socket in the work directory; its data lives on a size-limited tmpfs.
+The dump is streamed into the `mariadb` client inside the container. Client commands that
+mysqldump never writes (`system`/`\\!`, `pager`, `tee`, `source`, `edit`...) are refused before
+they reach it. Tables are named `database.table`: dump with `--databases NAME` so the names
+match the site's; a dump naming no database is restored into `engine.database`.
+"""
+
+import re
+import time
+from pathlib import Path
+
+from drills.checks import database
+from drills.engines.tools import last_lines
+from drills.errors import BackupProblem, InfrastructureError
+from drills.runtimes.docker import DRILL_LABEL, ContainerSpec
+
+SOCKET_INSIDE = "/run/drill"
+SOCKET = f"{SOCKET_INSIDE}/mysqld.sock"
+DATA_DIR = "/var/lib/mysql"
+USER = "999:999"
+SERVER_OPTIONS = (  # a throwaway server: durability is worthless here, restore speed is everything
+    "--skip-networking", f"--socket={SOCKET}", f"--datadir={DATA_DIR}", "--pid-file=/tmp/mysqld.pid",
+    "--log-error=/tmp/mysqld.err", "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0",
+    "--innodb-doublewrite=0", "--innodb-buffer-pool-size=256M", "--skip-name-resolve",
+    "--local-infile=0", "--secure-file-priv=/run/mysqld",  # a dump's INTO OUTFILE / LOAD_FILE reach 1 MB of tmpfs
+)
+CLIENT = ["--no-defaults", f"--socket={SOCKET}", "--user=root"]
+READY_TIMEOUT = 60
+# Client commands (at the start of a line) that run programs or read files: never in a mysqldump.
+CLIENT_COMMANDS = re.compile(rb"\s*(\\[!PTe.]|(system|pager|tee|source|edit)(\s|$))", re.IGNORECASE)
+
+
+def container_spec(site, drill_id: str, work_dir: str) -> ContainerSpec:
+    start = (f"mariadb-install-db --no-defaults --datadir={DATA_DIR} --auth-root-authentication-method=normal "
+             f"--skip-test-db >/tmp/install.log 2>&1 && exec mariadbd --no-defaults {' '.join(SERVER_OPTIONS)}")
+    return ContainerSpec(
+        name=f"restore-drill-{Path(work_dir).name}",
+        image=site.engine.image,
+        command=["sh", "-c", start],
+        user=USER,
+        labels={DRILL_LABEL: drill_id, "io.restore-drill.site": site.id},
+        tmpfs={DATA_DIR: f"size={site.engine.tmpfs},mode=0700,uid=999,gid=999",
+               "/tmp": "size=256m,mode=1777", "/run/mysqld": "size=1m,uid=999,gid=999"},
+        binds={work_dir: SOCKET_INSIDE},
+        memory=site.engine.memory,
+    )
+
+
+def wait_ready(runtime, container_id: str) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while runtime.run(container_id, ["mariadb-admin", *CLIENT, "ping"], timeout=10).exit_code != 0:
+        if time.monotonic() > deadline:
+            raise InfrastructureError("runtime", f"the MariaDB server did not start within {READY_TIMEOUT} s",
+                                      hint="check the restore image (engine.image) and the container logs")
+        time.sleep(0.2)
+
+
+def without_client_commands(chunks):
+    """The dump, refused at the first line that is a client command mysqldump never writes."""
+    pending = b""
+    for chunk in chunks:
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()  # held back until whole: the client runs a last line without its newline
+        for line in lines:
+            refuse_client_command(line)
+        if lines:
+            yield b"\n".join(lines) + b"\n"
+    refuse_client_command(pending)
+    if pending:
+        yield pending
+
+
+def refuse_client_command(line: bytes) -> None:
+    if CLIENT_COMMANDS.match(line):
+        raise BackupProblem("restore.failed", "the SQL dump holds a mariadb client command mysqldump never writes "
+                                              f"({line.strip()[:40].decode('utf-8', 'replace')!r}): refused",
+                            hint="a hostile or hand-edited dump: check the backup job and who can write it")
+
+
+def restore(runtime, container_id: str, engine, plaintext) -> None:
+    created = runtime.run(container_id, ["mariadb", *CLIENT, "-e", f"CREATE DATABASE IF NOT EXISTS `{engine.database}`"],
+                          timeout=30)
+    if created.exit_code != 0:
+        raise InfrastructureError("runtime", f"cannot create the restore database: {created.output.strip()}")
+    result = runtime.run(container_id, ["mariadb", *CLIENT, "--binary-mode", engine.database],
+                         input=without_client_commands(plaintext), timeout=engine.timeout)
+    if result.exit_code != 0:
+        raise BackupProblem("restore.failed", f"mariadb failed (exit {result.exit_code}): {last_lines(result.output)}",
+                            hint="the dump does not restore: check the backup job's mysqldump and its log")
+
+
+def attach_dsn(work_dir: str) -> str:
+    return f"host=localhost user=root socket={work_dir}/mysqld.sock database=mysql"
+
+
+def verify(work_dir: str, site, manifest, started_at):
+    return database.verify_database(database.MYSQL, attach_dsn(work_dir), site, manifest, started_at)
