@@ -5,6 +5,7 @@ and every assertion yields its own finding, so one failure never hides another.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 from datetime import date, datetime, timezone
 
 import duckdb
@@ -26,6 +27,7 @@ class Dialect:
     extension: str
     list_tables: str
     server_function: str | None
+    newest: str = "max({column})"  # the newest value of a column, as seconds since 1970 where the server can
     quote: str = '"'
     qualified: bool = True  # table names as schema.table (database.table for MariaDB)
 
@@ -39,11 +41,11 @@ class Dialect:
 POSTGRES = Dialect("postgres", """
 SELECT table_schema, table_name FROM information_schema.tables
 WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')
-ORDER BY 1, 2""", "postgres_query")
+ORDER BY 1, 2""", "postgres_query", newest="extract(epoch FROM max({column}))::float8")
 MYSQL = Dialect("mysql", """
 SELECT table_schema, table_name FROM information_schema.tables
 WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')
-ORDER BY 1, 2""", "mysql_query", quote="`")
+ORDER BY 1, 2""", "mysql_query", newest="UNIX_TIMESTAMP(max({column}))", quote="`")
 SQLITE = Dialect("sqlite", f"""
 SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = '{ALIAS}' ORDER BY 1, 2""",
                  None, qualified=False)
@@ -158,9 +160,11 @@ def newest_record_finding(connection, dialect: Dialect, column: str, started_at:
     parts = column.split(".")
     schema, table, name = parts if len(parts) == 3 else ("main", *parts)
     if dialect.server_function:
-        sql = f"SELECT max({dialect.quoted(name)}) FROM {dialect.quoted(schema)}.{dialect.quoted(table)}"
+        sql = (f"SELECT {dialect.newest.format(column=dialect.quoted(name))} "
+               f"FROM {dialect.quoted(schema)}.{dialect.quoted(table)}")
     else:
-        sql = f"SELECT max({quote_identifier(name)}) FROM {ALIAS}.{quote_identifier(schema)}.{quote_identifier(table)}"
+        sql = (f"SELECT {dialect.newest.format(column=quote_identifier(name))} "
+               f"FROM {ALIAS}.{quote_identifier(schema)}.{quote_identifier(table)}")
     try:
         (newest,) = run(connection, dialect, sql)[0]
         epoch = None if newest is None else as_epoch(newest)
@@ -180,8 +184,10 @@ def newest_record_finding(connection, dialect: Dialect, column: str, started_at:
 
 
 def as_epoch(value) -> float:
-    """A timestamp, a date or an ISO text (SQLite stores times as text) as seconds since 1970, UTC
-    when no zone is given."""
+    """Seconds since 1970 (as the server computed them), or a timestamp, a date or an ISO text
+    (SQLite stores times as text), UTC when no zone is given."""
+    if isinstance(value, (int, float, Decimal)):
+        return float(value)
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime):

@@ -66,7 +66,7 @@ def test_every_problem_is_reported_not_only_the_first(tmp_path):
               .replace("id: pharmacie-du-port", "id: Pharmacie"))
     message = problems(tmp_path, broken)
     assert message.startswith("4 problem(s)")
-    for fragment in ("sites.0.engine.format: 'tar' is not one of custom, plain", "sites.0.targets.rto",
+    for fragment in ("sites.0.engine.format: 'tar' is not one of custom, directory, plain", "sites.0.targets.rto",
                      "sites.0.schedule", "sites.0.id"):
         assert fragment in message
 
