@@ -77,13 +77,19 @@ def valid_file_entry(entry) -> bool:
             and isinstance(entry.get("sha256"), str) and re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]) is not None)
 
 
-def check_belongs(manifest: Manifest, site) -> None:
-    """BackupProblem if the manifest was written for another site or engine."""
+def check_belongs(manifest: Manifest, site, backup=None) -> None:
+    """BackupProblem if the manifest was written for another site or engine, or (given its
+    backup) long before the backup it stands beside: an old manifest replayed."""
     if manifest.site != site.id:
         raise invalid(f"the manifest is for site {manifest.site!r}, not {site.id!r}",
                       hint="a backup of another site was delivered here: check the backup job's destination")
     if manifest.engine != site.engine.type:
         raise invalid(f"the manifest is for engine {manifest.engine!r}, not {site.engine.type!r}")
+    if backup is not None and (backup.modified - manifest.taken_at).total_seconds() > site.targets.rpo:
+        hours = (backup.modified - manifest.taken_at).total_seconds() / 3600
+        raise invalid(f"the manifest was taken {hours:.0f} h before its backup was written (more than the RPO): "
+                      "an old manifest beside a new backup, replayed?",
+                      hint="the backup job must write a new manifest with every backup")
 
 
 def invalid(message: str, hint: str = "the backup job writes the manifest: check it on the site's side"):

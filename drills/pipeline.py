@@ -25,7 +25,7 @@ from drills.checks.findings import FAIL, PASS, WARN, Finding, failure, verdict
 from drills.crypto import age
 from drills.crypto.identities import identities_from
 from drills.engines import engine_for
-from drills.errors import DrillError, InfrastructureError
+from drills.errors import BackupProblem, DrillError, InfrastructureError
 from drills.reports import keys
 from drills.reports.evidence import EvidenceStore
 from drills.runtimes.docker import DockerRuntime
@@ -161,7 +161,7 @@ class Drill:
         try:
             self.manifest, self.manifest_name = manifests.find(self.backup, identities)
             if self.manifest:
-                manifests.check_belongs(self.manifest, self.site)
+                manifests.check_belongs(self.manifest, self.site, self.backup)
         except DrillError as error:
             self.manifest = None
             self.findings.append(Finding("manifest", self.backup.name, FAIL, message=error.message,
@@ -182,6 +182,8 @@ class Drill:
         started = time.perf_counter()
         try:
             self.engine.restore(self.runtime, container_id, self.site.engine, plaintext)
+        except BackupProblem as problem:
+            raise resource_limit_hit(problem, self.runtime, container_id, self.site.engine) from None
         finally:
             drain(ciphertext)  # a failed restore still records the hash of the whole file
             ciphertext.close()
@@ -259,6 +261,21 @@ class Drill:
             "age_seconds": round((self.started_at - taken).total_seconds()) if taken else None,
             "manifest": self.manifest_name,
         }
+
+
+def resource_limit_hit(problem: BackupProblem, runtime, container_id: str, engine) -> BackupProblem:
+    """A failed restore that was the container's memory limit or full tmpfs, said so."""
+    if problem.code != "restore.failed":
+        return problem
+    if runtime.oom_killed(container_id):
+        return BackupProblem("restore.out_of_memory", f"the restore was killed by the container's memory limit "
+                                                      f"({engine.memory:,} bytes): {problem.message}",
+                             hint="raise engine.memory if the site's data really needs it")
+    if "No space left on device" in problem.message:
+        return BackupProblem("restore.too_large", f"the restored data outgrew engine.tmpfs ({engine.tmpfs:,} bytes): "
+                                                  f"{problem.message}",
+                             hint="raise engine.tmpfs if the site's data is that big")
+    return problem
 
 
 def new_drill_id(moment: datetime) -> str:

@@ -5,6 +5,7 @@ socket) loaded with the demo pharmacy; `seal` streams pg_dump's output through t
 CLI into the backup file, so no plaintext dump ever lands on the host's disk.
 """
 
+import os
 import secrets
 import shutil
 import subprocess
@@ -108,4 +109,7 @@ def seal(source: SourceDatabase, recipient: str, path: Path, site_id: str, forma
         if encryptor.wait() != 0:
             raise RuntimeError("age failed to encrypt the dump")
     path.with_name(path.name + ".manifest.json").write_text(manifest)
+    if taken_at:  # the files carry the time the job wrote them
+        for written in (path, path.with_name(path.name + ".manifest.json")):
+            os.utime(written, (taken_at.timestamp(), taken_at.timestamp()))
     return path

@@ -64,7 +64,8 @@ def restore_command(engine) -> list[str]:
     dump is restored by pg_restore as the superuser: dumps of real sites hold extensions only a
     superuser may create, and the container (no network, no capability, non-root) is the wall."""
     if engine.format == "plain":
-        return ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", SOCKET_INSIDE, "-U", RESTORE_ROLE, "-d", DATABASE]
+        return ["psql", "-X", "-q", "-o", "/dev/null", "-v", "ON_ERROR_STOP=1", "-h", SOCKET_INSIDE, "-U", RESTORE_ROLE,
+                "-d", DATABASE]  # query results to /dev/null: errors alone reach the report
     common = ["pg_restore", "--exit-on-error", "--no-owner", "--no-acl", *CONNECT, "-d", DATABASE]
     if engine.format == "directory":  # the folder holding toc.dat, wherever the tar put it
         return ["sh", "-c", " ".join(map(shlex.quote, [*common, f"--jobs={engine.jobs}", "-Fd"])) +

@@ -6,6 +6,7 @@ Contract of a runtime (the pipeline needs nothing else):
         runs a command inside, streaming `input` (an iterator of byte chunks) to its stdin
         and, if given, its stdout to `stdout.write`; raises BackupProblem("restore.timeout")
         past the timeout
+    oom_killed(id) -> bool                whether its memory limit killed a process in it
     remove(id or name)                    removes it and its anonymous volumes (a missing one is
                                           fine); InfrastructureError if it stays after retries
     labelled() -> [container id]          every container carrying the drill label
@@ -125,6 +126,20 @@ class DockerRuntime:
                     raise InfrastructureError("runtime", f"the container {container_id} could not be removed: {error}",
                                               hint="the workers' reaper retries; see the Docker engine's log") from None
                 time.sleep(delay)
+
+    def oom_killed(self, container_id: str) -> bool:
+        """Whether the kernel killed a process of the container for its memory limit: its main
+        process (the engine's OOMKilled), or any other, as counted by the container's own memory
+        cgroup (cgroup v2 memory.events, v1 memory.oom_control)."""
+        try:
+            if self.client.api.inspect_container(container_id)["State"].get("OOMKilled"):
+                return True
+        except docker.errors.DockerException:
+            return False
+        counters = self.run(container_id, ["sh", "-c", "cat /sys/fs/cgroup/memory.events "
+                                                       "/sys/fs/cgroup/memory/memory.oom_control 2>/dev/null"],
+                            timeout=10).output
+        return any(line.split()[:1] == ["oom_kill"] and line.split()[1] != "0" for line in counters.splitlines())
 
     def labelled(self) -> list[str]:
         return [c.id for c in self.client.containers.list(all=True, filters={"label": DRILL_LABEL})]

@@ -92,6 +92,7 @@ def backups(tmp_path_factory, docker_engine, keys_dir):
         make("missing-table", exclude_tables=("public.factures",))
         make("corrupt-dump", alter=lambda sink: Corrupting(sink, offset=30_000))
         make("truncated-dump", alter=lambda sink: Truncating(sink, keep=40_000))
+        make("corrupt-toc", alter=lambda sink: Corrupting(sink, offset=60, length=400))
         make("stale", taken_at=datetime.now(timezone.utc) - timedelta(days=3))
         before_deletion = source.manifest(SITE)
         source.execute("DELETE FROM public.ventes WHERE id <= 10")

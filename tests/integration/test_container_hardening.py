@@ -1,50 +1,60 @@
-"""The restore container as the Docker engine really runs it: inspected, not just planned."""
+"""The restore containers as the Docker engine really runs them, for every engine: inspected,
+not just planned. No engine needs a capability: the servers run as uid 999 on tmpfs they own,
+and the tools only read and write the work directory (owned by 999), so CapAdd stays empty."""
 
+import shutil
 from types import SimpleNamespace
 
 import pytest
 
-from drills.catalog.schema import DEFAULT_POSTGRES_IMAGE
-from drills.engines import postgres
-from drills.workdir import make_work_dir
+from drills.catalog.schema import DEFAULT_MARIADB_IMAGE, DEFAULT_POSTGRES_IMAGE, DEFAULT_TOOLS_IMAGE
+from drills.engines import ENGINES
 from drills.runtimes.docker import DRILL_LABEL
+from drills.workdir import make_work_dir
+
+IMAGES = {"postgres": DEFAULT_POSTGRES_IMAGE, "mariadb": DEFAULT_MARIADB_IMAGE, "sqlite": DEFAULT_TOOLS_IMAGE,
+          "files": DEFAULT_TOOLS_IMAGE}
+DATA_TMPFS = {"postgres": "/var/lib/postgresql/data", "mariadb": "/var/lib/mysql"}
 
 
-@pytest.fixture
-def running(docker_engine):
+@pytest.fixture(params=sorted(ENGINES))
+def running(request, docker_engine):
     """A restore container started from the engine's real spec, ready, then removed."""
-    import shutil
-
-    engine = SimpleNamespace(image=DEFAULT_POSTGRES_IMAGE, tmpfs=512 * 1024**2, memory=1024**3)
-    socket_dir = make_work_dir("hardening-test")
-    spec = postgres.container_spec(SimpleNamespace(id="pharmacie", engine=engine), "hardening-test", str(socket_dir))
+    engine_type = request.param
+    engine = SimpleNamespace(image=IMAGES[engine_type], tmpfs=512 * 1024**2, memory=1024**3)
+    work_dir = make_work_dir("hardening-test")
+    module = ENGINES[engine_type]
+    spec = module.container_spec(SimpleNamespace(id="pharmacie", engine=engine), "hardening-test", str(work_dir))
     docker_engine.start(spec)
     try:
-        postgres.wait_ready(docker_engine, spec.name)
-        yield docker_engine.client.containers.get(spec.name)
+        module.wait_ready(docker_engine, spec.name)
+        yield engine_type, docker_engine.client.containers.get(spec.name)
     finally:
         docker_engine.remove(spec.name)
-        shutil.rmtree(socket_dir, ignore_errors=True)
+        shutil.rmtree(work_dir, ignore_errors=True)
 
 
 def test_the_running_restore_container_is_isolated_unprivileged_and_bounded(running, docker_engine):
-    host = running.attrs["HostConfig"]
+    engine_type, container = running
+    host = container.attrs["HostConfig"]
     assert host["NetworkMode"] == "none"
-    assert set(running.attrs["NetworkSettings"]["Networks"]) <= {"none"}
+    assert set(container.attrs["NetworkSettings"]["Networks"]) <= {"none"}
     assert host["CapDrop"] == ["ALL"] and not host["CapAdd"]
     assert "no-new-privileges" in host["SecurityOpt"]
     assert not any("seccomp=unconfined" in option for option in host["SecurityOpt"]), "default seccomp profile"
     assert host["Privileged"] is False and host["ReadonlyRootfs"] is True
     assert host["Memory"] == 1024**3 and host["PidsLimit"] > 0 and host["NanoCpus"] > 0
-    assert "size=536870912" in host["Tmpfs"]["/var/lib/postgresql/data"]
-    assert running.attrs["Config"]["User"] == "999:999"
-    assert running.labels[DRILL_LABEL] == "hardening-test"
-    processes = docker_engine.run(running.id, ["sh", "-c", "id -u; cat /proc/1/status | grep CapEff"]).output
-    assert processes.splitlines()[0] == "999", "the server runs as a non-root user"
+    if engine_type in DATA_TMPFS:
+        assert "size=536870912" in host["Tmpfs"][DATA_TMPFS[engine_type]]
+    assert container.attrs["Config"]["User"] == "999:999"
+    assert container.labels[DRILL_LABEL] == "hardening-test"
+    processes = docker_engine.run(container.id, ["sh", "-c", "id -u; grep CapEff /proc/1/status"]).output
+    assert processes.splitlines()[0] == "999", "the restore runs as a non-root user"
     assert "CapEff:\t0000000000000000" in processes, "no capability at all inside"
 
 
 def test_nothing_inside_can_reach_a_network(running, docker_engine):
-    interfaces = docker_engine.run(running.id, ["cat", "/proc/net/dev"]).output
+    _, container = running
+    interfaces = docker_engine.run(container.id, ["cat", "/proc/net/dev"]).output
     names = {line.split(":")[0].strip() for line in interfaces.splitlines()[2:]}
     assert names == {"lo"}, f"interfaces inside: {names}"

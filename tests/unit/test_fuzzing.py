@@ -1,0 +1,85 @@
+"""Bounded fuzzing (hypothesis) of what reads untrusted bytes: the catalog loader, the manifest
+parser and the archive reader. Whatever they are fed, no exception escapes but the project's
+own errors (DrillError), each with its stable code."""
+
+import io
+import json
+import tarfile
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from drills import manifest as manifests
+from drills.catalog import load_catalog
+from drills.errors import DrillError
+
+BOUNDED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
+                                                                                       max_size=4), max_leaves=20)
+VALID_MANIFEST = {"format": 1, "site": "s", "taken_at": "2026-11-23T02:00:00+00:00", "engine": "postgres",
+                  "tables": {"public.patients": 3}}
+
+
+@BOUNDED
+@given(st.binary(max_size=400))
+def test_the_manifest_parser_raises_only_its_own_error_on_any_bytes(data):
+    try:
+        manifests.parse(data)
+    except DrillError as error:
+        assert error.code == "manifest.invalid"
+
+
+@BOUNDED
+@given(st.dictionaries(st.sampled_from(["format", "site", "taken_at", "engine", "tables", "files", "x"]), JSON_VALUES,
+                       max_size=6))
+def test_the_manifest_parser_raises_only_its_own_error_on_any_json(changes):
+    try:
+        manifests.parse(json.dumps({**VALID_MANIFEST, **changes}).encode())
+    except DrillError as error:
+        assert error.code == "manifest.invalid"
+
+
+@BOUNDED
+@given(st.text(max_size=300))
+def test_the_catalog_loader_raises_only_its_own_error_on_any_text(tmp_path, text):
+    path = tmp_path / "catalog.yaml"
+    path.write_text(text)
+    try:
+        load_catalog(path)
+    except DrillError as error:
+        assert error.code.startswith("config.")
+
+
+@BOUNDED
+@given(JSON_VALUES)
+def test_the_catalog_loader_raises_only_its_own_error_on_any_document(tmp_path, document):
+    path = tmp_path / "catalog.yaml"
+    path.write_text(json.dumps({"evidence": "e/", "signing_key": "k", "sites": [document]}))  # JSON is YAML
+    try:
+        load_catalog(path)
+    except DrillError as error:
+        assert error.code.startswith("config.")
+
+
+def small_tar() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name in ("a.pdf", "b/c.txt"):
+            member = tarfile.TarInfo(name)
+            member.size = 700
+            archive.addfile(member, io.BytesIO(b"%PDF" + b"x" * 696))
+    return buffer.getvalue()
+
+
+@BOUNDED
+@given(st.integers(min_value=0, max_value=4095), st.integers(min_value=0, max_value=255), st.integers(0, 4096))
+def test_the_archive_reader_raises_only_its_own_error_on_damaged_archives(tmp_path, offset, byte, cut):
+    data = bytearray(small_tar())
+    data[offset % len(data)] = byte
+    path = tmp_path / "damaged.tar"
+    path.write_bytes(bytes(data[:len(data) - cut]))
+    try:
+        manifests.of_archive(path, "s")
+    except DrillError as error:
+        assert error.code in ("config.usage", "restore.failed")
