@@ -4,6 +4,7 @@ Counts are exact (`count(*)`, pushed down to the server in one round trip); ever
 and every assertion yields its own finding, so one failure never hides another.
 """
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from datetime import date, datetime, timezone
@@ -15,6 +16,7 @@ from drills.checks.findings import FAIL, PASS, WARN, Finding
 from drills.errors import InfrastructureError
 
 ALIAS = "restored"
+PASSWORD_SETTING = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,14 @@ def attach_and_count(connection: duckdb.DuckDBPyConnection, target: str, dialect
         attach(connection, dialect, target)
         return table_counts(connection, dialect)
     except duckdb.Error as error:
-        raise InfrastructureError("verifier", f"DuckDB could not read the database: {error}",
+        raise InfrastructureError("verifier", f"DuckDB could not read the database: {without_passwords(str(error))}",
                                   hint="a restore container may have died (memory limit: engine.memory), "
                                        "or the DSN is wrong") from None
+
+
+def without_passwords(text: str) -> str:
+    """A message that may quote a connection string, its password masked."""
+    return PASSWORD_SETTING.sub(r"\1***", text)
 
 
 def table_counts(connection: duckdb.DuckDBPyConnection, dialect: Dialect) -> dict[str, int]:
