@@ -45,3 +45,19 @@ def drill_command(*arguments, env=None):
     """The `drill` command in a subprocess, as an operator runs it."""
     return subprocess.run([*DRILL, *arguments], capture_output=True, text=True, timeout=300,
                           env={**os.environ, **(env or {})}, cwd=PROJECT)
+
+
+def age_with_passphrase(target: Path, passphrase: str, plaintext: bytes) -> None:
+    """Encrypt with the real age CLI's passphrase mode (it asks on a terminal, twice)."""
+    import pexpect
+
+    source = target.with_name(target.name + ".plain")
+    source.write_bytes(plaintext)
+    try:
+        session = pexpect.spawn("age", ["--passphrase", "--output", str(target), str(source)], timeout=60)
+        for prompt in ("passphrase", "Confirm"):
+            session.expect(prompt)
+            session.sendline(passphrase)
+        session.expect(pexpect.EOF)
+    finally:
+        source.unlink()

@@ -204,12 +204,10 @@ def file_backups(tmp_path_factory, docker_engine, keys_dir):
                f"cp {inside}/healthy.sqlite {inside}/missing.sqlite && sqlite3 {inside}/missing.sqlite 'DROP TABLE ordonnances' && "
                f"cp {inside}/healthy.sqlite {inside}/deleted.sqlite && sqlite3 {inside}/deleted.sqlite 'DELETE FROM ventes WHERE id <= 10' && "
                f"head -c 20000 {inside}/healthy.sqlite > {inside}/truncated.sqlite && gzip -k {inside}/healthy.sqlite")
-        healthy = work / "healthy.sqlite"
-        seal_file("sqlite-healthy", healthy, "sqlite")
-        seal_file("sqlite-gzip", work / "healthy.sqlite.gz", "sqlite", manifest_from=healthy)
-        seal_file("sqlite-missing-table", work / "missing.sqlite", "sqlite", manifest_from=healthy)
-        seal_file("sqlite-rows-deleted", work / "deleted.sqlite", "sqlite", manifest_from=healthy)
-        seal_file("sqlite-truncated", work / "truncated.sqlite", "sqlite", manifest_from=healthy)
+        for name, file in (("sqlite-healthy", "healthy.sqlite"), ("sqlite-gzip", "healthy.sqlite.gz"),
+                           ("sqlite-missing-table", "missing.sqlite"), ("sqlite-rows-deleted", "deleted.sqlite"),
+                           ("sqlite-truncated", "truncated.sqlite")):
+            seal_file(name, work / file, "sqlite", manifest_from=work / "healthy.sqlite")
 
         box.sh(documents_tree(f"{inside}/tree") + f" && tar -c -C {inside}/tree -f {inside}/healthy.tar . && "
                f"tar -c -C {inside}/tree --exclude=./scans/ordonnance-0007.pdf -f {inside}/missing.tar . && "
@@ -218,13 +216,9 @@ def file_backups(tmp_path_factory, docker_engine, keys_dir):
                f"head -c 9000 /dev/urandom > {inside}/tree/scans/ordonnance-0012.pdf && "
                f"tar -c -C {inside}/tree -f {inside}/ransomed.tar . && "
                f"head -c 30000 {inside}/healthy.tar > {inside}/truncated.tar && gzip -k {inside}/healthy.tar")
-        archive = work / "healthy.tar"
-        seal_file("files-healthy", archive, "files")
-        seal_file("files-gzip", work / "healthy.tar.gz", "files", manifest_from=archive)
-        seal_file("files-missing-file", work / "missing.tar", "files", manifest_from=archive)
-        seal_file("files-altered", work / "altered.tar", "files", manifest_from=archive)
-        seal_file("files-ransomed", work / "ransomed.tar", "files", manifest_from=archive)
-        seal_file("files-truncated", work / "truncated.tar", "files", manifest_from=archive)
+        for name in ("healthy", "gzip", "missing-file", "altered", "ransomed", "truncated"):
+            file = {"gzip": "healthy.tar.gz", "missing-file": "missing.tar"}.get(name, f"{name}.tar")
+            seal_file(f"files-{name}", work / file, "files", manifest_from=work / "healthy.tar")
     return made
 
 

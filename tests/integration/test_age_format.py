@@ -4,13 +4,12 @@ import io
 import os
 import subprocess
 
-import pexpect
 import pytest
 
 from drills.crypto import age
 from drills.crypto.identities import PassphraseIdentity, X25519Identity
 from drills.errors import BackupProblem
-from tests.helpers import age_identity
+from tests.helpers import age_identity, age_with_passphrase
 
 SEALED_CHUNK = 64 * 1024 + 16
 
@@ -51,14 +50,7 @@ def test_chunks_are_yielded_one_at_a_time_so_memory_stays_flat(identity):
 
 def test_a_file_encrypted_with_a_passphrase_decrypts_with_it(identity):
     path = identity["folder"] / "secret.age"
-    session = pexpect.spawn("age", ["--passphrase", "--output", str(path)], timeout=30)
-    session.expect("passphrase")
-    session.sendline("correct horse battery staple")
-    session.expect("Confirm")
-    session.sendline("correct horse battery staple")
-    session.send("ordonnances du jour\n")
-    session.sendeof()
-    session.expect(pexpect.EOF)
+    age_with_passphrase(path, "correct horse battery staple", b"ordonnances du jour\n")
     ciphertext = path.read_bytes()
     assert decrypt(ciphertext, [PassphraseIdentity(b"correct horse battery staple", 20)]) == b"ordonnances du jour\n"
     assert reason(ciphertext, [PassphraseIdentity(b"wrong", 20)]) == "decrypt.wrong_key"

@@ -24,7 +24,7 @@ import pytest
 
 from drills.catalog import load_catalog
 from drills.errors import ConfigError
-from tests.helpers import PROJECT, site_entry, write_catalog
+from tests.helpers import PROJECT, age_with_passphrase, site_entry, write_catalog
 from tests.integration.conftest import SITE
 from tests.integration.test_hostile_archives import hostile_tar
 
@@ -112,22 +112,12 @@ def with_work_factor(ciphertext: bytes, factor: int) -> bytes:
 
 
 def passphrase_backup(kit: Kit, folder: Path) -> dict:
-    import pexpect
-
     secret = folder.parent / f"{folder.name}.pass"
     secret.write_text("correct horse battery staple\n")
     secret.chmod(0o600)
-    target = folder / "plain.age"
-    session = pexpect.spawn("age", ["--passphrase", "--output", str(target)], timeout=30)
-    session.expect("passphrase")
-    session.sendline("correct horse battery staple")
-    session.expect("Confirm")
-    session.sendline("correct horse battery staple")
-    session.send("ordonnances du jour\n")
-    session.sendeof()
-    session.expect(pexpect.EOF)
-    (folder / "backup.dump.age").write_bytes(with_work_factor(target.read_bytes(), 40))
-    target.unlink()
+    age_with_passphrase(folder / "plain.age", "correct horse battery staple", b"ordonnances du jour\n")
+    (folder / "backup.dump.age").write_bytes(with_work_factor((folder / "plain.age").read_bytes(), 40))
+    (folder / "plain.age").unlink()
     return {"decrypt": {"passphrase_file": str(secret)}, "checks": {"manifest": "ignore"}}
 
 

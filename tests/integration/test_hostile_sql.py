@@ -21,22 +21,33 @@ HOSTILE = {
 }
 
 
-@pytest.fixture
-def server(docker_engine, tmp_path):
-    """A restore container of a plain-format site, ready; removed after the test."""
+def restore_container(engine: dict, tmp_path):
+    """A ready restore container of a site with `engine`, removed at the end: (runtime, name, site)."""
     from drills.catalog import load_catalog
+    from drills.engines import ENGINES
     from tests.helpers import write_catalog
 
-    folder = tmp_path
-    site = load_catalog(write_catalog(folder, [site_entry("hostile", folder, folder / "k",
-                                                          engine={"format": "plain"})])).sites[0]
-    runtime, work = DockerRuntime(), make_work_dir("hostile-sql")
-    spec = postgres.container_spec(site, "hostile-sql", str(work))
+    site = load_catalog(write_catalog(tmp_path, [{**site_entry("hostile", tmp_path, tmp_path / "k"),
+                                                  "engine": engine}])).sites[0]
+    runtime, work, module = DockerRuntime(), make_work_dir("hostile-restore"), ENGINES[engine["type"]]
+    spec = module.container_spec(site, "hostile-restore", str(work))
     runtime.start(spec)
-    postgres.wait_ready(runtime, spec.name)
-    yield runtime, spec.name, site
-    runtime.remove(spec.name)
-    subprocess.run(["rm", "-rf", str(work)], check=True)
+    try:
+        module.wait_ready(runtime, spec.name)
+        yield runtime, spec.name, site
+    finally:
+        runtime.remove(spec.name)
+        subprocess.run(["rm", "-rf", str(work)], check=True)
+
+
+@pytest.fixture
+def server(docker_engine, tmp_path):
+    yield from restore_container({"type": "postgres", "format": "plain"}, tmp_path)
+
+
+@pytest.fixture
+def mariadb_server(docker_engine, tmp_path):
+    yield from restore_container({"type": "mariadb"}, tmp_path)
 
 
 @pytest.mark.parametrize("name", HOSTILE)
@@ -55,23 +66,6 @@ MARIADB_HOSTILE = {
     "pager to a program": b"pager sh -c 'touch /tmp/pwned-pager'\nSELECT 1;\n",
     "INTO OUTFILE": b"SELECT 'owned' INTO OUTFILE '/tmp/pwned-outfile';\n",
 }
-
-
-@pytest.fixture
-def mariadb_server(docker_engine, tmp_path):
-    from drills.catalog import load_catalog
-    from drills.engines import mariadb
-    from tests.helpers import write_catalog
-
-    entry = {**site_entry("hostile", tmp_path, tmp_path / "k"), "engine": {"type": "mariadb"}}
-    site = load_catalog(write_catalog(tmp_path, [entry])).sites[0]
-    runtime, work = DockerRuntime(), make_work_dir("hostile-mariadb")
-    spec = mariadb.container_spec(site, "hostile-mariadb", str(work))
-    runtime.start(spec)
-    mariadb.wait_ready(runtime, spec.name)
-    yield runtime, spec.name, site
-    runtime.remove(spec.name)
-    subprocess.run(["rm", "-rf", str(work)], check=True)
 
 
 @pytest.mark.parametrize("name", MARIADB_HOSTILE)

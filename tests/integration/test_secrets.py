@@ -8,7 +8,6 @@ import json
 import logging
 import uuid
 
-import pexpect
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -17,7 +16,7 @@ from drills.catalog import load_catalog
 from drills.errors import DrillError
 from drills.pipeline import run_drill
 from drills.reports import keys
-from tests.helpers import PROJECT, drill_command, site_entry, write_catalog
+from tests.helpers import PROJECT, age_with_passphrase, drill_command, site_entry, write_catalog
 from tests.integration.conftest import SITE
 from tests.integration.test_fault_catalogue import Kit
 
@@ -38,15 +37,6 @@ def debug_log():
     yield buffer
     root.removeHandler(handler)
     root.setLevel(level)
-
-
-def passphrase_file_backup(folder, plaintext_source) -> None:
-    session = pexpect.spawn("age", ["--passphrase", "--output", str(folder / "backup.dump.age"), str(plaintext_source)],
-                            timeout=60)
-    for prompt in ("passphrase", "Confirm"):
-        session.expect(prompt)
-        session.sendline(PASSPHRASE)
-    session.expect(pexpect.EOF)
 
 
 def test_no_secret_in_logs_outputs_reports_or_the_dashboard(tmp_path, backups, keys_dir, s3_server, ssh_server,
@@ -72,8 +62,7 @@ def test_no_secret_in_logs_outputs_reports_or_the_dashboard(tmp_path, backups, k
     kit.copy(folders["identity-env"], backups["healthy"])
     kit.copy(folders["sftp-key"], backups["healthy"])
     kit.copy(folders["wrong-identity"], backups["other-key"])
-    (tmp_path / "readme.txt").write_text("not a dump")
-    passphrase_file_backup(folders["passphrase-env"], tmp_path / "readme.txt")
+    age_with_passphrase(folders["passphrase-env"] / "backup.dump.age", PASSPHRASE, b"not a dump")
     sftp = {"type": "sftp", "host": "127.0.0.1", "port": ssh_server.port, "user": ssh_server.user,
             "key_file": str(ssh_server.key_file), "known_hosts": str(ssh_server.known_hosts),
             "path": str(folders["sftp-key"])}
