@@ -1,5 +1,5 @@
 # The two commands of the README, and the rest. Each target sets up what it needs first.
-.PHONY: setup demo test test-unit bench clean-demo
+.PHONY: setup demo test test-unit test-deploy bench clean-demo
 
 setup:
 	@bash scripts/setup.sh
@@ -9,7 +9,11 @@ demo: setup
 	.venv/bin/drill dashboard --catalog demo/catalog.yaml --users demo/users.yaml
 
 test: setup
-	.venv/bin/pytest -q tests
+	.venv/bin/pytest -q tests --ignore=tests/deploy
+
+# The compose stack, built and run for real (slower: builds the app image).
+test-deploy: setup
+	.venv/bin/pytest -q tests/deploy
 
 test-unit: setup
 	.venv/bin/pytest -q tests/unit

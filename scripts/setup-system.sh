@@ -6,9 +6,10 @@
 set -euo pipefail
 
 # fonts-dejavu-core: the certificates' PDF fonts; poppler-utils: the certificate tests read PDFs;
-# chromium, fonts-noto-color-emoji: the dashboard's browser test; openssh-server: the sftp source's tests.
+# chromium, fonts-noto-color-emoji: the dashboard's browser test; openssh-server: the sftp source's
+# tests; docker-compose: the deployment test.
 packages=(docker.io debootstrap age redis-server postgresql-client zstd fonts-dejavu-core poppler-utils
-          chromium fonts-noto-color-emoji openssh-server)
+          chromium fonts-noto-color-emoji openssh-server docker-compose)
 
 missing=()
 for package in "${packages[@]}"; do

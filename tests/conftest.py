@@ -239,7 +239,8 @@ def files_changed_since(moment: float, roots: list[Path]):
         if not root.exists():
             continue
         for directory, subdirectories, names in os.walk(root):
-            subdirectories[:] = [name for name in subdirectories if Path(directory, name).resolve() != PROJECT]
+            subdirectories[:] = [name for name in subdirectories if Path(directory, name).resolve() != PROJECT
+                                 and not os.path.ismount(os.path.join(directory, name))]  # e.g. a chroot's /proc
             for name in names:
                 path = Path(directory) / name
                 try:

@@ -41,9 +41,9 @@ DRILL = [sys.executable, "-m", "drills.cli"]
 PROJECT = Path(__file__).parents[1]
 
 
-def drill_command(*arguments, env=None):
+def drill_command(*arguments, env=None, input=None):
     """The `drill` command in a subprocess, as an operator runs it."""
-    return subprocess.run([*DRILL, *arguments], capture_output=True, text=True, timeout=300,
+    return subprocess.run([*DRILL, *arguments], capture_output=True, text=True, timeout=300, input=input,
                           env={**os.environ, **(env or {})}, cwd=PROJECT)
 
 
