@@ -2,10 +2,10 @@
 is inside the container itself: the files the statements would create do not exist."""
 
 import subprocess
+from contextlib import contextmanager
 
 import pytest
 
-from drills.engines import postgres
 from drills.errors import BackupProblem
 from drills.runtimes.docker import DockerRuntime
 from drills.workdir import make_work_dir
@@ -21,6 +21,7 @@ HOSTILE = {
 }
 
 
+@contextmanager
 def restore_container(engine: dict, tmp_path):
     """A ready restore container of a site with `engine`, removed at the end: (runtime, name, site)."""
     from drills.catalog import load_catalog
@@ -40,41 +41,24 @@ def restore_container(engine: dict, tmp_path):
         subprocess.run(["rm", "-rf", str(work)], check=True)
 
 
-@pytest.fixture
-def server(docker_engine, tmp_path):
-    yield from restore_container({"type": "postgres", "format": "plain"}, tmp_path)
-
-
-@pytest.fixture
-def mariadb_server(docker_engine, tmp_path):
-    yield from restore_container({"type": "mariadb"}, tmp_path)
-
-
-@pytest.mark.parametrize("name", HOSTILE)
-def test_a_hostile_plain_dump_fails_and_runs_nothing(server, name):
-    runtime, container, site = server
-    with pytest.raises(BackupProblem) as refused:
-        postgres.restore(runtime, container, site.engine, iter([HOSTILE[name]]))
-    assert refused.value.code == "restore.failed"
-    left = runtime.run(container, ["sh", "-c", "ls /tmp/pwned-* 2>/dev/null | wc -l"], timeout=10).output.strip()
-    assert left == "0", f"{name}: a statement ran"
-
-
 MARIADB_HOSTILE = {
     "shell escape": b"CREATE TABLE t1 (id int);\n\\! touch /tmp/pwned-shell\n",
     "system command": b"CREATE TABLE t2 (id int);\nsystem touch /tmp/pwned-system\n",
     "pager to a program": b"pager sh -c 'touch /tmp/pwned-pager'\nSELECT 1;\n",
     "INTO OUTFILE": b"SELECT 'owned' INTO OUTFILE '/tmp/pwned-outfile';\n",
 }
+ENGINES_SETTINGS = {"postgres": {"type": "postgres", "format": "plain"}, "mariadb": {"type": "mariadb"}}
+CASES = [("postgres", name, dump) for name, dump in HOSTILE.items()] + \
+        [("mariadb", name, dump) for name, dump in MARIADB_HOSTILE.items()]
 
 
-@pytest.mark.parametrize("name", MARIADB_HOSTILE)
-def test_a_hostile_mysqldump_fails_and_runs_nothing(mariadb_server, name):
-    from drills.engines import mariadb
+@pytest.mark.parametrize("engine, name, dump", CASES, ids=[f"{engine}: {name}" for engine, name, _ in CASES])
+def test_a_hostile_dump_fails_and_runs_nothing(engine, name, dump, docker_engine, tmp_path):
+    from drills.engines import ENGINES
 
-    runtime, container, site = mariadb_server
-    with pytest.raises(BackupProblem) as refused:
-        mariadb.restore(runtime, container, site.engine, iter([MARIADB_HOSTILE[name]]))
-    assert refused.value.code == "restore.failed"
-    left = runtime.run(container, ["sh", "-c", "ls /tmp/pwned-* 2>/dev/null | wc -l"], timeout=10).output.strip()
-    assert left == "0", f"{name}: a statement ran"
+    with restore_container(ENGINES_SETTINGS[engine], tmp_path) as (runtime, container, site):
+        with pytest.raises(BackupProblem) as refused:
+            ENGINES[engine].restore(runtime, container, site.engine, iter([dump]))
+        assert refused.value.code == "restore.failed"
+        left = runtime.run(container, ["sh", "-c", "ls /tmp/pwned-* 2>/dev/null | wc -l"], timeout=10).output.strip()
+        assert left == "0", f"{name}: a statement ran"

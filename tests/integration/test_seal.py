@@ -61,7 +61,7 @@ def test_a_sealed_backup_uploaded_to_the_source_drills_green(kind, tmp_path, req
 def test_seal_refuses_a_manifest_of_another_site_and_uploads_nothing(tmp_path, keys_dir):
     backups = tmp_path / "backups"
     catalog = write_catalog(tmp_path, [site_entry(SITE, backups, keys_dir["dir"] / "drill.agekey")])
-    (tmp_path / "job.dump").write_bytes(b"PGDMP not really")
+    (tmp_path / "job.dump").write_bytes(b"not really a dump")
     (tmp_path / "job.manifest.json").write_text(json.dumps({"format": 1, "site": "autre-pharmacie", "engine": "postgres",
                                                             "taken_at": "2026-11-23T02:00:00Z", "tables": {}}))
     result = drill_command("seal", SITE, str(tmp_path / "job.dump"), "--manifest", str(tmp_path / "job.manifest.json"),
