@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from typing import Iterator
 
 from drills import manifest as manifests
+from drills.demo.at_scale import pharmacy_sql_at_scale
 from drills.demo.generator import pharmacy_sql
 from drills.engines import postgres
 from drills.workdir import make_work_dir
@@ -28,8 +29,9 @@ class SourceDatabase:
     """A live demo database to take backups from; use as a context manager."""
 
     def __init__(self, patients: int, seed: int = 1, image: str = DEFAULT_POSTGRES_IMAGE, runtime=None,
-                 as_of: datetime | None = None):
-        self.patients, self.seed, self.image, self.as_of = patients, seed, image, as_of
+                 as_of: datetime | None = None, at_scale: bool = False):
+        """`at_scale`: the rows are made by the server itself (drills.demo.at_scale), for gigabytes."""
+        self.patients, self.seed, self.image, self.as_of, self.at_scale = patients, seed, image, as_of, at_scale
         self.runtime = runtime or DockerRuntime()
         self.container_id = self.socket_dir = None
 
@@ -42,7 +44,8 @@ class SourceDatabase:
         try:
             self.runtime.start(spec)
             postgres.wait_ready(self.runtime, self.container_id)
-            self.execute(pharmacy_sql(self.patients, self.seed, self.as_of))
+            self.execute(pharmacy_sql_at_scale(self.patients, self.seed, self.as_of) if self.at_scale
+                         else pharmacy_sql(self.patients, self.seed, self.as_of))
         except BaseException:
             self.__exit__()
             raise
