@@ -70,14 +70,13 @@ def check_across_fields(values: dict, ctx: Context) -> None:
 
 def parse_with_lines(text: str, path: Path):
     """The YAML document as plain Python values, and the line of every key path in it."""
+    lines: dict[tuple, int] = {}
     try:
-        root = yaml.compose(text, Loader=YAML_LOADER)
-    except yaml.YAMLError as error:
+        return to_python(yaml.compose(text, Loader=YAML_LOADER), (), lines), lines
+    except yaml.YAMLError as error:  # from the parser, or a scalar no safe type fits (`=`, `!!python/...`)
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError(f"{where}: not valid YAML: {getattr(error, 'problem', error)}") from None
-    lines: dict[tuple, int] = {}
-    return to_python(root, (), lines), lines
 
 
 def to_python(node, at: tuple, lines: dict):

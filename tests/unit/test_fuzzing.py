@@ -6,14 +6,16 @@ import io
 import json
 import tarfile
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from drills import manifest as manifests
 from drills.catalog import load_catalog
 from drills.errors import DrillError
 
-BOUNDED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Derandomized: CI runs the same examples every time; a failure found once is kept with @example.
+BOUNDED = settings(max_examples=150, deadline=None, derandomize=True,
+                   suppress_health_check=[HealthCheck.function_scoped_fixture])
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
                            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
                                                                                        max_size=4), max_leaves=20)
@@ -42,6 +44,8 @@ def test_the_manifest_parser_raises_only_its_own_error_on_any_json(changes):
 
 @BOUNDED
 @given(st.text(max_size=300))
+@example("=")  # YAML's value tag: no safe constructor (found by this test)
+@example("a: !!python/object:os.system x")
 def test_the_catalog_loader_raises_only_its_own_error_on_any_text(tmp_path, text):
     path = tmp_path / "catalog.yaml"
     path.write_text(text)
