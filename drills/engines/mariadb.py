@@ -10,17 +10,14 @@ match the site's; a dump naming no database is restored into `engine.database`.
 
 import re
 import time
-from pathlib import Path
 
 from drills.checks import database
-from drills.engines.tools import last_lines
+from drills.engines.tools import WORK_INSIDE, last_lines, restore_container
 from drills.errors import BackupProblem, InfrastructureError
-from drills.runtimes.docker import DRILL_LABEL, ContainerSpec
+from drills.runtimes.docker import ContainerSpec
 
-SOCKET_INSIDE = "/run/drill"
-SOCKET = f"{SOCKET_INSIDE}/mysqld.sock"
+SOCKET = f"{WORK_INSIDE}/mysqld.sock"
 DATA_DIR = "/var/lib/mysql"
-USER = "999:999"
 SERVER_OPTIONS = (  # a throwaway server: durability is worthless here, restore speed is everything
     "--skip-networking", f"--socket={SOCKET}", f"--datadir={DATA_DIR}", "--pid-file=/tmp/mysqld.pid",
     "--log-error=/tmp/mysqld.err", "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0",
@@ -36,17 +33,9 @@ CLIENT_COMMANDS = re.compile(rb"\s*(\\[!PTe.]|(system|pager|tee|source|edit)(\s|
 def container_spec(site, drill_id: str, work_dir: str) -> ContainerSpec:
     start = (f"mariadb-install-db --no-defaults --datadir={DATA_DIR} --auth-root-authentication-method=normal "
              f"--skip-test-db >/tmp/install.log 2>&1 && exec mariadbd --no-defaults {' '.join(SERVER_OPTIONS)}")
-    return ContainerSpec(
-        name=f"restore-drill-{Path(work_dir).name}",
-        image=site.engine.image,
-        command=["sh", "-c", start],
-        user=USER,
-        labels={DRILL_LABEL: drill_id, "io.restore-drill.site": site.id},
-        tmpfs={DATA_DIR: f"size={site.engine.tmpfs},mode=0700,uid=999,gid=999",
-               "/tmp": "size=256m,mode=1777", "/run/mysqld": "size=1m,uid=999,gid=999"},
-        binds={work_dir: SOCKET_INSIDE},
-        memory=site.engine.memory,
-    )
+    return restore_container(site, drill_id, work_dir, ["sh", "-c", start], {
+        DATA_DIR: f"size={site.engine.tmpfs},mode=0700,uid=999,gid=999", "/tmp": "size=256m,mode=1777",
+        "/run/mysqld": "size=1m,uid=999,gid=999"})
 
 
 def wait_ready(runtime, container_id: str) -> None:

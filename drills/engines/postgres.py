@@ -9,15 +9,14 @@ The restore tools run inside the container too (matching versions, and a hostile
 
 import shlex
 import time
-from pathlib import Path
 
 from drills.checks import database
 from drills.engines.plain_sql import without_privileges
-from drills.engines.tools import last_lines
+from drills.engines.tools import WORK_INSIDE, last_lines, restore_container
 from drills.errors import BackupProblem, InfrastructureError
-from drills.runtimes.docker import DRILL_LABEL, ContainerSpec
+from drills.runtimes.docker import ContainerSpec
 
-SOCKET_INSIDE = "/run/drill"
+SOCKET_INSIDE = WORK_INSIDE  # the work directory: the server's socket is there
 DATA_DIR = "/var/lib/postgresql/data"
 DATABASE = "restore"
 # Plain SQL runs as this role: not a superuser, owner of the restore database only, so a
@@ -25,7 +24,6 @@ DATABASE = "restore"
 RESTORE_ROLE = "restorer"
 CREATE_DATABASE = (f"CREATE ROLE {RESTORE_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE",
                    f"CREATE DATABASE {DATABASE} OWNER {RESTORE_ROLE}")  # each its own -c: no transaction
-USER = "999:999"
 SERVER_SETTINGS = {
     # A throwaway server: durability is worthless here, speed of the restore is everything.
     "listen_addresses": "", "unix_socket_directories": SOCKET_INSIDE, "fsync": "off",
@@ -42,19 +40,11 @@ def container_spec(site, drill_id: str, socket_dir: str) -> ContainerSpec:
     settings = " ".join(f"-c {name}={shlex.quote(value)}" for name, value in SERVER_SETTINGS.items())
     start = (f"initdb -D {DATA_DIR} -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null "
              f"&& exec postgres -D {DATA_DIR} {settings}")
-    return ContainerSpec(
-        name=f"restore-drill-{Path(socket_dir).name}",
-        image=site.engine.image,
-        command=["sh", "-c", start],
-        user=USER,
-        labels={DRILL_LABEL: drill_id, "io.restore-drill.site": site.id},
-        # Exactly on the data directory: the official image declares it a VOLUME, which would
-        # otherwise become an anonymous volume on the host's disk.
-        tmpfs={DATA_DIR: f"size={site.engine.tmpfs},mode=0700,uid=999,gid=999",
-               "/tmp": f"size={site.engine.tmpfs},mode=1777", "/var/run/postgresql": "size=1m,uid=999,gid=999"},
-        binds={socket_dir: SOCKET_INSIDE},
-        memory=site.engine.memory,
-    )
+    # The data tmpfs sits exactly on the data directory: the official image declares it a VOLUME,
+    # which would otherwise become an anonymous volume on the host's disk.
+    return restore_container(site, drill_id, socket_dir, ["sh", "-c", start], {
+        DATA_DIR: f"size={site.engine.tmpfs},mode=0700,uid=999,gid=999",
+        "/tmp": f"size={site.engine.tmpfs},mode=1777", "/var/run/postgresql": "size=1m,uid=999,gid=999"})
 
 
 def restore_command(engine) -> list[str]:

@@ -16,18 +16,24 @@ USER = "999:999"
 READY_TIMEOUT = 30
 
 
-def idle_container(site, drill_id: str, work_dir: str) -> ContainerSpec:
-    """A container that waits (no network, read-only root) for the restore's commands."""
+def restore_container(site, drill_id: str, work_dir: str, command: list[str], tmpfs: dict[str, str]) -> ContainerSpec:
+    """Every engine's container: named after its work directory (DRILL_ID.TOKEN, known before it
+    starts), labelled for the reaper, uid 999, the work directory at WORK_INSIDE."""
     return ContainerSpec(
         name=f"restore-drill-{Path(work_dir).name}",
         image=site.engine.image,
-        command=["sleep", "infinity"],
+        command=command,
         user=USER,
         labels={DRILL_LABEL: drill_id, "io.restore-drill.site": site.id},
-        tmpfs={"/tmp": "size=64m,mode=1777"},
+        tmpfs=tmpfs,
         binds={work_dir: WORK_INSIDE},
         memory=site.engine.memory,
     )
+
+
+def idle_container(site, drill_id: str, work_dir: str) -> ContainerSpec:
+    """A container that waits (no network, read-only root) for the restore's commands."""
+    return restore_container(site, drill_id, work_dir, ["sleep", "infinity"], {"/tmp": "size=64m,mode=1777"})
 
 
 def wait_ready(runtime, container_id: str) -> None:
