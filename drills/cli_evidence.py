@@ -77,7 +77,7 @@ def cli_user() -> str:
 def command_export(arguments, catalog) -> int:
     """Drill the newest backup and hand its data over as an encrypted kit (exit codes: drill run's)."""
     from drills.cli import EXIT, describe  # the drill's own summary and exit codes
-    from drills.kit import KitExport, described
+    from drills.kit import KitExport
     from drills.pipeline import run_drill
 
     site = catalog.site(arguments.site)
@@ -88,7 +88,7 @@ def command_export(arguments, catalog) -> int:
     result = run_drill(catalog, site, progress=progress, interruptions=(KeyboardInterrupt,), after_verify=export)
     kit = None
     if export.kit_path:
-        kit = {"file": str(export.kit_path), "sha256": described(export.kit_path)["sha256"],
+        kit = {"file": str(export.kit_path), "sha256": export.kit_sha256,
                "tables": len(export.manifest["tables"]), "recipients": recipients}
         AuditJournal(catalog.evidence).record("kit.exported", cli_user(), site=site.id,
                                               drill_id=result.report["drill_id"], **kit)

@@ -53,6 +53,17 @@ def described(path: Path) -> dict:
     return {"file": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
+class HashingWriter:
+    """A binary file's write(), hashing what passes."""
+
+    def __init__(self, file):
+        self.file, self.sha256 = file, hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        return self.file.write(data)
+
+
 class KitExport:
     """The drill's after-verify step that writes the kit of `site` into `output_dir`.
 
@@ -60,6 +71,9 @@ class KitExport:
     mistake is refused before any restore starts."""
 
     def __init__(self, site, recipients: list[str], output_dir: Path, staging_base: str | None = None):
+        if site.engine.type != "postgres":
+            raise ConfigError(f"drill export exports PostgreSQL sites; {site.id} is {site.engine.type}",
+                              code="config.usage", hint="for other engines, hand over the sealed backup itself")
         for recipient in recipients:
             parse_recipient(recipient)
         if not recipients:
@@ -72,6 +86,7 @@ class KitExport:
                               hint="set DRILL_EXPORT_STAGING to a tmpfs mount large enough for the export")
         self.site, self.recipients, self.output_dir = site, recipients, Path(output_dir)
         self.kit_path: Path | None = None
+        self.kit_sha256: str | None = None
         self.manifest: dict | None = None
 
     def __call__(self, runtime, container: str, socket_dir: str, drill_id: str) -> list[Finding]:
@@ -141,10 +156,12 @@ class KitExport:
         final = self.output_dir / f"{self.site.id}-{drill_id}.kit.tar.age"
         partial = final.with_name(final.name + ".partial")
         try:
-            with open(partial, "wb") as output, AgeWriter(output, self.recipients) as writer, \
-                    tarfile.open(fileobj=writer, mode="w|") as archive:
-                archive.add(kit, arcname=f"{self.site.id}-kit")
+            with open(partial, "wb") as file:
+                output = HashingWriter(file)
+                with AgeWriter(output, self.recipients) as writer, tarfile.open(fileobj=writer, mode="w|") as archive:
+                    archive.add(kit, arcname=f"{self.site.id}-kit")
             partial.replace(final)
+            self.kit_sha256 = output.sha256.hexdigest()  # as written: the kit is never read again
         finally:
             partial.unlink(missing_ok=True)
         return final

@@ -78,3 +78,12 @@ def test_each_language_gets_a_pdf_and_an_html_page_carrying_the_report(key):
     assert pdf.startswith(b"%PDF-") and b"/EmbeddedFile" in pdf
     html = files[f"certificate-pharmacie-du-port-{drill_id}.fr.html"].decode()
     assert '<html lang="fr">' in html and "Certificat de réversibilité" in html
+
+
+def test_an_export_of_a_site_that_is_not_postgresql_is_refused_before_any_restore(tmp_path):
+    from drills.kit import KitExport
+
+    site = SimpleNamespace(id="cabinet", engine=SimpleNamespace(type="files"))
+    with pytest.raises(ConfigError) as refused:
+        KitExport(site, ["age1unused"], tmp_path)
+    assert refused.value.code == "config.usage" and "PostgreSQL" in refused.value.message
