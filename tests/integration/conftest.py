@@ -119,6 +119,14 @@ def catalog(tmp_path, backups, keys_dir, docker_engine):
     return path
 
 
+def sealed_with_age_cli(target: Path, plain: Path, recipient: str, manifest: str) -> Path:
+    """`plain` encrypted by the real age CLI at `target`, the manifest beside it, as a site's job does."""
+    target.parent.mkdir(parents=True)
+    subprocess.run(["age", "-r", recipient, "-o", str(target), str(plain)], check=True)
+    target.with_name(target.name + ".manifest.json").write_text(manifest)
+    return target
+
+
 class Box:
     """A container of an engine (the tools image by default, or a live MariaDB server), to make
     backups with the real tools as a site would; what it writes lands in its work directory."""
@@ -189,12 +197,9 @@ def file_backups(tmp_path_factory, docker_engine, keys_dir):
     made = {}
 
     def seal_file(name: str, plain: Path, engine: str, manifest_from: Path | None = None) -> None:
-        target = root / name / f"{name}.{'sqlite' if engine == 'sqlite' else 'tar'}.age"
-        target.parent.mkdir(parents=True)
-        subprocess.run(["age", "-r", keys_dir["recipient"], "-o", str(target), str(plain)], check=True)
         manifest = manifests.of_backup_file(engine, manifest_from or plain, SITE)
-        target.with_name(target.name + ".manifest.json").write_text(manifest)
-        made[name] = target
+        made[name] = sealed_with_age_cli(root / name / f"{name}.{'sqlite' if engine == 'sqlite' else 'tar'}.age",
+                                         plain, keys_dir["recipient"], manifest)
 
     with Box(docker_engine) as box:
         work, inside = box.work, "/run/drill"
@@ -257,9 +262,6 @@ def mariadb_backups(tmp_path_factory, docker_engine, keys_dir):
         for name, file in (("mariadb-healthy", "healthy.sql"), ("mariadb-gzip", "healthy.sql.gz"),
                            ("mariadb-missing-table", "missing.sql"), ("mariadb-rows-deleted", "deleted.sql"),
                            ("mariadb-truncated", "truncated.sql")):
-            target = root / name / f"{name}.sql.age"
-            target.parent.mkdir()
-            subprocess.run(["age", "-r", keys_dir["recipient"], "-o", str(target), str(box.work / file)], check=True)
-            target.with_name(target.name + ".manifest.json").write_text(healthy_manifest)
-            made[name] = target
+            made[name] = sealed_with_age_cli(root / name / f"{name}.sql.age", box.work / file, keys_dir["recipient"],
+                                             healthy_manifest)
     return made
