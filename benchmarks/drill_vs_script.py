@@ -1,16 +1,18 @@
-"""A full drill against the shell pipeline a technician would write, same file, same run.
+"""The drill against what a technician would do by hand, on the same 1 GB file in the same run:
+the full drill against the technician's script, our decryption against the `age` CLI, and the
+drill's checks against one `psql count(*)` per table.
 
-The technician's script: start the same image the same way, `age -d -i KEY backup |
-pg_restore` into it, then one `psql count(*)` per table. Both are timed from the start to the
-verified counts (teardown excluded), alternately, `--repeat` times. The figures go to
-docs/benchmarks.md with the command, the date and the machine.
+The technician's script starts the same image the same way, pipes `age -d -i KEY backup` into
+`pg_restore`, then runs one `psql count(*)` per table. Drill and script alternate, `--repeat`
+times, each timed from the start to verified counts (teardown excluded); the drill runs as
+`drill run` in its own process. The figures go to docs/benchmarks.md.
 
-    python -m benchmarks.drill_vs_script [--patients 650000] [--repeat 2]
+    python -m benchmarks.drill_vs_script [--size "1 GB"] [--repeat 2]
 """
 
 import argparse
-import json
-import os
+import io
+import secrets
 import shlex
 import statistics
 import subprocess
@@ -18,132 +20,122 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
-import yaml
-
+from benchmarks.backups import SIZES, Backup, cached_backup, drill, drill_catalog
+from benchmarks.results import record
 from drills.catalog import load_catalog
 from drills.catalog.schema import DEFAULT_POSTGRES_IMAGE
-from drills.demo.catalog import ensure_age_identity
-from drills.demo.seed import SourceDatabase, seal
+from drills.crypto import age
+from drills.crypto.identities import identities_from
 from drills.engines import postgres
-from drills.pipeline import run_drill
-from drills.workdir import make_work_dir
-from drills.reports import keys
 from drills.runtimes.docker import DRILL_LABEL
-from benchmarks.results import record
+from drills.streams import Meter
+from drills.workdir import make_work_dir
 
-CACHE = Path(os.environ.get("DRILL_CACHE_DIR", Path.home() / ".cache" / "restore-drill")) / "bench"
-SITE = "pharmacie-bench"
-ENGINE = {"type": "postgres", "format": "custom", "tmpfs": "8g", "memory": "10g"}
-
-
-def cached_backup(patients: int) -> tuple[Path, Path]:
-    """(backup, identity): a custom-format dump of the demo pharmacy, made once and cached."""
-    identity = CACHE / "bench.agekey"
-    recipient = ensure_age_identity(identity)
-    backup = CACHE / f"{SITE}-{patients}.dump.age"
-    if not backup.exists():
-        print(f"bench: generating the dump of {patients:,} patients (cached for later runs)", flush=True)
-        started = time.perf_counter()
-        with SourceDatabase(patients=patients, at_scale=True) as source:  # rows made by the server: minutes, not hours
-            partial = backup.with_name(backup.name + ".partial")
-            seal(source, recipient, partial, SITE)
-            partial.with_name(partial.name + ".manifest.json").rename(backup.with_name(backup.name + ".manifest.json"))
-            partial.rename(backup)
-        print(f"bench: dump made in {time.perf_counter() - started:.0f} s", flush=True)
-    return backup, identity
+CONNECT = "-h /run/drill -U postgres"
 
 
-def drill_once(workdir: Path, backup: Path, identity: Path, jobs: int) -> dict:
-    source = workdir / "source"
-    source.mkdir(exist_ok=True)
-    for file in (backup, backup.with_name(backup.name + ".manifest.json")):
-        target = source / file.name
-        if not target.exists():
-            os.link(file, target)
-    catalog_path = workdir / "catalog.yaml"
-    catalog_path.write_text(yaml.safe_dump({"evidence": "evidence/", "signing_key": "keys/signing.ed25519", "sites": [{
-        "id": SITE, "name": "Bench", "tenant": "bench", "source": {"type": "local", "path": str(source),
-                                                                   "pattern": "*.dump.age"},
-        "decrypt": {"identity_file": str(identity)}, "engine": {**ENGINE, "jobs": jobs},
-        "checks": {"manifest": "required"}, "targets": {"rto": "1h", "rpo": "1000d"}}]}))
-    if not (workdir / "keys" / "signing.ed25519").exists():
-        keys.init(workdir / "keys" / "signing.ed25519")
-    catalog = load_catalog(catalog_path)
-    report = run_drill(catalog, catalog.sites[0]).report
-    assert report["outcome"] == "pass", report["findings"]
-    return {"seconds": report["rto_seconds"], "phases": report["phases"]}
-
-
-def technician_script(backup: Path, identity: Path, tables: list[str], socket_dir: Path) -> str:
-    """What a careful technician writes by hand, in the same image started the same way."""
-    spec = postgres.container_spec(bench_site(), "technician", str(socket_dir))
+def technician_scripts(backup: Backup, container: str, socket_dir: Path) -> tuple[str, str]:
+    """(restore, count): what a careful technician writes by hand, in the same image started the
+    same way; the counts are a second script so that they are timed on their own."""
+    memory = backup.memory_needed()
+    site = SimpleNamespace(id="technician", engine=SimpleNamespace(image=DEFAULT_POSTGRES_IMAGE, tmpfs=memory,
+                                                                   memory=memory))
+    spec = postgres.container_spec(site, "technician", str(socket_dir))
     tmpfs = " ".join(f"--tmpfs {shlex.quote(path + ':' + options)}" for path, options in spec.tmpfs.items())
-    counts = "\n".join(f'docker exec "$c" psql -X -At -h /run/drill -U postgres -d restore '
-                       f'-c {shlex.quote(f"SELECT count(*) FROM {table}")}' for table in tables)
-    return f"""set -euo pipefail
-c=$(docker run -d --network none --user 999:999 --read-only {tmpfs} -v {socket_dir}:/run/drill \\
-    --label {DRILL_LABEL}=technician {DEFAULT_POSTGRES_IMAGE} sh -c {shlex.quote(spec.command[-1])})
-until docker exec "$c" pg_isready -q -h /run/drill -U postgres; do sleep 0.1; done
-docker exec "$c" createdb -h /run/drill -U postgres restore
-age -d -i {identity} {backup} | docker exec -i "$c" pg_restore --exit-on-error --no-owner -h /run/drill -U postgres -d restore
-{counts}
+    restore = f"""set -euo pipefail
+docker run -d --name {container} --network none --user 999:999 --read-only {tmpfs} -v {socket_dir}:/run/drill \\
+    --label {DRILL_LABEL}=technician {DEFAULT_POSTGRES_IMAGE} sh -c {shlex.quote(spec.command[-1])} >/dev/null
+until docker exec {container} pg_isready -q {CONNECT}; do sleep 0.1; done
+docker exec {container} createdb {CONNECT} restore
+age -d -i {backup.identity} {backup.path} | docker exec -i {container} pg_restore --exit-on-error --no-owner {CONNECT} -d restore
 """
+    count = "set -euo pipefail\n" + "\n".join(
+        f"docker exec {container} psql -X -At {CONNECT} -d restore -c {shlex.quote(f'SELECT count(*) FROM {table}')}"
+        for table in backup.tables)
+    return restore, count
 
 
-def bench_site():
-    from types import SimpleNamespace
-
-    engine = SimpleNamespace(image=DEFAULT_POSTGRES_IMAGE, tmpfs=8 * 1024**3, memory=10 * 1024**3)
-    return SimpleNamespace(id=SITE, engine=engine)
-
-
-def script_once(backup: Path, identity: Path, tables: list[str]) -> dict:
-    socket_dir = make_work_dir(f"technician-{os.getpid()}-{time.time_ns()}")
-    script = technician_script(backup, identity, tables, socket_dir)
-    started = time.perf_counter()
+def script_once(backup: Backup) -> dict:
+    container = f"technician-{secrets.token_hex(4)}"
+    socket_dir = make_work_dir(container)
+    restore, count = technician_scripts(backup, container, socket_dir)
     try:
-        subprocess.run(["bash", "-c", script], check=True, stdout=subprocess.DEVNULL)
-        return {"seconds": time.perf_counter() - started}
+        started = time.perf_counter()
+        subprocess.run(["bash", "-c", restore], check=True, stdout=subprocess.DEVNULL)
+        restored = time.perf_counter()
+        subprocess.run(["bash", "-c", count], check=True, stdout=subprocess.DEVNULL)
+        return {"seconds": time.perf_counter() - started, "count_seconds": time.perf_counter() - restored}
     finally:
-        subprocess.run(["bash", "-c", f"docker rm -f -v $(docker ps -aq --filter label={DRILL_LABEL}=technician)"],
-                       capture_output=True)
+        subprocess.run(["docker", "rm", "-f", "-v", container], capture_output=True)
         subprocess.run(["rm", "-rf", str(socket_dir)])
+
+
+def age_cli_seconds(backup: Backup) -> float:
+    started = time.perf_counter()
+    subprocess.run(["age", "-d", "-i", str(backup.identity), "-o", "/dev/null", str(backup.path)], check=True)
+    return time.perf_counter() - started
+
+
+def our_decryption_seconds(backup: Backup, identities: list, hashed: bool) -> float:
+    """Our decoder over the same file; `hashed`: as in a drill, the ciphertext's sha256 too."""
+    started = time.perf_counter()
+    raw = Meter(open(backup.path, "rb", buffering=0)) if hashed else open(backup.path, "rb", buffering=0)
+    with io.BufferedReader(raw, buffer_size=1024 * 1024) as ciphertext:
+        for _ in age.decrypt(ciphertext, identities):
+            pass
+    return time.perf_counter() - started
 
 
 def main() -> int:
     options = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    options.add_argument("--patients", type=int, default=650_000)
+    options.add_argument("--size", choices=SIZES, default="1 GB")
     options.add_argument("--repeat", type=int, default=2)
-    options.add_argument("--jobs", type=int, default=1, help="the drill's engine.jobs (parallel pg_restore)")
     arguments = options.parse_args()
-    backup, identity = cached_backup(arguments.patients)
-    tables = sorted(json.loads(backup.with_name(backup.name + ".manifest.json").read_text())["tables"])
-    drills, scripts = [], []
+    backup = cached_backup(arguments.size)
+    drills, scripts, decryption = [], [], {"age": [], "ours": [], "ours, hashing": []}
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
+        catalog = drill_catalog(Path(workdir), backup)
+        identities = identities_from(load_catalog(catalog).sites[0].decrypt)
         for round_number in range(1, arguments.repeat + 1):
-            scripts.append(script_once(backup, identity, tables))
+            scripts.append(script_once(backup))
             print(f"bench: round {round_number}: technician's script {scripts[-1]['seconds']:.1f} s", flush=True)
-            drills.append(drill_once(Path(workdir), backup, identity, arguments.jobs))
+            drills.append(drill(catalog))
             print(f"bench: round {round_number}: drill {drills[-1]['seconds']:.1f} s {drills[-1]['phases']}", flush=True)
-    write_results(arguments, backup, drills, scripts)
+            decryption["age"].append(age_cli_seconds(backup))
+            decryption["ours"].append(our_decryption_seconds(backup, identities, hashed=False))
+            decryption["ours, hashing"].append(our_decryption_seconds(backup, identities, hashed=True))
+            print(f"bench: round {round_number}: decryption " +
+                  ", ".join(f"{name} {seconds[-1]:.2f} s" for name, seconds in decryption.items()), flush=True)
+    write_results(arguments, backup, drills, scripts, decryption)
     return 0
 
 
-def write_results(arguments, backup: Path, drills: list[dict], scripts: list[dict]) -> None:
-    drill_median = statistics.median(d["seconds"] for d in drills)
-    script_median = statistics.median(s["seconds"] for s in scripts)
-    phases = {phase: statistics.median(d["phases"][phase] for d in drills) for phase in drills[0]["phases"]}
-    size_mb = backup.stat().st_size / 1e6
-    record(f"Drill against the technician's script (engine.jobs {arguments.jobs})",
-           f"python -m benchmarks.drill_vs_script --patients {arguments.patients} --repeat {arguments.repeat} "
-           f"--jobs {arguments.jobs}", [
+def write_results(arguments, backup: Backup, drills: list[dict], scripts: list[dict], decryption: dict) -> None:
+    median = statistics.median
+    drill_seconds, script_seconds = median(d["seconds"] for d in drills), median(s["seconds"] for s in scripts)
+    verify_seconds = median(d["phases"]["verify"] for d in drills)
+    count_seconds = median(s["count_seconds"] for s in scripts)
+    phases = {phase: median(d["phases"][phase] for d in drills) for phase in drills[0]["phases"]}
+    mb = backup.size / 1e6
+    age_speed, our_speed, hashing_speed = (mb / min(seconds) for seconds in decryption.values())
+    record(f"Drill against the technician's script ({arguments.size})",
+           f"python -m benchmarks.drill_vs_script --size '{arguments.size}' --repeat {arguments.repeat}", [
                "| measure | value |", "|---|---|",
-               f"| backup | {size_mb:.0f} MB custom-format dump, age-encrypted ({arguments.patients:,} patients) |",
-               f"| full drill, fetch to verified (median of {len(drills)}) | {drill_median:.1f} s |",
-               f"| technician's script, same file, same run (median of {len(scripts)}) | {script_median:.1f} s |",
-               f"| **ratio drill / script** | **{drill_median / script_median:.2f}** |",
-               f"| drill throughput | {size_mb / drill_median:.1f} MB/s of backup |",
+               f"| backup | {mb:,.0f} MB custom-format dump (--compress=0), age-encrypted, "
+               f"{backup.patients:,} patients |",
+               f"| full drill, fetch to verified, all checks (median of {len(drills)}) | {drill_seconds:.1f} s |",
+               f"| technician's script: age -d \\| pg_restore, psql count(*) per table (median of {len(scripts)}) "
+               f"| {script_seconds:.1f} s |",
+               f"| **ratio drill / script** (goal <= 1.0) | **{drill_seconds / script_seconds:.2f}** |",
+               f"| decryption alone: `age -d` CLI (best of {len(decryption['age'])}) | {age_speed:,.0f} MB/s |",
+               f"| decryption alone: ours (best of {len(decryption['ours'])}) | {our_speed:,.0f} MB/s |",
+               f"| **throughput ratio ours / age** (goal >= 0.9) | **{our_speed / age_speed:.2f}** |",
+               f"| ours with the ciphertext's sha256, as in a drill | {hashing_speed:,.0f} MB/s |",
+               f"| the drill's checks (verify phase: exact counts, manifest, freshness; median) | {verify_seconds:.2f} s |",
+               f"| one `psql count(*)` per table, {len(backup.tables)} tables (median) | {count_seconds:.2f} s |",
+               f"| **ratio checks / psql counts** (goal < 1.5) | **{verify_seconds / count_seconds:.2f}** |",
                "| drill phases (median s) | " + ", ".join(f"{p} {s:.2f}" for p, s in phases.items()) + " |",
            ])
 

@@ -9,7 +9,7 @@ bash scripts/setup-system.sh
 if [ ! -x .venv/bin/python ] || [ pyproject.toml -nt .venv/.installed ]; then
   echo "setup: installing the Python packages into .venv"
   python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+  .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
   touch .venv/.installed
 fi
 

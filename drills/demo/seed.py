@@ -29,16 +29,18 @@ class SourceDatabase:
     """A live demo database to take backups from; use as a context manager."""
 
     def __init__(self, patients: int, seed: int = 1, image: str = DEFAULT_POSTGRES_IMAGE, runtime=None,
-                 as_of: datetime | None = None, at_scale: bool = False):
-        """`at_scale`: the rows are made by the server itself (drills.demo.at_scale), for gigabytes."""
+                 as_of: datetime | None = None, at_scale: bool = False, tmpfs: int = 8 * GIB):
+        """`at_scale`: the rows are made by the server itself (drills.demo.at_scale), for gigabytes;
+        `tmpfs`: the memory the database (and its WAL) may fill."""
         self.patients, self.seed, self.image, self.as_of, self.at_scale = patients, seed, image, as_of, at_scale
+        self.tmpfs = tmpfs
         self.runtime = runtime or DockerRuntime()
         self.container_id = self.socket_dir = None
 
     def __enter__(self) -> "SourceDatabase":
         name = f"seed-{secrets.token_hex(4)}"
         self.socket_dir = make_work_dir(name)
-        engine = SimpleNamespace(image=self.image, tmpfs=8 * GIB, memory=10 * GIB)
+        engine = SimpleNamespace(image=self.image, tmpfs=self.tmpfs, memory=self.tmpfs + 2 * GIB)
         spec = postgres.container_spec(SimpleNamespace(id=name, engine=engine), name, str(self.socket_dir))
         self.container_id = spec.name  # removable by name even if the start fails half-way
         try:
@@ -71,14 +73,18 @@ class SourceDatabase:
     def manifest(self, site_id: str, taken_at: datetime | None = None) -> str:
         return manifests.of_live_database(self.dsn, site_id, taken_at)
 
-    def dump(self, sink, format: str = "custom", exclude_tables: tuple[str, ...] = ()) -> None:
-        """Write pg_dump's output (custom, plain SQL, or a directory-format dump as a tar) to `sink.write`."""
-        excluded = [f"--exclude-table={table}" for table in exclude_tables]
+    def dump(self, sink, format: str = "custom", exclude_tables: tuple[str, ...] = (),
+             compress: int | None = None) -> None:
+        """Write pg_dump's output (custom, plain SQL, or a directory-format dump as a tar) to `sink.write`;
+        `compress`: pg_dump's --compress level (its default if None)."""
+        options = [f"--exclude-table={table}" for table in exclude_tables]
+        if compress is not None:
+            options.append(f"--compress={compress}")
         if format == "directory":
             command = ["sh", "-c", " ".join(["pg_dump", "--format=d", "--jobs=2", "--file=/tmp/lgo.d", *postgres.CONNECT,
-                                             *excluded, postgres.DATABASE]) + " && tar -c -C /tmp lgo.d && rm -rf /tmp/lgo.d"]
+                                             *options, postgres.DATABASE]) + " && tar -c -C /tmp lgo.d && rm -rf /tmp/lgo.d"]
         else:
-            command = ["pg_dump", f"--format={'c' if format == 'custom' else 'p'}", *postgres.CONNECT, *excluded,
+            command = ["pg_dump", f"--format={'c' if format == 'custom' else 'p'}", *postgres.CONNECT, *options,
                        postgres.DATABASE]
         result = self.runtime.run(self.container_id, command, stdout=sink)
         if result.exit_code != 0:
@@ -93,7 +99,7 @@ def age_encrypt(recipient: str, path: Path) -> subprocess.Popen:
 
 def seal(source: SourceDatabase, recipient: str, path: Path, site_id: str, format: str = "custom",
          exclude_tables: tuple[str, ...] = (), taken_at: datetime | None = None, alter=None,
-         manifest: str | None = None) -> Path:
+         manifest: str | None = None, compress: int | None = None) -> Path:
     """Write an age-encrypted dump at `path` and its manifest beside it.
 
     The manifest is taken just before the dump unless given; `alter(sink)` may wrap the
@@ -104,7 +110,7 @@ def seal(source: SourceDatabase, recipient: str, path: Path, site_id: str, forma
     encryptor = age_encrypt(recipient, path)
     sink = encryptor.stdin if alter is None else alter(encryptor.stdin)
     try:
-        source.dump(sink, format, exclude_tables)
+        source.dump(sink, format, exclude_tables, compress)
         if sink is not encryptor.stdin:
             sink.close()
     finally:

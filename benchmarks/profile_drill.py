@@ -1,0 +1,74 @@
+"""A profile of one drill (`drill run` under py-spy, idle time included, so the shares are of the
+wall time): the folded stacks are saved in docs/profiles/, and the functions holding the most
+time, inclusive and their own, go to docs/benchmarks.md.
+
+    python -m benchmarks.profile_drill [--size '1 GB']
+"""
+
+import argparse
+import re
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from benchmarks.backups import SIZES, cached_backup, drill_catalog, finish_drill, start_drill
+from benchmarks.results import RESULTS, record
+
+PROFILES = RESULTS.parent / "profiles"
+FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
+
+
+def frames(stack: str) -> list[str]:
+    """'function (path/file.py)' for each frame of a folded stack, outermost first, lines dropped."""
+    named = []
+    for frame in stack.split(";"):
+        match = FRAME.match(frame)
+        named.append(f"{match['function']} ({short(match['file'])})" if match else frame)
+    return named
+
+
+def short(path: str) -> str:
+    for root in ("site-packages/", "python3.11/"):
+        if root in path:
+            return path.split(root, 1)[1]
+    return path.split("/work/", 1)[-1].split("main/", 1)[-1]
+
+
+def shares(folded: str) -> tuple[int, Counter, Counter]:
+    """(samples, inclusive samples of our own functions, own samples of every function)."""
+    inclusive, own, total = Counter(), Counter(), 0
+    for line in folded.splitlines():
+        stack, _, count = line.rpartition(" ")
+        named, count = frames(stack), int(count)
+        total += count
+        own[named[-1]] += count
+        for frame in set(named):
+            if "(drills/" in frame:
+                inclusive[frame] += count
+    return total, inclusive, own
+
+
+def main() -> int:
+    options = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    options.add_argument("--size", choices=SIZES, default="1 GB")
+    arguments = options.parse_args()
+    backup = cached_backup(arguments.size)
+    PROFILES.mkdir(exist_ok=True)
+    output = PROFILES / f"drill-{arguments.size.replace(' ', '').lower()}.folded"
+    with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
+        result = finish_drill(start_drill(drill_catalog(Path(workdir), backup), profile_to=output))
+    total, inclusive, own = shares(output.read_text())
+    rows = [f"Drill of {result['seconds']:.1f} s (fetch to verified), phases {result['phases']}; "
+            f"{total:,} samples at 50 Hz; stacks in [{output.relative_to(RESULTS.parent)}]"
+            f"({output.relative_to(RESULTS.parent)}).", "",
+            "| our function (time inside it, callees included) | share of the drill's wall time |", "|---|---|",
+            *(f"| `{frame}` | {100 * count / total:.1f}% |" for frame, count in inclusive.most_common(14)), "",
+            "| function where the time is spent (its own time) | share |", "|---|---|",
+            *(f"| `{frame}` | {100 * count / total:.1f}% |" for frame, count in own.most_common(10))]
+    record(f"Profile of a {arguments.size} drill", f"python -m benchmarks.profile_drill --size '{arguments.size}'", rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
