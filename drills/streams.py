@@ -7,6 +7,8 @@ and decompression as an iterator of chunks, and memory stays at a few chunks.
 import gzip
 import hashlib
 import io
+import queue
+import threading
 import time
 import zlib
 from typing import Iterator
@@ -18,6 +20,8 @@ from drills.errors import BackupProblem
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 PIECE = 1024 * 1024
+READ_AHEAD = 4  # pieces in flight between the reading thread and the restore
+END = object()
 
 
 class Meter(io.RawIOBase):
@@ -90,3 +94,40 @@ class ChunkReader(io.RawIOBase):
         buffer[:count] = self.pending[:count]
         self.pending = self.pending[count:]
         return count
+
+
+def read_ahead(chunks: Iterator[bytes], depth: int = READ_AHEAD) -> Iterator[bytes]:
+    """The chunks, pulled by a thread of their own up to `depth` ahead of the consumer, so that
+    reading, hashing and decrypting overlap with sending into the container (which waits on
+    dockerd). Memory: `depth` chunks. The producer's exception is raised in the consumer; closing
+    this generator stops the producer before returning, so nobody reads the source after it."""
+    handoff, stop = queue.Queue(maxsize=depth), threading.Event()
+
+    def offer(item) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not offer(chunk):
+                    return
+            offer(END)
+        except BaseException as error:  # handed to the consumer, raised there
+            offer(error)
+
+    producer = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    producer.start()
+    try:
+        while (item := handoff.get()) is not END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        producer.join()

@@ -2,12 +2,15 @@
 
     container_spec(site, drill_id, work_dir) -> ContainerSpec     (pure: unit-tested as data)
     wait_ready(runtime, container_id)                              until the container can restore
-    restore(runtime, container_id, engine_settings, plaintext)     BackupProblem if it does not restore
+    restore(runtime, container_id, engine_settings, plaintext, ready)
+                                                                   BackupProblem if it does not restore
     verify(work_dir, site, manifest, started_at) -> (findings, freshness finding or None)
 
 The plaintext arrives as an iterator of chunks, already decrypted and decompressed. The work
 dir (drills.workdir) is bind-mounted into the container: the server's socket, or the restored
-files that the host then checks. `postgres` is the model.
+files that the host then checks. `ready()` is wait_ready for the container being restored into
+(a no-op if the caller waited already): restore calls it only once it needs the server, so
+what does not (staging the dump) overlaps the server's start. `postgres` is the model.
 """
 
 from drills.engines import files, mariadb, postgres, sqlite

@@ -33,7 +33,8 @@ def wait_ready(runtime, container_id: str) -> None:
     tools.wait_ready(runtime, container_id)
 
 
-def restore(runtime, container_id: str, engine, plaintext) -> None:
+def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -> None:
+    ready()
     ending = bytearray()
     output = tools.receive(runtime, container_id, engine, remembering_end(plaintext, ending), ["sh", "-c", EXTRACT])
     if ending.count(0) != END_MARKER:

@@ -69,7 +69,8 @@ def refuse_client_command(line: bytes) -> None:
                             hint="a hostile or hand-edited dump: check the backup job and who can write it")
 
 
-def restore(runtime, container_id: str, engine, plaintext) -> None:
+def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -> None:
+    ready()
     created = runtime.run(container_id, ["mariadb", *CLIENT, "-e", f"CREATE DATABASE IF NOT EXISTS `{engine.database}`"],
                           timeout=30)
     if created.exit_code != 0:

@@ -89,14 +89,16 @@ def wait_ready(runtime, container_id: str) -> None:
         raise InfrastructureError("runtime", f"cannot create the restore database: {created.output.strip()}")
 
 
-def restore(runtime, container_id: str, engine, plaintext) -> None:
-    """Stream the dump into the container and restore it; BackupProblem if it does not restore."""
+def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -> None:
+    """Stream the dump into the container and restore it; BackupProblem if it does not restore.
+    A dump staged for pg_restore is staged while the server starts (initdb takes seconds)."""
     if engine.format == "directory" or (engine.format == "custom" and engine.jobs > 1):
         staged = runtime.run(container_id, STAGE_COMMANDS[engine.format], input=plaintext, timeout=engine.timeout)
         if staged.exit_code != 0:
             raise BackupProblem("restore.failed", f"cannot stage the dump in the container: {last_lines(staged.output)}",
                                 hint="the dump is damaged, or larger than engine.tmpfs")
         plaintext = None
+    ready()
     if engine.format == "plain":
         plaintext = without_privileges(plaintext)
     result = runtime.run(container_id, restore_command(engine), input=plaintext, timeout=engine.timeout)

@@ -25,7 +25,8 @@ def wait_ready(runtime, container_id: str) -> None:
     tools.wait_ready(runtime, container_id)
 
 
-def restore(runtime, container_id: str, engine, plaintext) -> None:
+def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -> None:
+    ready()
     inside = f"{tools.WORK_INSIDE}/{FILE_NAME}"
     tools.receive(runtime, container_id, engine, plaintext, ["sh", "-c", f"cat > {inside}"])
     checked = runtime.run(container_id, ["sqlite3", "-readonly", inside, "PRAGMA integrity_check;"],

@@ -3,6 +3,8 @@
 import gzip
 import json
 import os
+import threading
+import time
 
 import pytest
 import zstandard
@@ -13,13 +15,57 @@ from drills.catalog.model import TableBounds
 from drills.checks.findings import FAIL, PASS, Finding, verdict
 from drills.crypto import bech32
 from drills.errors import BackupProblem, InfrastructureError
-from drills.streams import decompressed
+from drills.streams import decompressed, read_ahead
 
 DATA = os.urandom(50_000) + b"pharmacie " * 40_000
 
 
 def chunks(data, size=65536):
     return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+def test_read_ahead_keeps_every_chunk_in_order_and_runs_ahead_by_its_depth_only():
+    pulled = []
+
+    def source():
+        for number in range(100):
+            pulled.append(number)
+            yield number.to_bytes(2, "big")
+
+    stream = read_ahead(source(), depth=4)
+    assert next(stream) == (0).to_bytes(2, "big")
+    time.sleep(0.3)  # the producer fills the hand-off, then waits
+    assert 4 <= len(pulled) <= 7  # one consumed, 4 waiting, one in the producer's hand, one being made
+    assert [int.from_bytes(chunk, "big") for chunk in stream] == list(range(1, 100))
+
+
+def test_read_ahead_raises_the_producers_error_in_the_consumer():
+    def source():
+        yield b"first"
+        raise BackupProblem("decrypt.corrupt", "chunk 1 failed authentication")
+
+    stream = read_ahead(source())
+    assert next(stream) == b"first"
+    with pytest.raises(BackupProblem) as raised:
+        next(stream)
+    assert raised.value.code == "decrypt.corrupt"
+
+
+def test_closing_read_ahead_stops_the_producer_before_it_returns():
+    pulled = []
+
+    def endless():
+        while True:
+            pulled.append(1)
+            yield b"x" * 1024
+
+    stream = read_ahead(endless(), depth=2)
+    next(stream)
+    stream.close()
+    count = len(pulled)
+    time.sleep(0.3)
+    assert len(pulled) == count  # nobody reads the source after the close
+    assert not any(thread.name == "read-ahead" for thread in threading.enumerate())
 
 
 @pytest.mark.parametrize("encode", [lambda d: d, gzip.compress, zstandard.ZstdCompressor().compress])
