@@ -15,4 +15,4 @@ else:
     st.success(t("audit.chain_ok"))
 events = pd.DataFrame(journal.newest(500))
 if not events.empty:
-    st.dataframe(events.drop(columns=["previous_sha256"]).astype(str), hide_index=True, use_container_width=True)
+    st.dataframe(events.drop(columns=["previous_sha256"]).astype(str), hide_index=True, width="stretch")

@@ -27,7 +27,7 @@ st.write(f"**{t('drill.signature')}** : {signature}")
 st.subheader(t("drill.timings"))
 st.dataframe(pd.DataFrame([{**report["phases"], "rto": report["rto_seconds"]}]), hide_index=True)
 st.subheader(t("drill.findings"))
-st.dataframe(pd.DataFrame(report["findings"]).astype(str), hide_index=True, use_container_width=True)
+st.dataframe(pd.DataFrame(report["findings"]).astype(str), hide_index=True, width="stretch")
 st.download_button(t("site.download"), data, file_name=f"{site_id}-{sequence:06d}.json", mime="application/json",
                    on_click=session.journal().record, args=("report.downloaded", user.name),
                    kwargs={"site": site_id, "sequence": sequence})

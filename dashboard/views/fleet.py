@@ -38,7 +38,7 @@ rows = pd.DataFrame([{
     "trend": [value or 0 for value in s.trend],
 } for s in shown])
 columns = {name: t(f"col.{name}") for name in ("status", "site", "tenant", "rto_target", "rpo", "reason")}
-st.dataframe(rows, hide_index=True, use_container_width=True, height=min(36 * (len(rows) + 1) + 3, 720),
+st.dataframe(rows, hide_index=True, width="stretch", height=min(36 * (len(rows) + 1) + 3, 720),
              column_config={
                  **columns,
                  "last_drill": st.column_config.DatetimeColumn(t("col.last_drill"), format="DD/MM/YYYY HH:mm"),

@@ -57,7 +57,7 @@ rto = alt.Chart(drills.dropna(subset=["rto_seconds"])).mark_line(point=True).enc
     x=alt.X("started_at:T", title=None, axis=DATE_AXIS), y=alt.Y("rto_seconds:Q", title="RTO (s)"),
     tooltip=["started_at:T", "rto_seconds:Q", "drill_id:N"])
 st.subheader(t("site.rto_chart"))
-st.altair_chart(rto + target, use_container_width=True)
+st.altair_chart(rto + target, width="stretch")
 
 left, right = st.columns(2)
 recent = drills.tail(30)
@@ -68,18 +68,18 @@ left.subheader(t("site.phases_chart"))
 if not phases.empty:
     left.altair_chart(alt.Chart(phases).mark_bar().encode(
         x=alt.X("drill:O", title="#"), y=alt.Y("seconds:Q", title="s"), color="phase:N",
-        tooltip=["drill", "phase", "seconds"]), use_container_width=True)
+        tooltip=["drill", "phase", "seconds"]), width="stretch")
 ages = drills.dropna(subset=["backup_age_seconds"]).assign(hours=lambda d: d["backup_age_seconds"] / 3600)
 rpo = alt.Chart(pd.DataFrame({"rpo": [status.rpo_target / 3600]})).mark_rule(color="#b3261e", strokeDash=[6, 4]) \
     .encode(y="rpo:Q")
 right.subheader(t("site.age_chart"))
 right.altair_chart(alt.Chart(ages).mark_line(point=True).encode(
-    x=alt.X("started_at:T", title=None, axis=DATE_AXIS), y=alt.Y("hours:Q", title="h")) + rpo, use_container_width=True)
+    x=alt.X("started_at:T", title=None, axis=DATE_AXIS), y=alt.Y("hours:Q", title="h")) + rpo, width="stretch")
 
 st.subheader(t("site.findings"))
 failures = drills[drills["outcome"] != "pass"].tail(20).iloc[::-1]
 st.dataframe(failures[["sequence", "started_at", "outcome", "reason", "message"]], hide_index=True,
-             use_container_width=True)
+             width="stretch")
 
 st.subheader(t("site.downloads"))
 choices = list(drills["sequence"].iloc[::-1].head(100))
