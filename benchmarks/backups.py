@@ -29,7 +29,7 @@ CACHE = Path(os.environ.get("DRILL_CACHE_DIR", Path.home() / ".cache" / "restore
 SITE = "pharmacie-bench"
 SIZES = {"100 MB": 100e6, "1 GB": 1e9, "4 GB": 4e9}
 BYTES_PER_PATIENT = 1240  # measured: 330,000 patients dump to 409 MB with --compress=0
-WAL_ROOM = 4 * GIB  # the restore server's max_wal_size, on the same tmpfs as its data
+WAL_ROOM = 2 * GIB  # the restore server's WAL (max_wal_size 1GB, which it may overshoot), on its data's tmpfs
 
 
 @dataclass

@@ -70,7 +70,7 @@ def main() -> int:
             f"{total:,} samples at 50 Hz; stacks in [{output.relative_to(RESULTS.parent)}]"
             f"({output.relative_to(RESULTS.parent)}).", "",
             "| our function (time inside it, callees included) | share of the drill's wall time |", "|---|---|",
-            *(f"| `{frame}` | {100 * count / total:.1f}% |" for frame, count in inclusive.most_common(20)
+            *[f"| `{frame}` | {100 * count / total:.1f}% |" for frame, count in inclusive.most_common(20)
               if count < 0.99 * total][:12], "",  # the entry chain (main, command_run, Drill.run) holds all
             "| function where the time is spent (its own time) | share |", "|---|---|",
             *(f"| `{frame}` | {100 * count / total:.1f}% |" for frame, count in own.most_common(10)), "",

@@ -28,7 +28,7 @@ SERVER_SETTINGS = {
     # A throwaway server: durability is worthless here, speed of the restore is everything.
     "listen_addresses": "", "unix_socket_directories": SOCKET_INSIDE, "fsync": "off",
     "full_page_writes": "off", "synchronous_commit": "off", "wal_level": "minimal",
-    "max_wal_senders": "0", "max_wal_size": "4GB", "autovacuum": "off",
+    "max_wal_senders": "0", "max_wal_size": "1GB", "autovacuum": "off",
     "maintenance_work_mem": "256MB", "shared_buffers": "256MB",
 }
 CONNECT = ["-h", SOCKET_INSIDE, "-U", "postgres"]
