@@ -1,4 +1,4 @@
-"""What the drill benchmarks share: the demo pharmacy's backups at 100 MB, 1 GB and 4 GB, made
+"""What the drill benchmarks share: the demo pharmacy's backups from 2.5 MB to 4 GB, made
 once and cached, and a drill run the way an operator runs one (`drill run`, its own process),
 with the peak memory of that process.
 
@@ -27,7 +27,7 @@ from drills.reports import keys
 
 CACHE = Path(os.environ.get("DRILL_CACHE_DIR", Path.home() / ".cache" / "restore-drill")) / "bench"
 SITE = "pharmacie-bench"
-SIZES = {"100 MB": 100e6, "1 GB": 1e9, "4 GB": 4e9}
+SIZES = {"2.5 MB": 2.5e6, "100 MB": 100e6, "1 GB": 1e9, "4 GB": 4e9}  # 2.5 MB: a small pharmacy, for the queue
 BYTES_PER_PATIENT = 1240  # measured: 330,000 patients dump to 409 MB with --compress=0
 WAL_ROOM = 2 * GIB  # the restore server's WAL (max_wal_size 1GB, which it may overshoot), on its data's tmpfs
 

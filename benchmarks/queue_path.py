@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from benchmarks.drill_vs_script import cached_backup
+from benchmarks.backups import cached_backup
 from benchmarks.results import record
 
 PROJECT = Path(__file__).parents[1]
@@ -52,7 +52,8 @@ def main() -> int:
     options = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     options.add_argument("--sites", type=int, default=20)
     arguments = options.parse_args()
-    backup, identity = cached_backup(2000)
+    small = cached_backup("2.5 MB")  # about 2,000 patients
+    backup, identity = small.path, small.identity
     with tempfile.TemporaryDirectory(prefix="bench-queue-") as workdir:
         directory = Path(workdir)
         catalog = catalog_for(directory, backup, identity, arguments.sites)

@@ -52,7 +52,7 @@ def linear_fit(runs: list[dict]) -> tuple[float, float]:
 
 def main() -> int:
     options = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    options.add_argument("--sizes", nargs="+", choices=SIZES, default=list(SIZES))
+    options.add_argument("--sizes", nargs="+", choices=SIZES, default=["100 MB", "1 GB", "4 GB"])
     options.add_argument("--concurrent-size", choices=SIZES, default="1 GB")
     arguments = options.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
