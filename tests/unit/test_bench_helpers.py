@@ -1,0 +1,43 @@
+"""The benchmarks' own arithmetic: the profile's shares, the line through time against size, the
+memory a restore of a dump needs."""
+
+import pytest
+
+from benchmarks.backups import WAL_ROOM, Backup
+from benchmarks.profile_drill import shares
+from benchmarks.scale import linear_fit
+from drills.demo.seed import GIB
+
+MAIN = "_run_module_as_main (<frozen runpy>:198);<module> (drills/cli.py:470);Drill.run (drills/pipeline.py:113)"
+READER = "Thread._bootstrap (threading.py:1002);read_ahead.<locals>.produce (drills/streams.py:117)"
+FOLDED = "\n".join([
+    f"{MAIN};restore (drills/engines/postgres.py:104);Thread._wait_for_tstate_lock (threading.py:1132) 80",
+    f"{MAIN};restore (drills/engines/postgres.py:98);send_chunk (drills/runtimes/docker.py:171) 15",
+    f"{MAIN};verify_database (drills/checks/database.py:40) 5",
+    f"{READER};payload (drills/crypto/age.py:143) 7",
+    f"{READER};read_ahead.<locals>.offer (drills/streams.py:109);Queue.put (queue.py:149) 90",
+])
+
+
+def test_the_profile_counts_the_main_thread_as_the_wall_time_and_the_reader_apart():
+    total, inclusive, own, reading = shares(FOLDED)
+    assert total == 100  # the reading thread's samples are not the drill's wall time
+    assert inclusive["restore (drills/engines/postgres.py)"] == 95  # line numbers merged
+    assert inclusive["Drill.run (drills/pipeline.py)"] == 100
+    assert own["send_chunk (drills/runtimes/docker.py)"] == 15
+    assert reading == 7  # busy decrypting; its 90 samples waiting on the hand-off are not work
+
+
+def test_the_line_through_time_against_size_gives_the_fixed_cost_and_the_slope():
+    runs = [{"mb": mb, "seconds": 2 + mb / 25} for mb in (100, 1000, 4000)]
+    intercept, mb_per_second = linear_fit(runs)
+    assert intercept == pytest.approx(2)
+    assert mb_per_second == pytest.approx(25)
+
+
+def test_a_restore_gets_room_for_its_database_its_staged_dump_and_its_wal(tmp_path):
+    dump = tmp_path / "x.dump.age"
+    with open(dump, "wb") as file:
+        file.truncate(300 * 1024**2)
+    needed = Backup(dump, tmp_path / "key", 1).memory_needed()
+    assert needed % GIB == 0 and 900 * 1024**2 + WAL_ROOM <= needed < 900 * 1024**2 + WAL_ROOM + GIB
