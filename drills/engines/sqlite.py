@@ -17,12 +17,8 @@ FILE_NAME = "restored.sqlite"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def container_spec(site, drill_id: str, work_dir: str):
-    return tools.idle_container(site, drill_id, work_dir)
-
-
-def wait_ready(runtime, container_id: str) -> None:
-    tools.wait_ready(runtime, container_id)
+container_spec = tools.idle_container  # an idle tools container receives the plaintext
+wait_ready = tools.wait_ready
 
 
 def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -> None:

@@ -48,6 +48,29 @@ def test_parallel_jobs_restore_from_the_dump_staged_in_the_container():
     assert "--jobs=4" in command and command[-1] == postgres.STAGED_DUMP
 
 
+class RecordingRuntime:
+    """Records what runs in the container, in order; every command succeeds."""
+
+    def __init__(self):
+        self.steps = []
+
+    def run(self, container_id, command, input=None, timeout=None):
+        received = b"".join(input) if input is not None else b""
+        self.steps.append((command[0] if command[0] != "sh" else "stage", len(received)))
+        return SimpleNamespace(exit_code=0, output="")
+
+
+@pytest.mark.parametrize("jobs, expected", [
+    (2, [("stage", 6), "server ready", ("pg_restore", 0)]),  # staged while the server starts
+    (1, ["server ready", ("pg_restore", 6)]),  # streamed: the server must be up first
+])
+def test_the_dump_is_staged_before_waiting_for_the_server_and_restored_after(jobs, expected):
+    runtime = RecordingRuntime()
+    postgres.restore(runtime, "c", engine(jobs=jobs), iter([b"PG", b"DUMP"]),
+                     ready=lambda: runtime.steps.append("server ready"))
+    assert runtime.steps == expected
+
+
 def test_a_plain_dump_is_piped_into_psql_as_an_unprivileged_role_that_stops_at_the_first_error():
     command = postgres.restore_command(engine(format="plain"))
     assert command[:2] == ["psql", "-X"] and "ON_ERROR_STOP=1" in command
