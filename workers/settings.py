@@ -32,7 +32,7 @@ class Settings:
         return cls(
             redis_url=os.environ.get("DRILL_REDIS_URL", "redis://127.0.0.1:6379/0"),
             catalog=os.environ.get("DRILL_CATALOG", "catalog.yaml"),
-            # 1: a drill uses both cores of a 2-core host (engine.jobs 2); two at once gave 1.05x the
+            # 1: a drill uses both cores of a 2-core host (engine.jobs 2); two at once gave 1.04x the
             # throughput for twice the memory (docs/benchmarks.md, "Two drills at once")
             threads=env_int("DRILL_WORKER_THREADS", 1),
             lease_seconds=env_int("DRILL_LEASE_SECONDS", 30),

@@ -158,7 +158,7 @@ POSTGRES_ENGINE = Record(
         "jobs": Number("pg_restore parallel jobs (custom format). Above 1 the dump is first staged in the "
                        "container's /tmp tmpfs (its size counts against memory); 1 streams it straight into "
                        "pg_restore. With 2 (and the dump staged while the server starts) a 1 GB dump restored and "
-                       "verified in 0.78 of the time of a one-job pg_restore pipe on 2 cores (docs/benchmarks.md).",
+                       "verified in about 0.8 of the time of a one-job pg_restore pipe on 2 cores (docs/benchmarks.md).",
                        minimum=1, default=2, example=4),
         **engine_limits("Size of the tmpfs holding the restored database."),
     },
