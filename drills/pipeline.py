@@ -40,6 +40,20 @@ REPORT_FORMAT = 1
 
 
 @dataclass
+class Stopwatch:
+    """Seconds spent inside `running()`, added up."""
+    seconds: float = 0.0
+
+    @contextmanager
+    def running(self):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+@dataclass
 class Phases:
     seconds: dict = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
 
@@ -99,16 +113,16 @@ class Drill:
         started = time.perf_counter()
         try:
             self.progress("fetch")
-            with self.phases.measure("fetch"):
+            with self.phases.measure("fetch"):  # every second of the RTO is in a phase
                 self.backup = sources.choose(self.site.source, self.started_at)
-            identities = identities_from(self.site.decrypt)
-            self.read_manifest(identities)
-            self.runtime = self.runtime or DockerRuntime()
-            work_dir = make_work_dir(self.drill_id)
+                identities = identities_from(self.site.decrypt)
+                self.read_manifest(identities)
             self.progress("restore")
-            spec = self.engine.container_spec(self.site, self.drill_id, str(work_dir))
-            container = spec.name
             with self.phases.measure("restore"):
+                self.runtime = self.runtime or DockerRuntime()
+                work_dir = make_work_dir(self.drill_id)
+                spec = self.engine.container_spec(self.site, self.drill_id, str(work_dir))
+                container = spec.name
                 self.runtime.start(spec)
             self.stream_and_restore(container, identities)
             self.progress("verify")
@@ -177,7 +191,7 @@ class Drill:
     def stream_and_restore(self, container_id: str, identities) -> None:
         self.meter = Meter(self.backup.open())
         ciphertext = io.BufferedReader(self.meter, buffer_size=1024 * 1024)
-        producing, waiting = Phases(), Phases()
+        producing, waiting = Stopwatch(), Stopwatch()
         plaintext = read_ahead(timed(decompressed(age.decrypt(ciphertext, identities),
                                                   self.site.engine.max_decompressed), producing))
         started = time.perf_counter()
@@ -191,8 +205,8 @@ class Drill:
             drain(ciphertext)  # a failed restore still records the hash of the whole file
             ciphertext.close()
             streaming = time.perf_counter() - started
-            produced = producing.seconds["decrypt"]
-            waited = min(waiting.seconds["decrypt"], produced)
+            produced = producing.seconds
+            waited = min(waiting.seconds, produced)
             share = waited / produced if produced else 0.0
             self.phases.seconds["fetch"] += self.meter.seconds * share
             self.phases.seconds["decrypt"] += (produced - self.meter.seconds) * share
@@ -288,11 +302,11 @@ def new_drill_id(moment: datetime) -> str:
     return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
 
 
-def timed(chunks, phases: Phases):
-    """The chunks, with the time spent producing them added to phases' 'decrypt'."""
+def timed(chunks, stopwatch: Stopwatch):
+    """The chunks, with the time spent getting each one added to `stopwatch`."""
     iterator = iter(chunks)
     while True:
-        with phases.measure("decrypt"):
+        with stopwatch.running():
             chunk = next(iterator, None)
         if chunk is None:
             return

@@ -60,6 +60,8 @@ def test_a_healthy_backup_passes_with_every_table_counted_and_its_identity_recor
     assert 0 < report["rto_seconds"] < report["targets"]["rto_seconds"]
     assert set(report["phases"]) == {"fetch", "decrypt", "restore", "verify", "teardown"}
     assert report["phases"]["restore"] > 0 and report["phases"]["verify"] > 0
+    within_rto = sum(seconds for phase, seconds in report["phases"].items() if phase != "teardown")
+    assert within_rto == pytest.approx(report["rto_seconds"], abs=0.01)  # the phases are the RTO, overlaps included
     assert any(f["check"] == "sql" and f["status"] == "pass" for f in report["findings"])
 
 
