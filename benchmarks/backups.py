@@ -49,7 +49,12 @@ class Backup:
     def memory_needed(self) -> int:
         """A restore's tmpfs: the database (twice the dump), its WAL, and the dump staged for
         parallel pg_restore (once)."""
-        return math.ceil((3 * self.size + WAL_ROOM) / GIB) * GIB
+        return whole_gib(3 * self.size + WAL_ROOM)
+
+
+def whole_gib(size: float) -> int:
+    """`size` in bytes rounded up to whole GiB, as tmpfs and memory limits are written here."""
+    return math.ceil(size / GIB) * GIB
 
 
 def cached_backup(size: str) -> Backup:
@@ -61,7 +66,7 @@ def cached_backup(size: str) -> Backup:
     if not path.exists():
         print(f"bench: generating the {size} dump ({patients:,} patients; cached for later runs)", flush=True)
         started = time.perf_counter()
-        tmpfs = math.ceil((2.5 * SIZES[size] + WAL_ROOM) / GIB) * GIB
+        tmpfs = whole_gib(2.5 * SIZES[size] + WAL_ROOM)  # the source database and its WAL
         with SourceDatabase(patients=patients, at_scale=True, tmpfs=tmpfs) as source:  # rows made by the server
             partial = path.with_name(path.name + ".partial")
             seal(source, recipient, partial, SITE, compress=0)
@@ -92,18 +97,15 @@ def drill_catalog(directory: Path, backup: Backup, jobs: int = 2) -> Path:
     return catalog
 
 
-def start_drill(catalog: Path, profile_to: Path | None = None) -> subprocess.Popen:
-    """`drill run` of the catalog's site in its own process (under py-spy if `profile_to`)."""
-    command = [sys.executable, "-m", "drills.cli", "run", "--catalog", str(catalog), "--json", SITE]
-    if profile_to:
-        command = [str(Path(sys.executable).with_name("py-spy")), "record", "--idle", "--format", "raw", "--rate", "50",
-                   "--output", str(profile_to), "--", *command]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+def start_drill(catalog: Path) -> subprocess.Popen:
+    """`drill run` of the catalog's site in its own process."""
+    return subprocess.Popen([sys.executable, "-m", "drills.cli", "run", "--catalog", str(catalog), "--json", SITE],
+                            stdout=subprocess.PIPE, text=True)
 
 
 def finish_drill(process: subprocess.Popen) -> dict:
     """The drill's figures: seconds (fetch to verified), phases, and the process's peak RSS in MB."""
-    output = "".join(line for line in process.stdout if not line.startswith("py-spy> "))  # py-spy's own lines
+    output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     if not output.strip():

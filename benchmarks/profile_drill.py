@@ -7,6 +7,7 @@ holding the most time, inclusive and their own, go to docs/benchmarks.md.
 
 import argparse
 import re
+import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -16,6 +17,7 @@ from benchmarks.backups import SIZES, cached_backup, drill_catalog, finish_drill
 from benchmarks.results import RESULTS, record
 
 PROFILES = RESULTS.parent / "profiles"
+PROJECT = f"{Path(__file__).parents[1]}/"
 FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
 
 
@@ -29,10 +31,11 @@ def frames(stack: str) -> list[str]:
 
 
 def short(path: str) -> str:
-    for root in ("site-packages/", "python3.11/"):
+    """A frame's file as its package path: drills/pipeline.py, threading.py, duckdb/__init__.py."""
+    for root in (PROJECT, "site-packages/", f"python{sys.version_info.major}.{sys.version_info.minor}/"):
         if root in path:
             return path.split(root, 1)[1]
-    return path.split("/work/", 1)[-1].split("main/", 1)[-1]
+    return path
 
 
 def shares(folded: str) -> tuple[int, Counter, Counter, int]:
@@ -64,7 +67,14 @@ def main() -> int:
     PROFILES.mkdir(exist_ok=True)
     output = PROFILES / f"drill-{arguments.size.replace(' ', '').lower()}.folded"
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
-        result = finish_drill(start_drill(drill_catalog(Path(workdir), backup), profile_to=output))
+        drill = start_drill(drill_catalog(Path(workdir), backup))
+        # attached to the drill's process, not wrapping it: its output and its peak RSS stay its own
+        profiler = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(drill.pid),
+                                     "--idle", "--format", "raw", "--rate", "50", "--output", str(output)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        result = finish_drill(drill)
+        if profiler.wait() != 0:
+            raise RuntimeError(f"py-spy failed (exit {profiler.returncode})")
     total, inclusive, own, reading = shares(output.read_text())
     entry = inclusive["Drill.run (drills/pipeline.py)"]  # it and its callers hold the whole drill: not shown
     rows = [f"Drill of {result['seconds']:.1f} s (fetch to verified), phases {result['phases']}; "
