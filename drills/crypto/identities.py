@@ -1,10 +1,13 @@
 """age identities (X25519 keys and passphrases) and where they come from (files, environment).
 
-An identity's `unwrap(stanza)` returns the file key if the stanza is addressed to it, or None.
+An identity's `unwrap(stanza)` returns the file key if the stanza is addressed to it, or None;
+it raises ValueError for a stanza of its type that the spec says to reject (wrong arguments,
+non-canonical base64, wrong lengths, a low-order X25519 share), which age.py reports as corrupt.
 Secrets are read at drill time from the references in the catalog and never logged.
 """
 
 import os
+import re
 import stat
 from dataclasses import dataclass
 
@@ -19,6 +22,7 @@ from drills.crypto.primitives import b64decode, hkdf
 from drills.errors import BackupProblem, ConfigError
 
 ZERO_NONCE = bytes(12)
+WORK_FACTOR = re.compile(r"[1-9][0-9]?")  # decimal, no leading zero; above 99 it is no real factor
 
 
 @dataclass
@@ -48,14 +52,21 @@ class X25519Identity:
         return cls(secret)
 
     def unwrap(self, stanza: Stanza) -> bytes | None:
-        if stanza.type != "X25519" or len(stanza.args) != 1 or len(stanza.body) != 32:
+        if stanza.type != "X25519":
             return None
+        if len(stanza.args) != 1:
+            raise ValueError("it must have exactly one argument, the share")
         share = b64decode(stanza.args[0])
         if len(share) != 32:
-            return None
-        shared = self.key.exchange(X25519PublicKey.from_public_bytes(share))
+            raise ValueError("its share is not 32 bytes")
+        if len(stanza.body) != 32:
+            raise ValueError("its body is not 32 bytes (a sealed 16-byte file key)")
+        try:
+            shared = self.key.exchange(X25519PublicKey.from_public_bytes(share))
+        except ValueError:  # cryptography refuses an all-zero shared secret
+            shared = bytes(32)
         if shared == bytes(32):
-            return None
+            raise ValueError("its share is a low-order point")
         wrap_key = hkdf(shared, salt=share + self.public, info=b"age-encryption.org/v1/X25519")
         return unseal_file_key(wrap_key, stanza.body)
 
@@ -67,9 +78,16 @@ class PassphraseIdentity:
     def unwrap(self, stanza: Stanza) -> bytes | None:
         if stanza.type != "scrypt":
             return None
-        if len(stanza.args) != 2 or not stanza.args[1].isdigit() or len(stanza.body) != 32:
-            raise BackupProblem("decrypt.corrupt", "the scrypt stanza of the header is malformed")
-        salt, work_factor = b64decode(stanza.args[0]), int(stanza.args[1])
+        if len(stanza.args) != 2:
+            raise ValueError("it must have exactly two arguments, the salt and the work factor")
+        salt = b64decode(stanza.args[0])
+        if len(salt) != 16:
+            raise ValueError("its salt is not 16 bytes")
+        if len(stanza.body) != 32:
+            raise ValueError("its body is not 32 bytes (a sealed 16-byte file key)")
+        if not WORK_FACTOR.fullmatch(stanza.args[1]):
+            raise ValueError("its work factor is not a decimal number from 1 to 99")
+        work_factor = int(stanza.args[1])
         if work_factor > self.max_work_factor:
             raise BackupProblem(
                 "decrypt.work_factor_too_high",

@@ -81,9 +81,10 @@ def test_each_kind_of_damage_has_its_reason(identity):
     assert reason(ciphertext + b"trailing", mine) == "decrypt.corrupt"
 
 
-def test_an_armored_file_is_refused_with_a_hint(identity):
-    armored = subprocess.run(["age", "-a", "-r", identity["recipient"]], input=b"x", capture_output=True,
+def test_an_armored_file_decrypts_like_the_binary_one(identity):
+    plaintext = os.urandom(200_000)
+    armored = subprocess.run(["age", "-a", "-r", identity["recipient"]], input=plaintext, capture_output=True,
                              check=True).stdout
-    with pytest.raises(BackupProblem) as raised:
-        decrypt(armored, [identity["identity"]])
-    assert raised.value.code == "decrypt.corrupt" and "armor" in raised.value.hint
+    assert decrypt(armored, [identity["identity"]]) == plaintext
+    assert decrypt(armored.replace(b"\n", b"\r\n"), [identity["identity"]]) == plaintext
+    assert reason(armored + b"trailing", [identity["identity"]]) == "decrypt.corrupt"
