@@ -50,6 +50,11 @@ TEXT = {
                                  "backup)."},
     "status.amber.proof.old": {"fr": "Aucune restauration n'a été vérifiée depuis le {date}.",
                                "en": "No restore has been proven since {date}."},
+    "status.amber.contents.unverified": {
+        "fr": "Votre sauvegarde du {date} a été restaurée, mais son contenu n'a pas été vérifié (aucune liste des "
+              "tables attendues n'accompagne la sauvegarde).",
+        "en": "Your backup of {date} was restored, but its contents were not verified (no list of the expected "
+              "tables comes with the backup)."},
     "status.amber.rto.slow": {"fr": "Votre sauvegarde est restaurable, mais la restauration prend plus de temps "
                                     "que l'objectif ({rto} au lieu de {target} maximum).",
                               "en": "Your backup can be restored, but it takes longer than the target ({rto} "

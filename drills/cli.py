@@ -70,6 +70,7 @@ def command_sites(arguments) -> int:
 
 
 def command_run(arguments) -> int:
+    from drills.foreground import run_in_foreground
     from drills.pipeline import run_drill  # the engine's libraries load only when a drill runs
 
     catalog = catalog_of(arguments)
@@ -80,10 +81,13 @@ def command_run(arguments) -> int:
     for site in sites:
         progress = (lambda phase, s=site: None) if arguments.json else \
             (lambda phase, s=site: print(f"  {s.id}: {phase}...", file=sys.stderr, flush=True))
-        result = run_drill(catalog, site, progress=progress, interruptions=(KeyboardInterrupt,))
+        result = run_in_foreground(site, lambda watchdog, s=site, p=progress: run_drill(catalog, s, progress=p,
+                                                                                          watchdog=watchdog))
         results.append(result)
         if not arguments.json:
             print(describe(result.report, result.path), flush=True)
+        if result.report["reason"] == "error.interrupted":
+            break  # Ctrl-C or SIGTERM stops the remaining sites too
     if arguments.json:
         summaries = [summary(result.report, result.path) for result in results]
         print(json.dumps(summaries[0] if len(summaries) == 1 else summaries, indent=2, ensure_ascii=False))

@@ -77,6 +77,7 @@ def cli_user() -> str:
 def command_export(arguments, catalog) -> int:
     """Drill the newest backup and hand its data over as an encrypted kit (exit codes: drill run's)."""
     from drills.cli import EXIT, describe  # the drill's own summary and exit codes
+    from drills.foreground import run_in_foreground
     from drills.kit import KitExport
     from drills.pipeline import run_drill
 
@@ -85,7 +86,8 @@ def command_export(arguments, catalog) -> int:
     export = KitExport(site, recipients, Path(arguments.output))
     progress = (lambda phase: None) if arguments.json else \
         (lambda phase: print(f"  {site.id}: {phase}...", file=sys.stderr, flush=True))
-    result = run_drill(catalog, site, progress=progress, interruptions=(KeyboardInterrupt,), after_verify=export)
+    result = run_in_foreground(site, lambda watchdog: run_drill(catalog, site, progress=progress, after_verify=export,
+                                                                watchdog=watchdog))
     kit = None
     if export.kit_path:
         kit = {"file": str(export.kit_path), "sha256": export.kit_sha256,

@@ -31,7 +31,8 @@ class SiteStatus:
     name: str
     tenant: str
     status: str                       # green | amber | red | never
-    why: str                          # what makes it amber or red: a reason code, rto.slow, proof.old
+    why: str                          # what makes it amber or red: a reason code, rto.slow, proof.old,
+                                      # contents.unverified
     last: dict | None                 # the newest drill's summary
     last_pass: dict | None            # the newest passing drill's summary (among the recent ones)
     rto_target: int | None
@@ -61,9 +62,17 @@ def judge(site, last: dict | None, last_pass: dict | None, now: datetime) -> tup
         return AMBER, last["reason"] or "error"
     if now - parse_time(last_pass["started_at"]) > PROOF_TOO_OLD:
         return AMBER, "proof.old"
+    if not last.get("contents_verified", True):  # restored, but checked against nothing the site declared
+        return AMBER, "contents.unverified"
     if last["rto_seconds"] is not None and last["rto_seconds"] > site.targets.rto:
         return AMBER, "rto.slow"
     return GREEN, ""
+
+
+def certifiable(report_or_summary: dict) -> bool:
+    """Whether a reversibility certificate can be made of this drill: it passed, and its contents
+    were verified (drills.certificates refuses the others)."""
+    return report_or_summary["outcome"] == "pass" and report_or_summary.get("contents_verified", True)
 
 
 def parse_time(text: str) -> datetime:

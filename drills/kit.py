@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from drills.checks import database
+from drills import redaction
 from drills.checks.duckdb_connection import connect_with
 from drills.checks.findings import PASS, Finding
 from drills.crypto.encrypt import AgeWriter, parse_recipient
@@ -110,7 +111,7 @@ class KitExport:
         """Every table to Parquet and CSV, read back and compared; {table: its entry}."""
         connection = connect_with("postgres")
         try:
-            restored = database.attach_and_count(connection, postgres.attach_dsn(socket_dir))
+            restored = database.attach_and_count(connection, postgres.attach_dsn(socket_dir), writable=(str(folder),))
             entries, taken = {}, set()
             for table, rows in sorted(restored.items()):
                 schema, name = table.split(".", 1)
@@ -132,7 +133,7 @@ class KitExport:
         except InfrastructureError:
             raise
         except Exception as error:  # DuckDB (duckdb.Error) or the staging filesystem (OSError)
-            raise InfrastructureError("export", f"the export failed: {type(error).__name__}: {error}",
+            raise InfrastructureError("export", f"the export failed: {type(error).__name__}: {redaction.error_text(error)}",
                                       hint="check the staging filesystem's free space (DRILL_EXPORT_STAGING)") from None
         finally:
             connection.close()

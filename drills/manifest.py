@@ -15,7 +15,7 @@ import json
 import re
 import tarfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from drills.checks import database
@@ -25,6 +25,9 @@ from drills.errors import BackupProblem, ConfigError
 from drills.streams import ChunkReader, decompressed
 
 FORMAT = 1
+# How far the site's clock and the storage's may disagree: a manifest time past its backup's (or
+# past now) by more than this is refused. A forged taken_at gains at most this much freshness.
+MAX_CLOCK_SKEW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -77,15 +80,26 @@ def valid_file_entry(entry) -> bool:
             and isinstance(entry.get("sha256"), str) and re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]) is not None)
 
 
-def check_belongs(manifest: Manifest, site, backup=None) -> None:
-    """BackupProblem if the manifest was written for another site or engine, or (given its
-    backup) long before the backup it stands beside: an old manifest replayed."""
+def check_belongs(manifest: Manifest, site, backup=None, now: datetime | None = None) -> None:
+    """BackupProblem if the manifest was written for another site or engine, or its time cannot
+    be true: taken in the future, taken after its backup was written (a freshness forged), or
+    long before it (an old manifest replayed). The tolerance is MAX_CLOCK_SKEW."""
     if manifest.site != site.id:
         raise invalid(f"the manifest is for site {manifest.site!r}, not {site.id!r}",
                       hint="a backup of another site was delivered here: check the backup job's destination")
     if manifest.engine != site.engine.type:
         raise invalid(f"the manifest is for engine {manifest.engine!r}, not {site.engine.type!r}")
-    if backup is not None and (backup.modified - manifest.taken_at).total_seconds() > site.targets.rpo:
+    if now is not None and manifest.taken_at - now > MAX_CLOCK_SKEW:
+        raise invalid(f"the manifest says it was taken at {manifest.taken_at:%Y-%m-%d %H:%M} UTC, in the future",
+                      hint="the site's clock is wrong, or the manifest was forged: check the backup job's host")
+    if backup is None:
+        return
+    if manifest.taken_at - backup.modified > MAX_CLOCK_SKEW:
+        raise invalid(f"the manifest says it was taken at {manifest.taken_at:%Y-%m-%d %H:%M} UTC, after its backup "
+                      f"was written ({backup.modified:%Y-%m-%d %H:%M} UTC): its freshness cannot be true",
+                      hint="a manifest written for an old backup to make it look new, or a clock far off: check the "
+                           "backup job")
+    if (backup.modified - manifest.taken_at).total_seconds() > site.targets.rpo:
         hours = (backup.modified - manifest.taken_at).total_seconds() / 3600
         raise invalid(f"the manifest was taken {hours:.0f} h before its backup was written (more than the RPO): "
                       "an old manifest beside a new backup, replayed?",

@@ -16,12 +16,13 @@ import secrets
 import shutil
 import socket
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from drills import manifest as manifests
+from drills import redaction
 from drills import sources
 from drills.checks.findings import FAIL, PASS, WARN, Finding, failure, verdict
 from drills.crypto import age
@@ -32,6 +33,7 @@ from drills.reports import keys
 from drills.reports.evidence import EvidenceStore
 from drills.runtimes.docker import DockerRuntime
 from drills.streams import Meter, decompressed, read_ahead
+from drills.watchdog import INTERRUPTED, Watchdog
 from drills.workdir import make_work_dir
 
 PHASES = ("fetch", "decrypt", "restore", "verify", "teardown")
@@ -77,18 +79,21 @@ def now_utc() -> datetime:
 
 
 def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase: None,
-              drill_id: str | None = None, interruptions: tuple = (), after_verify=None) -> DrillResult:
+              drill_id: str | None = None, interruptions: tuple = (), after_verify=None,
+              watchdog: Watchdog | None = None) -> DrillResult:
     """Run one drill of `site` in-process and store its signed report.
 
     `progress(phase)` is called as each phase starts (for a human watching); `drill_id` is
-    given by a queue message, made up here otherwise. An exception of `interruptions` (a
-    worker shutting down) stops the drill cleanly: teardown runs, and the report says
-    `error.interrupted`. `after_verify(runtime, container, socket_dir, drill_id)`, if given,
-    runs once the data is verified and before teardown (outside the RTO), e.g. an export;
-    the findings it returns join the report.
+    given by a queue message, made up here otherwise. `watchdog` (made from engine.timeout if
+    not given) is the drill's one deadline; firing it from another thread (a signal, a worker
+    shutting down) stops the drill wherever it is blocked. An exception of `interruptions` (a
+    worker shutting down) stops the drill too. Either way teardown runs and the report says why.
+    `after_verify(runtime, container, socket_dir, drill_id)`, if given, runs once the data is
+    verified and before teardown (outside the RTO), e.g. an export; the findings it returns
+    join the report.
     """
     signing_key = keys.load_private(catalog.signing_key)
-    drill = Drill(site, runtime, clock, progress, drill_id, interruptions, after_verify)
+    drill = Drill(site, runtime, clock, progress, drill_id, interruptions, after_verify, watchdog)
     report = drill.run()
     path = EvidenceStore.of(catalog).append(site.id, report, signing_key)
     return DrillResult(json.loads(path.read_bytes()), path)
@@ -96,63 +101,94 @@ def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase:
 
 class Drill:
     def __init__(self, site, runtime, clock, progress=lambda phase: None, drill_id=None, interruptions=(),
-                 after_verify=None):
-        self.site, self.runtime, self.clock, self.progress = site, runtime, clock, progress
+                 after_verify=None, watchdog: Watchdog | None = None):
+        self.site, self.runtime, self.clock, self.on_progress = site, runtime, clock, progress
         self.interruptions, self.after_verify = interruptions, after_verify
+        self.watchdog = watchdog or Watchdog(site.engine.timeout)
         self.engine = engine_for(site)
         self.started_at = clock()
         self.drill_id = drill_id or new_drill_id(self.started_at)
         self.phases, self.findings = Phases(), []
+        self.phase = "fetch"
         self.backup = self.manifest = self.manifest_name = self.meter = None
         self.error: DrillError | None = None
         self.rto_seconds: float | None = None
         self.data_freshness: Finding | None = None
 
+    def progress(self, phase: str) -> None:
+        self.phase = phase
+        self.on_progress(phase)
+
     def run(self) -> dict:
         container = work_dir = None
         started = time.perf_counter()
-        try:
-            self.progress("fetch")
-            with self.phases.measure("fetch"):  # every second of the RTO is in a phase
-                self.backup = sources.choose(self.site.source, self.started_at)
-                identities = identities_from(self.site.decrypt)
-                self.read_manifest(identities)
-            self.progress("restore")
-            with self.phases.measure("restore"):
-                self.runtime = self.runtime or DockerRuntime()
-                work_dir = make_work_dir(self.drill_id)
-                spec = self.engine.container_spec(self.site, self.drill_id, str(work_dir))
-                container = spec.name
-                self.runtime.start(spec)
-            self.stream_and_restore(container, identities)
-            self.progress("verify")
-            with self.phases.measure("verify"):
-                findings, self.data_freshness = self.engine.verify(str(work_dir), self.site, self.manifest,
-                                                                   self.started_at)
+        with self.watchdog, ExitStack() as guards:
+            try:
+                self.progress("fetch")
+                with self.phases.measure("fetch"):  # every second of the RTO is in a phase
+                    self.backup = sources.choose(self.site.source, self.started_at)
+                    identities = identities_from(self.site.decrypt)
+                    self.read_manifest(identities)
+                self.progress("restore")
+                with self.phases.measure("restore"):
+                    self.runtime = self.runtime or DockerRuntime()
+                    work_dir = make_work_dir(self.drill_id)
+                    spec = self.engine.container_spec(self.site, self.drill_id, str(work_dir))
+                    container = spec.name
+                    guards.enter_context(self.watchdog.guarding(lambda: self.runtime.remove(container)))
+                    self.runtime.start(spec)
+                self.stream_and_restore(container, identities)
+                self.progress("verify")
+                with self.phases.measure("verify"):
+                    findings, freshness = self.engine.verify(str(work_dir), self.site, self.manifest,
+                                                             self.started_at, self.watchdog)
+                self.stopped_by_watchdog()  # what an interrupted verifier saw proves nothing
                 self.findings += findings
-            self.rto_seconds = time.perf_counter() - started
-            if self.after_verify and not any(finding.status == FAIL for finding in self.findings):
-                self.progress("export")
-                self.findings += self.after_verify(self.runtime, container, str(work_dir), self.drill_id)
-        except DrillError as error:
-            self.findings.append(failure(error))
-            self.error = error if error.outcome == "error" else None
-        except self.interruptions as interruption:
-            self.error = InfrastructureError(
-                "interrupted", f"the worker interrupted the drill ({type(interruption).__name__})",
-                hint="a shutdown re-queues the drill; a time limit means the drill outgrew engine.timeout")
-            self.findings.append(failure(self.error))
-        except Exception as unexpected:  # a bug of ours: reported, never blamed on the site
-            log.exception("unexpected error in drill %s", self.drill_id)
-            self.error = InfrastructureError("internal", f"unexpected {type(unexpected).__name__}: {unexpected}",
-                                             hint="a bug in Restore Drill: report it with this drill id")
-            self.findings.append(failure(self.error))
-        finally:
-            with self.phases.measure("teardown"):
-                self.tear_down(container, work_dir)
+                self.data_freshness = freshness
+                self.rto_seconds = time.perf_counter() - started
+                if self.after_verify and not any(finding.status == FAIL for finding in self.findings):
+                    self.progress("export")
+                    self.findings += self.after_verify(self.runtime, container, str(work_dir), self.drill_id)
+                    self.stopped_by_watchdog()
+            except DrillError as error:
+                self.conclude(self.watchdog_error() or error)
+            except self.interruptions as interruption:
+                self.conclude(self.watchdog_error() or interrupted(type(interruption).__name__))
+            except Exception as unexpected:  # a bug of ours: reported, never blamed on the site
+                if not self.watchdog.reason:  # a call cut by the watchdog fails in its own way: not a bug
+                    log.exception("unexpected error in drill %s", self.drill_id)
+                self.conclude(self.watchdog_error() or InfrastructureError(
+                    "internal", f"unexpected {type(unexpected).__name__}: {redaction.error_text(unexpected)}",
+                    hint="a bug in Restore Drill: report it with this drill id"))
+            finally:
+                with self.phases.measure("teardown"):
+                    self.tear_down(container, work_dir)
         self.check_freshness()
         self.check_rto()
         return self.report()
+
+    def conclude(self, error: DrillError) -> None:
+        """The error that stopped the drill becomes its finding (and its outcome, if ours)."""
+        self.findings.append(failure(error))
+        self.error = error if error.outcome == "error" else None
+
+    def stopped_by_watchdog(self) -> None:
+        error = self.watchdog_error()
+        if error:
+            raise error
+
+    def watchdog_error(self) -> DrillError | None:
+        """Why the drill stopped, if its watchdog fired: whatever a cut call raised is only a
+        consequence of that."""
+        if self.watchdog.reason == INTERRUPTED:
+            return interrupted("a stop was asked (Ctrl-C, SIGTERM or a worker shutting down)")
+        if self.watchdog.reason:
+            code = "verify.timeout" if self.phase in ("verify", "export") else "restore.timeout"
+            return BackupProblem(code, f"the drill did not finish within engine.timeout ({self.watchdog.seconds:,} s): "
+                                       f"stopped during {self.phase}",
+                                 hint="a backup much larger than usual, or restored objects that never finish "
+                                      "(a view or function that hangs): raise engine.timeout only if the data grew")
+        return None
 
     def tear_down(self, container: str | None, work_dir: Path | None) -> None:
         """Remove the container and its work directory. A container the engine will not remove
@@ -176,7 +212,7 @@ class Drill:
         try:
             self.manifest, self.manifest_name = manifests.find(self.backup, identities)
             if self.manifest:
-                manifests.check_belongs(self.manifest, self.site, self.backup)
+                manifests.check_belongs(self.manifest, self.site, self.backup, self.started_at)
         except DrillError as error:
             self.manifest = None
             self.findings.append(Finding("manifest", self.backup.name, FAIL, message=error.message,
@@ -193,7 +229,8 @@ class Drill:
         ciphertext = io.BufferedReader(self.meter, buffer_size=1024 * 1024)
         producing, waiting = Stopwatch(), Stopwatch()
         plaintext = read_ahead(timed(decompressed(age.decrypt(ciphertext, identities),
-                                                  self.site.engine.max_decompressed), producing))
+                                                  self.site.engine.max_decompressed), producing),
+                               stop=self.watchdog.fired)
         started = time.perf_counter()
         try:
             self.engine.restore(self.runtime, container_id, self.site.engine, timed(plaintext, waiting),
@@ -213,24 +250,32 @@ class Drill:
             self.phases.seconds["restore"] += streaming - waited
 
     def backup_time(self) -> datetime | None:
-        if self.manifest:
-            return self.manifest.taken_at
-        return self.backup.modified if self.backup else None
+        """When the backup was taken, as far as it can be proven: the older of its signals (the
+        manifest's taken_at, the object's time at the source), so no one signal can make it newer."""
+        signals = [self.manifest.taken_at if self.manifest else None, self.backup.modified if self.backup else None]
+        return min((signal for signal in signals if signal), default=None)
 
     def check_freshness(self) -> None:
-        """Freshness findings come last: the backup's age, then its newest record's (the canary)."""
+        """Freshness findings come last: the backup's age, then its newest record's (the canary).
+        A time in the future proves no freshness: it fails like a stale backup."""
         taken = self.backup_time()
         if taken is None or self.site.source.pick != "newest":
             return
         age_seconds = (self.started_at - taken).total_seconds()
         target = self.site.targets.rpo
-        fresh = age_seconds <= target
+        future = -age_seconds > manifests.MAX_CLOCK_SKEW.total_seconds()
+        fresh = not future and age_seconds <= target
+        if future:
+            message = (f"the backup's time at the source is {-age_seconds / 3600:.1f} h in the future: "
+                       "its age cannot be known")
+            hint = "the storage's clock is wrong, or the file's time was set by hand: check the source"
+        else:
+            message = f"the newest backup is {age_seconds / 3600:.1f} h old, the RPO target is {target / 3600:.1f} h"
+            hint = "the backup job has stopped delivering: check it on the site's side"
         self.findings.append(Finding(
             "backup.freshness", self.backup.name, PASS if fresh else FAIL, expected=f"<= {target} s",
             actual=round(age_seconds), code="" if fresh else "backup.stale",
-            message="" if fresh else f"the newest backup is {age_seconds / 3600:.1f} h old, the RPO target is "
-                                     f"{target / 3600:.1f} h",
-            hint="" if fresh else "the backup job has stopped delivering: check it on the site's side"))
+            message="" if fresh else message, hint="" if fresh else hint))
         if self.data_freshness:
             self.findings.append(self.data_freshness)
 
@@ -263,9 +308,16 @@ class Drill:
             "backup": self.backup_identity(taken),
             "engine": {"type": self.site.engine.type, "format": self.site.engine.format,
                        "image": self.site.engine.image},
+            "contents_verified": self.contents_verified(),
             "findings": [finding.as_dict() for finding in self.findings],
             "host": socket.gethostname(),
         }
+
+    def contents_verified(self) -> bool:
+        """Whether the restored contents were checked against something the site declared (the
+        manifest's counts or files, table bounds), not only restored: a pass without it is
+        shown as "restored, contents not verified", never as the same green."""
+        return self.manifest is not None or bool(self.site.checks.tables)
 
     def backup_identity(self, taken: datetime | None) -> dict | None:
         if not self.backup:
@@ -282,6 +334,16 @@ class Drill:
         }
 
 
+def interrupted(why: str) -> InfrastructureError:
+    return InfrastructureError("interrupted", f"the drill was interrupted ({why})",
+                               hint="a shutdown re-queues the drill; a time limit means the drill outgrew engine.timeout")
+
+
+# How a full tmpfs shows in a restore's (redacted) message: the system's words, PostgreSQL's
+# SQLSTATE disk_full, MariaDB's "table is full" and "disk full".
+DISK_FULL = ("No space left on device", "SQLSTATE 53100", "ERROR 1114 ", "ERROR 1021 ")
+
+
 def resource_limit_hit(problem: BackupProblem, runtime, container_id: str, engine) -> BackupProblem:
     """A failed restore that was the container's memory limit or full tmpfs, said so."""
     if problem.code != "restore.failed":
@@ -290,7 +352,7 @@ def resource_limit_hit(problem: BackupProblem, runtime, container_id: str, engin
         return BackupProblem("restore.out_of_memory", f"the restore was killed by the container's memory limit "
                                                       f"({engine.memory:,} bytes): {problem.message}",
                              hint="raise engine.memory if the site's data really needs it")
-    if "No space left on device" in problem.message:
+    if any(sign in problem.message for sign in DISK_FULL):
         return BackupProblem("restore.too_large", f"the restored data outgrew engine.tmpfs ({engine.tmpfs:,} bytes): "
                                                   f"{problem.message}",
                              hint="raise engine.tmpfs if the site's data is that big")

@@ -20,8 +20,10 @@ from drills.errors import BackupProblem
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 PIECE = 1024 * 1024
+MAX_LINE = 64 * 1024 * 1024  # longer than any line pg_dump or mysqldump (max_allowed_packet) writes
 READ_AHEAD = 4  # pieces in flight between the reading thread and the restore
 END = object()
+PRODUCER_GRACE = 5.0  # seconds a stopped drill waits for a source read stuck in the network
 
 
 class Meter(io.RawIOBase):
@@ -96,15 +98,46 @@ class ChunkReader(io.RawIOBase):
         return count
 
 
-def read_ahead(chunks: Iterator[bytes], depth: int = READ_AHEAD) -> Iterator[bytes]:
+def whole_lines(chunks: Iterator[bytes], max_line: int = MAX_LINE) -> Iterator[tuple[list[bytes], bool]]:
+    """The chunks cut into lines, for filters that judge a dump line by line: batches of
+    (lines without their newline, whether the last one had one). A line is held back until it
+    is whole (a client runs a last line even without its newline), gathered in linear time,
+    and never longer than `max_line`: an endless line is refused, not gathered."""
+    parts, size = [], 0
+    for chunk in chunks:
+        pieces = chunk.split(b"\n")
+        if len(pieces) > 1:
+            pieces[0] = b"".join([*parts, pieces[0]])
+            parts, size = [], 0
+            if len(pieces[0]) > max_line:
+                raise line_too_long(max_line)
+            yield pieces[:-1], True
+        if pieces[-1]:
+            parts.append(pieces[-1])
+            size += len(pieces[-1])
+            if size > max_line:
+                raise line_too_long(max_line)
+    if parts:
+        yield [b"".join(parts)], False
+
+
+def line_too_long(max_line: int) -> BackupProblem:
+    return BackupProblem("restore.failed", f"the dump has a line longer than {max_line:,} bytes: refused, "
+                                           "not gathered into memory",
+                         hint="not a dump written by pg_dump or mysqldump, or a damaged one: check the backup job")
+
+
+def read_ahead(chunks: Iterator[bytes], depth: int = READ_AHEAD, stop: threading.Event | None = None) -> Iterator[bytes]:
     """The chunks, pulled by a thread of their own up to `depth` ahead of the consumer, so that
     reading, hashing and decrypting overlap with sending into the container (which waits on
     dockerd). Memory: `depth` chunks. The producer's exception is raised in the consumer; closing
-    this generator stops the producer before returning, so nobody reads the source after it."""
-    handoff, stop = queue.Queue(maxsize=depth), threading.Event()
+    this generator stops the producer before returning, so nobody reads the source after it.
+    Once `stop` is set (the drill's watchdog fired), the consumer stops waiting: `Stopped`."""
+    handoff, stopping = queue.Queue(maxsize=depth), threading.Event()
+    stop = stop or threading.Event()
 
     def offer(item) -> bool:
-        while not stop.is_set():
+        while not stopping.is_set():
             try:
                 handoff.put(item, timeout=0.1)
                 return True
@@ -124,10 +157,23 @@ def read_ahead(chunks: Iterator[bytes], depth: int = READ_AHEAD) -> Iterator[byt
     producer = threading.Thread(target=produce, name="read-ahead", daemon=True)
     producer.start()
     try:
-        while (item := handoff.get()) is not END:
+        while (item := next_item(handoff, stop)) is not END:
             if isinstance(item, BaseException):
                 raise item
             yield item
     finally:
-        stop.set()
-        producer.join()
+        stopping.set()
+        producer.join(timeout=None if not stop.is_set() else PRODUCER_GRACE)
+
+
+def next_item(handoff: queue.Queue, stop: threading.Event):
+    while True:
+        try:
+            return handoff.get(timeout=0.1)
+        except queue.Empty:
+            if stop.is_set():
+                raise Stopped("the drill was stopped while its backup was read") from None
+
+
+class Stopped(Exception):
+    """Raised where a stream notices that its drill was stopped (its watchdog fired)."""

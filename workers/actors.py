@@ -4,8 +4,10 @@ as `drill run`.
 - A drill whose outcome is `error` (our side failed) is retried with backoff, up to
   DRILL_MAX_RETRIES; a `fail` (the backup is bad) is reported and never retried.
 - A site whose lease is held by another drill is tried again when the lease can expire.
-- A worker shutting down interrupts the drill (its container removed, the report says
-  `error.interrupted`) and re-queues it ahead of scheduled drills.
+- A worker shutting down stops its drills through their watchdogs, wherever they are blocked
+  (their containers removed, the report says `error.interrupted`) and re-queues them ahead of
+  scheduled drills. Dramatiq's own shutdown notification is off: it raises an exception at any
+  point of a thread, teardown and the report's writing included.
 - "Drill now" messages go to their own queue, whose actor has priority over scheduled ones.
 """
 
@@ -14,10 +16,11 @@ import threading
 
 import dramatiq
 import redis
-from dramatiq.middleware import Shutdown, TimeLimitExceeded
+from dramatiq.middleware import TimeLimitExceeded
 
 from drills.catalog import CatalogFile
 from drills.pipeline import run_drill
+from drills.watchdog import INTERRUPTED, Watchdog
 from workers import alerts, metrics
 from workers.broker import redis_client, settings
 from workers.leases import SiteLease
@@ -28,6 +31,7 @@ BUSY_RETRIES = 1000
 log = logging.getLogger("restore_drill.worker")
 CATALOG = CatalogFile(settings.catalog)  # parsed once, again only when the file changes
 STOPPING = threading.Event()  # set by `drill worker` on SIGTERM: interrupted drills are re-queued
+RUNNING: set[Watchdog] = set()  # the watchdogs of the drills running in this process
 
 
 class InfrastructureRetry(Exception):
@@ -46,7 +50,7 @@ def should_retry(retries: int, exception: Exception) -> bool:
 
 
 ACTOR_OPTIONS = dict(retry_when=should_retry, min_backoff=settings.min_backoff_ms,
-                     max_backoff=settings.max_backoff_ms, notify_shutdown=True, time_limit=DEFAULT_TIME_LIMIT_MS)
+                     max_backoff=settings.max_backoff_ms, notify_shutdown=False, time_limit=DEFAULT_TIME_LIMIT_MS)
 
 
 @dramatiq.actor(queue_name=SCHEDULED_QUEUE, priority=10, **ACTOR_OPTIONS)
@@ -62,13 +66,22 @@ def drill_now(site_id: str, drill_id: str) -> None:
 def execute(site_id: str, drill_id: str, trigger: str) -> None:
     catalog = CATALOG.current()
     site = catalog.site(site_id)
+    if STOPPING.is_set():  # taken while the worker stops: left for the next worker, untouched
+        enqueue(site, drill_id, now=True)
+        return
     lease = SiteLease(redis_client(), site.id, drill_id, settings.lease_seconds)
     if not lease.acquire():
         log.info("site busy", extra={"site": site.id, "drill_id": drill_id, "holder": lease.holder()})
         raise SiteBusy(delay=settings.lease_seconds * 1000)
     log.info("drill started", extra={"site": site.id, "drill_id": drill_id, "trigger": trigger})
-    with lease, metrics.drill_running():
-        report = run_drill(catalog, site, drill_id=drill_id, interruptions=(Shutdown, TimeLimitExceeded)).report
+    watchdog = Watchdog(site.engine.timeout)
+    RUNNING.add(watchdog)
+    try:
+        with lease, metrics.drill_running():
+            report = run_drill(catalog, site, drill_id=drill_id, interruptions=(TimeLimitExceeded,),
+                               watchdog=watchdog).report
+    finally:
+        RUNNING.discard(watchdog)
     metrics.record(report)
     log.info("drill finished", extra={"site": site.id, "drill_id": drill_id, "outcome": report["outcome"],
                                       "reason": report["reason"], "rto_seconds": report["rto_seconds"]})
@@ -80,6 +93,13 @@ def execute(site_id: str, drill_id: str, trigger: str) -> None:
         enqueue(site, drill_id, now=True)
     elif report["outcome"] == "error":
         raise InfrastructureRetry(f"{report['reason']}: {report['message']}")
+
+
+def stop_running_drills() -> None:
+    """Stop every drill of this process wherever it is blocked (a worker shutting down): each
+    tears down and reports `error.interrupted`, and is queued again."""
+    for watchdog in list(RUNNING):
+        watchdog.fire(INTERRUPTED)
 
 
 def enqueue(site, drill_id: str, now: bool = False):

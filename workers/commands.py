@@ -44,6 +44,7 @@ def command_worker(arguments) -> int:
             reaper.reap_safely(runtime, client, settings.reap_grace_seconds)
     finally:
         actors.STOPPING.set()  # drills interrupted from here on are re-queued
+        actors.stop_running_drills()
         worker.stop(timeout=60_000)
     return 0
 

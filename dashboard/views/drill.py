@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import session
 from dashboard.session import NotVisible, t
+from drills.fleet import certifiable
 
 user = session.require_role("operator", "admin")
 site_id = session.visible_site(st.query_params.get("site"), fallback_first=False)
@@ -31,5 +32,5 @@ st.dataframe(pd.DataFrame(report["findings"]).astype(str), hide_index=True, widt
 st.download_button(t("site.download"), data, file_name=f"{site_id}-{sequence:06d}.json", mime="application/json",
                    on_click=session.journal().record, args=("report.downloaded", user.name),
                    kwargs={"site": site_id, "sequence": sequence})
-if report["outcome"] == "pass":
+if certifiable(report):
     session.certificate_button(site_id, sequence)

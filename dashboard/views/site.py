@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import session
 from dashboard.texts import STATUS_COLOUR, status_label
 from dashboard.session import t
+from drills.fleet import certifiable
 
 DATE_AXIS = alt.Axis(format="%d/%m %H:%M")
 user = session.require_role("operator", "admin")
@@ -90,7 +91,7 @@ report, data, _ = fleet.report(scope, site_id, int(sequence))
 st.download_button(t("site.download"), data, file_name=f"{site_id}-{int(sequence):06d}.json",
                    mime="application/json", on_click=session.journal().record,
                    args=("report.downloaded", user.name), kwargs={"site": site_id, "sequence": int(sequence)})
-if report["outcome"] == "pass":
+if certifiable(report):
     session.certificate_button(site_id, int(sequence))
 if st.button(t("site.open_drill")):
     st.switch_page("views/drill.py", query_params={"site": site_id, "drill": str(int(sequence))})

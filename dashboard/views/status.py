@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import session
 from dashboard.texts import STATUS_COLOUR, day, duration, reason_meaning, status_label
 from dashboard.session import t
+from drills.fleet import certifiable
 
 user = session.require_role("viewer", "operator", "admin")
 lang = session.language()
@@ -34,6 +35,8 @@ elif status.status == "amber":
                      target=duration(status.rto_target, lang))
     elif status.why == "proof.old":
         headline = t("status.amber.proof.old", date=day(last_pass["started_at"], lang))
+    elif status.why == "contents.unverified":
+        headline = t("status.amber.contents.unverified", date=day(last["backup_taken_at"] or last["started_at"], lang))
     else:
         headline = t("status.amber.error")
     meaning = ""
@@ -61,5 +64,5 @@ restore_time.caption(t("status.target", target=duration(status.rto_target, lang)
 backup_age.metric(t("status.backup_age"), duration(status.backup_age_seconds, lang))
 backup_age.caption(t("status.target", target=duration(status.rpo_target, lang)))
 
-if last_pass:
+if last_pass and certifiable(last_pass):
     session.certificate_button(site_id, last_pass["sequence"])

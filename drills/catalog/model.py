@@ -119,6 +119,7 @@ class Checks:
     tables: dict[str, TableBounds] = field(default_factory=dict)
     sql: list[SqlAssertion] = field(default_factory=list)
     newest_record: str | None = None
+    may_be_empty: bool = False
 
 
 @dataclass(frozen=True)

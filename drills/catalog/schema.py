@@ -8,7 +8,7 @@ from croniter import croniter
 
 from drills.catalog import model
 from drills.catalog.validate import (
-    Choice, Custom, Duration, FilePath, ListOf, MapOf, Number, Record, Size, Text, Variants,
+    Choice, Custom, Duration, FilePath, Flag, ListOf, MapOf, Number, Record, Size, Text, Variants,
 )
 
 DEFAULT_POSTGRES_IMAGE = "restore-drill/postgres:15-bookworm"
@@ -140,7 +140,8 @@ def engine_limits(tmpfs_doc: str) -> dict:
         "memory": Size("Memory limit of the restore container (its tmpfs counts against it).",
                        default=4 * 1024**3, example="4g"),
         "tmpfs": Size(tmpfs_doc, default=3 * 1024**3, example="3g"),
-        "timeout": Duration("Longest a restore may take before restore.timeout.", default=3600, example="1h"),
+        "timeout": Duration("Longest a whole drill may take (fetch, restore, verify, export): past it the drill is "
+                            "stopped wherever it is (restore.timeout, verify.timeout).", default=3600, example="1h"),
         "max_decompressed": Size("Largest decompressed backup accepted (restore.too_large above).",
                                  default=64 * 1024**3, example="64g"),
     }
@@ -217,6 +218,8 @@ CHECKS = Record(
                                            required=True, example=0),
                       }, build=model.SqlAssertion),
                       default=[]),
+        "may_be_empty": Flag("Whether a restore holding no table (no file, for a documents archive) may pass; "
+                             "otherwise it fails with verify.empty.", default=False, example=False),
         "newest_record": Text("The canary: a timestamp or date column (schema.table.column) whose newest value "
                               "gives the age of the data itself; verify.stale_data above the RPO target.",
                               pattern=r"([^.\s]+\.)?[^.\s]+\.[^.\s]+", example="public.ventes.vendu_le"),

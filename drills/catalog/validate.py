@@ -39,6 +39,10 @@ class Option:
     def convert(self, value: Any, path: tuple, ctx: Context) -> Any:
         return value
 
+    def absent(self, path: tuple, ctx: Context) -> Any:
+        """The value of an optional option left out."""
+        return self.default
+
 
 class Text(Option):
     kind = "text"
@@ -67,6 +71,15 @@ class Number(Option):
             return ctx.problem(path, f"expected an integer, got {value!r}")
         if self.minimum is not None and value < self.minimum:
             return ctx.problem(path, f"must be at least {self.minimum}, got {value}")
+        return value
+
+
+class Flag(Option):
+    kind = "true or false"
+
+    def convert(self, value, path, ctx):
+        if not isinstance(value, bool):
+            return ctx.problem(path, f"expected true or false, got {value!r}")
         return value
 
 
@@ -171,10 +184,17 @@ class Record(Option):
             elif option.required:
                 ctx.problem(path, f"missing required key {name!r} ({option.doc})")
             else:
-                values[name] = option.default
+                values[name] = option.absent(path + (name,), ctx)
         if len(ctx.problems) > problems_before:
             return None  # reported already; a half-valid record is never built
         return self.build(**values)
+
+    def absent(self, path, ctx):
+        """Left out, a record of defaults only (`checks:`) is built from its defaults, as if
+        written empty; one that needs a choice (a replica, a key reference) stays absent."""
+        if self.default is None and not self.exactly_one_of and not any(f.required for f in self.fields.values()):
+            return self.convert({}, path, ctx)
+        return self.default
 
 
 class Variants(Option):

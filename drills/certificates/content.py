@@ -45,6 +45,11 @@ def build(report_bytes: bytes, report_name: str, keyring: dict, lang: str) -> Ce
     if report["outcome"] != "pass":
         raise ConfigError(f"drill {report['drill_id']} did not pass ({report['reason']}): nothing to certify",
                           code="certificate.not_passed", hint="certify a drill that passed (drill history SITE)")
+    if not report.get("contents_verified", True):
+        raise ConfigError(f"drill {report['drill_id']} restored the backup but verified its contents against "
+                          "nothing (no manifest, no table bounds): a certificate cannot say the full file was restored",
+                          code="certificate.contents_unverified",
+                          hint="have the backup job write a manifest (drill seal, drill manifest), then drill again")
     public_key = keyring[report["signature"]["key_id"]]
     t = lambda key, **values: text(lang, key, **values)  # noqa: E731
     backup = report["backup"]

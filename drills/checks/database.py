@@ -11,8 +11,9 @@ from datetime import date, datetime, timezone
 
 import duckdb
 
-from drills.checks.duckdb_connection import connect_with
-from drills.checks.findings import FAIL, PASS, WARN, Finding
+from drills import redaction
+from drills.checks.duckdb_connection import connect_with, lock_down
+from drills.checks.findings import FAIL, PASS, WARN, Finding, empty
 from drills.errors import InfrastructureError
 
 ALIAS = "restored"
@@ -53,18 +54,23 @@ SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = '{ALIA
                  None, qualified=False)
 
 
-def attach(connection: duckdb.DuckDBPyConnection, dialect: Dialect, target: str) -> None:
+def attach(connection: duckdb.DuckDBPyConnection, dialect: Dialect, target: str, writable: tuple[str, ...] = ()) -> None:
+    """Attach the restored database read-only, then lock the connection down (drills.checks.
+    duckdb_connection): nothing a restored view or the site's SQL runs reaches a file."""
     connection.execute(f"ATTACH {sql_literal(target)} AS {ALIAS} (TYPE {dialect.extension}, READ_ONLY)")
     connection.execute(f"USE {ALIAS}")
+    lock_down(connection, writable)
 
 
-def attach_and_count(connection: duckdb.DuckDBPyConnection, target: str, dialect: Dialect = POSTGRES) -> dict[str, int]:
+def attach_and_count(connection: duckdb.DuckDBPyConnection, target: str, dialect: Dialect = POSTGRES,
+                     writable: tuple[str, ...] = ()) -> dict[str, int]:
     """Attach a database read-only and count every table; error.verifier if DuckDB cannot."""
     try:
-        attach(connection, dialect, target)
+        attach(connection, dialect, target, writable)
         return table_counts(connection, dialect)
     except duckdb.Error as error:
-        raise InfrastructureError("verifier", f"DuckDB could not read the database: {without_passwords(str(error))}",
+        raise InfrastructureError("verifier", f"DuckDB could not read the database: "
+                                              f"{redaction.error_text(without_passwords(str(error)))}",
                                   hint="a restore container may have died (memory limit: engine.memory), "
                                        "or the DSN is wrong") from None
 
@@ -151,7 +157,7 @@ def run_assertion(connection, assertion) -> Finding:
         row = connection.execute(assertion.query).fetchone()
     except duckdb.Error as error:
         return Finding("sql", assertion.name, FAIL, expected=assertion.expect,
-                       message=f"the query failed: {str(error).splitlines()[0]}", code="verify.assertion_failed",
+                       message=f"the query failed: {redaction.error_text(error)}", code="verify.assertion_failed",
                        hint="the query names something the restored database lacks, or is wrong")
     actual = row[0] if row else None
     if same_value(actual, assertion.expect):
@@ -176,7 +182,7 @@ def newest_record_finding(connection, dialect: Dialect, column: str, started_at:
         (newest,) = run(connection, dialect, sql)[0]
         epoch = None if newest is None else as_epoch(newest)
     except (duckdb.Error, ValueError, TypeError) as error:
-        return Finding("data.freshness", column, FAIL, message=f"cannot read the newest record: {str(error).splitlines()[0]}",
+        return Finding("data.freshness", column, FAIL, message=f"cannot read the newest record: {redaction.error_text(error)}",
                        code="verify.stale_data", hint="check checks.newest_record: the column must exist and hold times")
     if epoch is None:
         return Finding("data.freshness", column, FAIL, message=f"{column} is empty: no record at all",
@@ -218,19 +224,23 @@ def plain(value):
     return value if isinstance(value, (int, float, str, bool, type(None))) else str(value)
 
 
-def verify_database(dialect: Dialect, target: str, site, manifest, started_at: datetime) -> tuple[list, Finding | None]:
+def verify_database(dialect: Dialect, target: str, site, manifest, started_at: datetime,
+                    watchdog) -> tuple[list, Finding | None]:
     """Every check of a restored database: manifest counts, bounds, SQL assertions, and the canary
-    (returned apart: it is reported last, with the backup's own freshness)."""
+    (returned apart: it is reported last, with the backup's own freshness). DuckDB's query is
+    interrupted if the drill's watchdog fires (a restored view that never ends)."""
     connection = connect_with(dialect.extension)
     try:
-        restored = attach_and_count(connection, target, dialect)
-        findings = manifest_findings(restored, manifest.tables) if manifest else []
-        findings += bounds_findings(restored, site.checks.tables)
-        findings += assertion_findings(connection, site.checks.sql)
-        freshness = None
-        if site.checks.newest_record:
-            freshness = newest_record_finding(connection, dialect, site.checks.newest_record, started_at,
-                                              site.targets.rpo)
+        with watchdog.guarding(connection.interrupt):
+            restored = attach_and_count(connection, target, dialect)
+            findings = [empty(site.id, "table")] if not restored and not site.checks.may_be_empty else []
+            findings += manifest_findings(restored, manifest.tables) if manifest else []
+            findings += bounds_findings(restored, site.checks.tables)
+            findings += assertion_findings(connection, site.checks.sql)
+            freshness = None
+            if site.checks.newest_record:
+                freshness = newest_record_finding(connection, dialect, site.checks.newest_record, started_at,
+                                                  site.targets.rpo)
         return findings, freshness
     finally:
         connection.close()

@@ -11,7 +11,7 @@ import os
 import stat
 from pathlib import Path, PurePosixPath
 
-from drills.checks.findings import FAIL, PASS, WARN, Finding
+from drills.checks.findings import FAIL, PASS, WARN, Finding, empty
 
 EXAMPLES = 10
 SAMPLE = 64 * 1024
@@ -92,11 +92,12 @@ def summary(check: str, code: str, problems: list[str], message: str, hint: str,
                    code=code if status == FAIL else "", hint=hint)
 
 
-def tree_findings(root: Path, expected: dict[str, dict] | None, refused: list[str]) -> list[Finding]:
+def tree_findings(root: Path, expected: dict[str, dict] | None, refused: list[str],
+                  may_be_empty: bool = False) -> list[Finding]:
     """Every finding about the restored tree at `root`; `refused` are the archive's entries the
-    extraction refused (escaping paths, devices)."""
+    extraction refused (escaping paths, devices). No file at all fails unless `may_be_empty`."""
     files, escaping = walk(root)
-    findings = []
+    findings = [] if files or may_be_empty else [empty("tree", "file")]
     unsafe = refused + escaping
     if unsafe:
         findings.append(summary("archive.safety", "verify.unsafe_archive", unsafe,

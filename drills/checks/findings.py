@@ -26,6 +26,14 @@ def failure(error) -> Finding:
                    code=error.code, hint=error.hint)
 
 
+def empty(subject: str, what: str) -> Finding:
+    """A restore that yields nothing at all (no table, no file) proves nothing: verify.empty."""
+    return Finding("restore.empty", subject, FAIL, expected=f"at least one {what}", actual=0,
+                   message=f"the restored backup holds no {what} at all", code="verify.empty",
+                   hint="the backup job dumped an empty or wrong source; if the site is empty on purpose, "
+                        "set checks.may_be_empty: true")
+
+
 def verdict(findings: list[Finding], error=None) -> tuple[str, str | None]:
     """(outcome, reason): `error` if infrastructure failed, else the first failing finding's code."""
     if error is not None and error.outcome == "error":

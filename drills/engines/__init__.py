@@ -4,7 +4,9 @@
     wait_ready(runtime, container_id)                              until the container can restore
     restore(runtime, container_id, engine_settings, plaintext, ready)
                                                                    BackupProblem if it does not restore
-    verify(work_dir, site, manifest, started_at) -> (findings, freshness finding or None)
+    verify(work_dir, site, manifest, started_at, watchdog) -> (findings, freshness finding or None)
+                                                                   the verifier's blocking calls stop
+                                                                   when the drill's watchdog fires
 
 The plaintext arrives as an iterator of chunks, already decrypted and decompressed. The work
 dir (drills.workdir) is bind-mounted into the container: the server's socket, or the restored

@@ -11,10 +11,12 @@ match the site's; a dump naming no database is restored into `engine.database`.
 import re
 import time
 
+from drills import redaction
 from drills.checks import database
-from drills.engines.tools import WORK_INSIDE, last_lines, restore_container
+from drills.engines.tools import WORK_INSIDE, restore_container
 from drills.errors import BackupProblem, InfrastructureError
 from drills.runtimes.docker import ContainerSpec
+from drills.streams import whole_lines
 
 SOCKET = f"{WORK_INSIDE}/mysqld.sock"
 DATA_DIR = "/var/lib/mysql"
@@ -49,17 +51,10 @@ def wait_ready(runtime, container_id: str) -> None:
 
 def without_client_commands(chunks):
     """The dump, refused at the first line that is a client command mysqldump never writes."""
-    pending = b""
-    for chunk in chunks:
-        lines = (pending + chunk).split(b"\n")
-        pending = lines.pop()  # held back until whole: the client runs a last line without its newline
+    for lines, terminated in whole_lines(chunks):
         for line in lines:
             refuse_client_command(line)
-        if lines:
-            yield b"\n".join(lines) + b"\n"
-    refuse_client_command(pending)
-    if pending:
-        yield pending
+        yield b"\n".join(lines) + (b"\n" if terminated else b"")
 
 
 def refuse_client_command(line: bytes) -> None:
@@ -78,7 +73,8 @@ def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -
     result = runtime.run(container_id, ["mariadb", *CLIENT, "--binary-mode", engine.database],
                          input=without_client_commands(plaintext), timeout=engine.timeout)
     if result.exit_code != 0:
-        raise BackupProblem("restore.failed", f"mariadb failed (exit {result.exit_code}): {last_lines(result.output)}",
+        raise BackupProblem("restore.failed", f"mariadb failed (exit {result.exit_code}): "
+                                              f"{redaction.tool_output(result.output)}",
                             hint="the dump does not restore: check the backup job's mysqldump and its log")
 
 
@@ -86,5 +82,5 @@ def attach_dsn(work_dir: str) -> str:
     return f"host=localhost user=root socket={work_dir}/mysqld.sock database=mysql"
 
 
-def verify(work_dir: str, site, manifest, started_at):
-    return database.verify_database(database.MYSQL, attach_dsn(work_dir), site, manifest, started_at)
+def verify(work_dir: str, site, manifest, started_at, watchdog):
+    return database.verify_database(database.MYSQL, attach_dsn(work_dir), site, manifest, started_at, watchdog)

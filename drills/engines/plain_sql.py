@@ -15,29 +15,20 @@ import re
 from typing import Iterator
 
 from drills.errors import BackupProblem
+from drills.streams import whole_lines
 
 PRIVILEGES = re.compile(rb"(ALTER [A-Z ]+ .+ OWNER TO .+|GRANT .+|REVOKE .+|SET SESSION AUTHORIZATION .+);")
 COPY_FROM_STDIN = re.compile(rb"COPY .+ FROM stdin;")
 END_OF_COPY = b"\\."
 PG_DUMP_META_COMMANDS = (b"\\connect ", b"\\restrict ", b"\\unrestrict ")
-MAX_LINE = 64 * 1024 * 1024
 
 
 def without_privileges(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    pending, in_copy = b"", False
-    for chunk in chunks:
-        lines = (pending + chunk).split(b"\n")
-        pending = lines.pop()
-        if len(pending) > MAX_LINE:
-            raise BackupProblem("restore.failed", f"the SQL dump has a line longer than {MAX_LINE:,} bytes",
-                                hint="not a pg_dump plain SQL file, or a damaged one")
+    in_copy = False
+    for lines, terminated in whole_lines(chunks):
         kept, in_copy = filtered_lines(lines, in_copy)
         if kept:
-            yield b"\n".join(kept) + b"\n"
-    if pending:
-        kept, _ = filtered_lines([pending], in_copy)
-        if kept:
-            yield kept[0]
+            yield b"\n".join(kept) + (b"\n" if terminated else b"")
 
 
 def filtered_lines(lines: list[bytes], in_copy: bool) -> tuple[list[bytes], bool]:

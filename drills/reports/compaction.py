@@ -25,7 +25,7 @@ COLUMNS = {
     "sequence": "BIGINT", "file": "VARCHAR", "drill_id": "VARCHAR", "outcome": "VARCHAR", "reason": "VARCHAR",
     "message": "VARCHAR", "started_at": "TIMESTAMPTZ", "rto_seconds": "DOUBLE", "rto_target": "BIGINT",
     "rpo_target": "BIGINT", "phases": "JSON", "backup_name": "VARCHAR", "backup_taken_at": "TIMESTAMPTZ",
-    "backup_age_seconds": "DOUBLE",
+    "backup_age_seconds": "DOUBLE", "contents_verified": "BOOLEAN",
 }
 
 

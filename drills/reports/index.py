@@ -34,6 +34,7 @@ def summarize(report: dict, file_name: str) -> dict:
         "backup_name": backup.get("name"),
         "backup_taken_at": backup.get("taken_at"),
         "backup_age_seconds": backup.get("age_seconds"),
+        "contents_verified": report.get("contents_verified", True),  # reports before the field: as they were shown
     }
 
 

@@ -66,6 +66,7 @@ def run_arguments(spec: ContainerSpec) -> dict:
         cap_drop=["ALL"], cap_add=spec.cap_add, security_opt=["no-new-privileges"],
         mem_limit=spec.memory, memswap_limit=spec.memory, pids_limit=spec.pids,
         nano_cpus=int(spec.cpus * 1e9), ipc_mode="private",
+        log_config={"type": "none"},  # the server's messages quote rows: never on the host's disk
     )
 
 
@@ -191,35 +192,41 @@ def unreachable(error: Exception) -> InfrastructureError:
 class OutputCollector(threading.Thread):
     """Drains an exec's stdout/stderr so the command never blocks on a full pipe.
 
-    Docker multiplexes both streams in frames (an 8-byte header: stream, 0, 0, 0, size);
-    their payloads are kept, the last OUTPUT_TAIL bytes only, unless a `stdout` sink takes
-    the standard output's frames.
+    Docker multiplexes both streams in frames (an 8-byte header: stream, 0, 0, 0, size); a
+    payload is taken as it arrives, never gathered whole (a frame may announce 4 GB), and only
+    the last OUTPUT_TAIL bytes are kept, unless a `stdout` sink takes the standard output's.
     """
 
     def __init__(self, connection: socket.socket, stdout=None):
         super().__init__(daemon=True)
         self.connection, self.stdout = connection, stdout
-        self.pending, self.payload = bytearray(), bytearray()
+        self.header, self.payload = bytearray(), bytearray()
+        self.stream, self.remaining = 0, 0
 
     def run(self) -> None:
         try:
             while data := self.connection.recv(65536):
-                self.pending += data
-                self.take_frames()
+                self.take(memoryview(data))
         except OSError:
             pass
 
-    def take_frames(self) -> None:
-        while len(self.pending) >= 8:
-            (size,) = struct.unpack(">I", self.pending[4:8])
-            if len(self.pending) < 8 + size:
-                return
-            if self.stdout is not None and self.pending[0] == 1:
-                self.stdout.write(bytes(self.pending[8:8 + size]))
+    def take(self, data: memoryview) -> None:
+        while data:
+            if not self.remaining:
+                needed = 8 - len(self.header)
+                self.header += data[:needed]
+                data = data[needed:]
+                if len(self.header) == 8:
+                    self.stream, (self.remaining,) = self.header[0], struct.unpack(">I", self.header[4:8])
+                    self.header.clear()
+                continue
+            piece, data = data[:self.remaining], data[self.remaining:]
+            self.remaining -= len(piece)
+            if self.stdout is not None and self.stream == 1:
+                self.stdout.write(bytes(piece))
             else:
-                self.payload += self.pending[8:8 + size]
-            del self.pending[:8 + size]
-            del self.payload[:-OUTPUT_TAIL]
+                self.payload += piece
+                del self.payload[:-OUTPUT_TAIL]
 
     def text(self) -> str:
         return self.payload.decode("utf-8", "replace")
