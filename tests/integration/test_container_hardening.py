@@ -43,6 +43,7 @@ def test_the_running_restore_container_is_isolated_unprivileged_and_bounded(runn
     assert "no-new-privileges" in host["SecurityOpt"]
     assert not any("seccomp=unconfined" in option for option in host["SecurityOpt"]), "default seccomp profile"
     assert host["Privileged"] is False and host["ReadonlyRootfs"] is True
+    assert host["LogConfig"]["Type"] == "none", "the server's messages (rows included) never reach the host's disk"
     assert host["Memory"] == 1024**3 and host["PidsLimit"] > 0 and host["NanoCpus"] > 0
     if engine_type in DATA_TMPFS:
         assert "size=536870912" in host["Tmpfs"][DATA_TMPFS[engine_type]]

@@ -25,10 +25,12 @@ import pytest
 from drills.catalog import load_catalog
 from drills.errors import ConfigError
 from tests.helpers import PROJECT, age_with_passphrase, site_entry, write_catalog
+from tests.integration import hostile
 from tests.integration.conftest import SITE
 from tests.integration.test_hostile_archives import hostile_tar
 
 CHUNK = 64 * 1024 + 16
+WORKER_PEAK_KIB = 768 * 1024  # two drills at once, the 64 MiB line cap and DuckDB's 1 GB limit unused
 DOC = PROJECT / "docs" / "faults.md"
 
 
@@ -48,9 +50,26 @@ class Fault:
 class Kit:
     """What the cases are made from: the session's real backups and keys."""
 
-    def __init__(self, backups, file_backups, keys_dir):
+    def __init__(self, backups, file_backups, keys_dir, mariadb_backups=None, runtime=None):
         self.backups, self.file_backups, self.keys_dir = backups, file_backups, keys_dir
+        self.mariadb_backups, self.runtime, self.made_dumps = mariadb_backups, runtime, None
         self.healthy = backups["healthy"]
+
+    def pg_dumps(self) -> dict[str, bytes]:
+        """Dumps made for the hostile cases (tests.integration.hostile), once."""
+        if self.made_dumps is None:
+            self.made_dumps = hostile.make_pg_dumps(self.runtime)
+        return self.made_dumps
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        return subprocess.run(["age", "-d", "-i", str(self.keys_dir["dir"] / "drill.agekey")], input=ciphertext,
+                              capture_output=True, check=True).stdout
+
+    def plain_dump(self, folder: Path, tail: bytes, **engine) -> dict:
+        """The session's plain dump (gzip) with `tail` appended, as a plain SQL backup."""
+        sql = gzip.decompress(self.decrypt(self.ciphertext("plain-gzip")))
+        self.put(folder, self.encrypt(sql + tail), self.manifest("plain-gzip"))
+        return {"engine": {"type": "postgres", "format": "plain", **engine}}
 
     def ciphertext(self, name: str = "healthy") -> bytes:
         return self.backups[name].read_bytes()
@@ -169,12 +188,7 @@ def latin1_names_tar(kit: Kit, folder: Path) -> dict:
 
 
 def plain_dump(kit: Kit, folder: Path, tail: bytes, **engine) -> dict:
-    """The session's plain dump (gzip) with `tail` appended, as a plain SQL backup."""
-    sql = gzip.decompress(subprocess.run(["age", "-d", "-i", str(kit.keys_dir["dir"] / "drill.agekey")],
-                                         input=kit.ciphertext("plain-gzip"), capture_output=True,
-                                         check=True).stdout)
-    kit.put(folder, kit.encrypt(sql + tail), kit.manifest("plain-gzip"))
-    return {"engine": {"type": "postgres", "format": "plain", **engine}}
+    return kit.plain_dump(folder, tail, **engine)
 
 
 NOW = datetime.now(timezone.utc)
@@ -272,21 +286,45 @@ FAULTS = [
     Fault("tmpfs-full", "restore.too_large", lambda f, k: plain_dump(
         k, f, b"CREATE TABLE public.bloat AS SELECT repeat('x', 1000) AS filler FROM generate_series(1, 200000);\n",
         tmpfs="48m"), "the restored database outgrows engine.tmpfs (48m)"),
+    # Hostile backups (tests/integration/hostile.py): what an attacker puts in one.
+    Fault("sqlite-views-read-files", "verify.assertion_failed", hostile.sqlite_views_reading_files,
+          "an SQLite file with views reading the worker's age identity and /etc/passwd (named by the site's "
+          "checks), a trigger and a virtual table: set aside in the container before DuckDB opens the file"),
+    Fault("plain-rows-in-errors", "restore.failed", hostile.plain_rows_in_errors,
+          "plain SQL failing on a patient's row after RAISE WARNING of another: the message keeps the code and line"),
+    Fault("custom-inserts-in-errors", "restore.failed", hostile.custom_inserts_in_errors,
+          "a custom dump (--inserts) whose row cannot be restored: pg_restore's 'Command was: INSERT' is dropped"),
+    Fault("mariadb-rows-in-errors", "restore.failed", hostile.mariadb_rows_in_errors,
+          "a mysqldump failing on a duplicate patient: the message keeps the error number and line"),
+    Fault("endless-line", "restore.failed", hostile.mariadb_endless_line,
+          "a few KB of zstd that decompress to one 100 MB line: refused at 64 MiB, never gathered"),
+    Fault("view-that-hangs", "verify.timeout", hostile.view_that_hangs,
+          "a restored view that sleeps for an hour, named by the site's SQL check (engine.timeout: 25s)"),
+    Fault("freshness-forged", "manifest.invalid", hostile.freshness_forged,
+          "a five-day-old backup file whose manifest says it was taken just now"),
+    Fault("taken-in-the-future", "manifest.invalid", hostile.taken_in_the_future,
+          "a manifest whose taken_at is a year in the future"),
+    Fault("empty-database", "verify.empty", hostile.empty_database,
+          "pg_dump of an empty database, drilled with the default checks"),
+    Fault("no-checks-key", "", hostile.no_checks_key, "a site with no checks: key at all: the defaults run"),
+    Fault("contents-not-verified", "", hostile.contents_not_verified,
+          "a good backup with no manifest and no table bounds: passes as 'restored, contents not verified'"),
 ]
 
 
 @pytest.fixture(scope="module")
-def catalogue(tmp_path_factory, backups, file_backups, keys_dir, redis_server, docker_engine):
+def catalogue(tmp_path_factory, backups, file_backups, mariadb_backups, keys_dir, redis_server, docker_engine):
     """Every fault as a site, drilled by one real worker process; its reports, by site."""
     import redis
 
     directory = tmp_path_factory.mktemp("faults")
-    kit, entries = Kit(backups, file_backups, keys_dir), []
+    kit, entries = Kit(backups, file_backups, keys_dir, mariadb_backups, docker_engine), []
     for fault in FAULTS:
         folder = directory / "backups" / fault.name
         folder.mkdir(parents=True)
         built = fault.build(folder, kit) or {}
-        entries.append({**site_entry(fault.name, folder, keys_dir["dir"] / "drill.agekey"), **built, **fault.overrides})
+        entry = {**site_entry(fault.name, folder, keys_dir["dir"] / "drill.agekey"), **built, **fault.overrides}
+        entries.append({key: value for key, value in entry.items() if value is not None})  # None: key left out
     catalog = write_catalog(directory, entries)
     redis.Redis.from_url(redis_server.url).flushall()
     env = {**os.environ, "DRILL_REDIS_URL": redis_server.url, "DRILL_CATALOG": str(catalog),
@@ -317,7 +355,9 @@ def write_doc(reports: dict) -> None:
             "|---|---|---|---|---|"]
     for fault in FAULTS:
         report = reports[fault.name]
-        seen = f"{report['message']} *Next:* {report['hint']}" if report["reason"] else "a green report"
+        seen = (f"{report['message']} *Next:* {report['hint']}" if report["reason"] else
+                "a green report" if report["contents_verified"] else
+                "a pass marked 'restored, contents not verified' (amber on the dashboard, no certificate)")
         rows.append(f"| `{fault.name}` | {fault.what} | {report['outcome']} | `{report['reason'] or '-'}` | "
                     f"{seen.replace('|', '/')} |")
     DOC.write_text(DOC_HEAD + "\n".join(rows) + "\n" + DOC_TAIL)
@@ -419,3 +459,40 @@ def test_docs_faults_lists_every_case():
     listed = DOC.read_text()
     for fault in FAULTS:
         assert f"`{fault.name}`" in listed, f"docs/faults.md lacks {fault.name}"
+
+
+def test_a_hostile_sqlite_file_reads_nothing_of_the_worker_and_its_views_are_set_aside(catalogue):
+    report = catalogue.reports["sqlite-views-read-files"]
+    evidence = "".join(path.read_text(errors="replace") for path in (catalogue.directory / "evidence").rglob("*")
+                       if path.is_file())
+    assert "root:x:0:0" not in evidence and "AGE-SECRET-KEY" not in evidence
+    (set_aside,) = [f for f in report["findings"] if f["check"] == "schema.neutralised"]
+    assert set_aside["actual"] == 4, set_aside  # two views, a trigger, a virtual table
+    assert [f["status"] for f in report["findings"] if f["check"] == "table.count"] == ["pass"]
+
+
+def test_no_patient_row_reaches_a_report_or_the_hosts_disk(catalogue):
+    for name in ("plain-rows-in-errors", "custom-inserts-in-errors", "mariadb-rows-in-errors"):
+        assert hostile.MARKER not in hostile.report_text(catalogue.reports[name]), name
+    docker_root = subprocess.run(["docker", "info", "--format", "{{.DockerRootDir}}"], capture_output=True,
+                                 text=True).stdout.strip()
+    assert hostile.markers_on_disk([docker_root, "/var/log", catalogue.directory]) == []
+
+
+def test_a_failed_restore_says_its_error_code_and_where(catalogue):
+    messages = {name: catalogue.reports[name]["message"] for name in
+                ("plain-rows-in-errors", "custom-inserts-in-errors", "mariadb-rows-in-errors")}
+    assert "ERROR 22P02" in messages["plain-rows-in-errors"] and "psql:<stdin>:" in messages["plain-rows-in-errors"]
+    assert "SQLSTATE 22021" in messages["custom-inserts-in-errors"], messages
+    assert "ERROR 1062 (23000) at line" in messages["mariadb-rows-in-errors"], messages
+
+
+def test_a_pass_checked_against_nothing_says_so(catalogue):
+    assert catalogue.reports["contents-not-verified"]["contents_verified"] is False
+    assert catalogue.reports["no-checks-key"]["contents_verified"] is True  # its manifest was compared
+
+
+def test_the_worker_memory_stays_bounded_whatever_the_backups(catalogue):
+    status = Path(f"/proc/{catalogue.worker.pid}/status").read_text()
+    peak_kib = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+    assert peak_kib < WORKER_PEAK_KIB, f"the worker peaked at {peak_kib // 1024} MiB"

@@ -147,3 +147,15 @@ def test_database_checks_on_a_documents_archive_are_refused_at_load(tmp_path):
     entry["checks"] = {"manifest": "required"}
     site = load_catalog(write_catalog(tmp_path, [entry])).sites[0]
     assert (site.engine.type, site.engine.format, site.engine.image) == ("files", "tar", "restore-drill/tools:bookworm")
+
+
+def test_a_site_without_checks_runs_the_default_checks(tmp_path):
+    from drills.catalog.model import Alerts, Checks
+
+    site = load(tmp_path, EXAMPLE.replace(EXAMPLE[EXAMPLE.index("    checks:"):EXAMPLE.index("    schedule:")], "")).sites[0]
+    assert site.checks == Checks(manifest="optional", may_be_empty=False) and site.alerts == Alerts()
+
+
+def test_may_be_empty_is_true_or_false(tmp_path):
+    assert "expected true or false" in problems(tmp_path, EXAMPLE.replace("manifest: required",
+                                                                          "manifest: required\n      may_be_empty: 1"))

@@ -55,6 +55,13 @@ def test_a_failed_drill_is_not_certified(key):
     assert refused.value.code == "certificate.not_passed"
 
 
+def test_a_restore_whose_contents_were_checked_against_nothing_is_not_certified(key):
+    private_key, keyring = key
+    with pytest.raises(ConfigError) as refused:
+        build(signed(private_key, contents_verified=False), "r.json", keyring, "fr")
+    assert refused.value.code == "certificate.contents_unverified"
+
+
 def test_an_edited_report_or_one_from_an_unknown_key_is_not_certified(key, tmp_path):
     private_key, keyring = key
     edited = json.loads(signed(private_key))

@@ -1,12 +1,15 @@
 """The pipeline's own logic with a stand-in runtime: whatever goes wrong, a report is written
 and teardown runs (the real engine is exercised in tests/integration)."""
 
+import threading
+
 import pytest
 
 from drills.catalog import load_catalog
 from drills.errors import BackupProblem, InfrastructureError
 from drills.pipeline import run_drill
 from drills.reports import keys
+from drills.watchdog import INTERRUPTED, Watchdog
 from tests.helpers import site_entry, write_catalog
 
 IDENTITY = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX"
@@ -71,3 +74,38 @@ def test_a_container_the_engine_will_not_remove_is_a_warning_and_keeps_the_verdi
     (warning,) = [f for f in report["findings"] if f["check"] == "teardown"]
     assert warning["status"] == "warn" and warning["subject"] == runtime.spec.name
     assert list((tmp_path / "run").iterdir()) == [], "the socket directory is removed all the same"
+
+
+class HangingRuntime(BrokenRuntime):
+    """A start that blocks (an engine call stuck) until the container is removed, then fails as
+    a cut call does."""
+
+    def __init__(self):
+        super().__init__(None)
+        self.gone = threading.Event()
+
+    def start(self, spec):
+        self.spec = spec
+        if not self.gone.wait(30):
+            raise AssertionError("never stopped")
+        raise InfrastructureError("runtime", "the container went away")
+
+    def remove(self, name):
+        self.removed.append(name)
+        self.gone.set()
+
+
+def test_a_drill_stuck_past_its_deadline_is_stopped_and_reports_the_timeout(catalog):
+    runtime = HangingRuntime()
+    report = run_drill(catalog, catalog.sites[0], runtime=runtime, watchdog=Watchdog(0.3)).report
+    assert (report["outcome"], report["reason"]) == ("fail", "restore.timeout")
+    assert "stopped during restore" in report["message"] and runtime.spec.name in runtime.removed
+
+
+def test_a_stop_asked_from_another_thread_ends_a_stuck_drill_as_interrupted(catalog):
+    runtime, watchdog = HangingRuntime(), Watchdog(3600)
+    threading.Timer(0.3, watchdog.fire, args=(INTERRUPTED,)).start()
+    report = run_drill(catalog, catalog.sites[0], runtime=runtime, watchdog=watchdog).report
+    assert (report["outcome"], report["reason"]) == ("error", "error.interrupted")
+    assert [f["code"] for f in report["findings"] if f["status"] == "fail"] == ["error.interrupted"], \
+        "the cut call's own error is not reported as a second cause"
