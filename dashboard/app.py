@@ -4,10 +4,14 @@ Nobody gets past the sign-in. Viewers (pharmacists) get their status page; opera
 fleet board, site and drill pages of their tenants; admins everything and the audit journal.
 """
 
+import math
+
 import streamlit as st
 
 from dashboard import session
 from dashboard.session import t
+from dashboard.texts import duration
+from drills.access import NAME_MAX_CHARS
 
 st.set_page_config(page_title="Restore Drill", page_icon="🛟", layout="wide")
 session.language_picker()
@@ -30,16 +34,23 @@ def sign_in_page() -> None:
             st.rerun()
         if st.button(t("login.oidc")):
             st.login()
-        if getattr(st.user, "is_logged_in", False):
+        if session.oidc_signed_in():
             st.error(t("login.oidc_unknown"))
+            if st.button(t("logout")):
+                session.sign_out()
+                st.rerun()
     with st.form("sign-in"):
         st.subheader(t("login.title"))
-        name = st.text_input(t("login.name"))
+        name = st.text_input(t("login.name"), max_chars=NAME_MAX_CHARS)
         password = st.text_input(t("login.password"), type="password")
         if st.form_submit_button(t("login.submit")):
-            if session.sign_in(name, password):
+            attempt = session.sign_in(name, password)
+            if attempt.user:
                 st.rerun()
-            st.error(t("login.refused"))
+            if attempt.wait_seconds:
+                st.error(t("login.wait", wait=duration(math.ceil(attempt.wait_seconds), session.language())))
+            else:
+                st.error(t("login.refused"))
 
 
 user = session.current_user()

@@ -11,7 +11,7 @@ import os
 import streamlit as st
 
 from dashboard.texts import LANGUAGES, text
-from drills import access
+from drills import access, signin
 from drills.audit import AuditJournal
 from drills.catalog import CatalogFile
 from drills.fleet import Fleet, NotVisible
@@ -63,17 +63,33 @@ def scope() -> frozenset[str]:
     return user.scope(fleet().catalog) if user else frozenset()
 
 
-def sign_in(name: str, password: str) -> bool:
-    user = access.authenticate(users(), name, password)
-    journal().record("login.succeeded" if user else "login.refused", name)
-    if user:
-        st.session_state[USER_KEY] = user.name
-    return user is not None
+@st.cache_resource
+def sign_in_limiter() -> signin.SignInLimiter:
+    """One per process, shared by every session: a new browser tab does not start the count again."""
+    return signin.SignInLimiter()
+
+
+def client_address() -> str | None:
+    """The client's IP address as Streamlit saw it: None on loopback (see drills.signin), and
+    when there is no browser behind the session (AppTest)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None
+
+
+def sign_in(name: str, password: str) -> signin.Attempt:
+    attempt = signin.sign_in(users(), name, password, client_address(), sign_in_limiter(), journal())
+    if attempt.user:
+        st.session_state[USER_KEY] = attempt.user.name
+    return attempt
+
+
+def oidc_signed_in() -> bool:
+    return bool(getattr(st.user, "is_logged_in", False))
 
 
 def sign_in_oidc() -> bool:
     """A user signed in through st.login, matched to the users file by e-mail address."""
-    email = getattr(st.user, "email", None) if getattr(st.user, "is_logged_in", False) else None
+    email = getattr(st.user, "email", None) if oidc_signed_in() else None
     user = access.user_by_email(users(), email)
     if email and not st.session_state.get(USER_KEY):
         journal().record("login.succeeded" if user else "login.refused", email, method="oidc")
@@ -83,8 +99,14 @@ def sign_in_oidc() -> bool:
 
 
 def sign_out() -> None:
-    journal().record("logout", st.session_state.get(USER_KEY))
+    """Forget the session's user. Someone signed in through OpenID Connect is signed out of
+    Streamlit's identity cookie too (and of the provider, if it offers an end-session
+    endpoint): else the next run would sign them straight back in."""
+    oidc = oidc_signed_in()
+    journal().record("logout", st.session_state.get(USER_KEY), **({"method": "oidc"} if oidc else {}))
     st.session_state.clear()
+    if oidc:
+        st.logout()
 
 
 def oidc_configured() -> bool:

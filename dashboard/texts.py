@@ -20,6 +20,8 @@ TEXT = {
     "login.password": {"fr": "Mot de passe", "en": "Password"},
     "login.submit": {"fr": "Se connecter", "en": "Sign in"},
     "login.refused": {"fr": "Identifiant ou mot de passe incorrect.", "en": "Wrong user name or password."},
+    "login.wait": {"fr": "Trop d'essais infructueux : réessayez dans {wait}.",
+                   "en": "Too many failed attempts: try again in {wait}."},
     "login.oidc": {"fr": "Se connecter avec votre compte d'entreprise", "en": "Sign in with your company account"},
     "login.oidc_unknown": {"fr": "Ce compte n'a pas accès au tableau de bord.",
                            "en": "This account has no access to the dashboard."},

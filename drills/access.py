@@ -12,6 +12,7 @@ Passwords are stored as scrypt hashes (memory-hard: 32 MiB and ~0.1 s per check)
 import base64
 import hmac
 import os
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -26,6 +27,8 @@ from drills.catalog.validate import Choice, ListOf, Record, Text
 ROLES = ("viewer", "operator", "admin")
 SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P = 15, 8, 1
 HASH_PREFIX = "scrypt"
+NAME_MAX_CHARS = 64
+NAME_PATTERN = rf"[A-Za-z0-9._@-]{{1,{NAME_MAX_CHARS}}}"
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def build_user(**values) -> User:
 
 USERS = Record("The dashboard's users.", {
     "users": ListOf("The users.", Record("One user.", {
-        "name": Text("Login name.", pattern=r"[A-Za-z0-9._@-]{1,64}", required=True, example="marie"),
+        "name": Text("Login name.", pattern=NAME_PATTERN, required=True, example="marie"),
         "role": Choice("What the user sees.", ROLES, required=True, example="viewer"),
         "password": Text("scrypt hash written by `drill users add` (never the password itself).",
                          pattern=rf"{HASH_PREFIX}\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+"),
@@ -83,6 +86,11 @@ def load_users(path: str | Path) -> dict[str, User]:
     values = load_validated(path, USERS, "users file", across_fields=check_users,
                             hint="give it with --users or DRILL_USERS; add users with `drill users add`")
     return {user.name: user for user in values["users"]}
+
+
+def valid_name(name: str) -> bool:
+    """Whether a typed name could be in the users file at all (its pattern)."""
+    return len(name) <= NAME_MAX_CHARS and re.fullmatch(NAME_PATTERN, name) is not None
 
 
 def hash_password(password: str) -> str:

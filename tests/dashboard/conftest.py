@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 
+from dashboard import session
 from drills.access import hash_password
 from drills.catalog import load_catalog
 from drills.demo.history import write_history
@@ -14,7 +15,7 @@ from tests.helpers import site_entry, write_catalog
 
 PASSWORD = "correct horse battery staple"
 USERS = [
-    {"name": "marie", "role": "viewer", "sites": ["pharmacie-du-port"]},
+    {"name": "marie", "role": "viewer", "sites": ["pharmacie-du-port"], "email": "marie@pharmacie-du-port.fr"},
     {"name": "paul", "role": "viewer", "sites": ["pharmacie-des-halles"]},
     {"name": "ops", "role": "operator", "tenants": ["infogest"]},
     {"name": "boss", "role": "admin"},
@@ -51,3 +52,11 @@ def fleet_files(tmp_path, monkeypatch, password_hash):
     monkeypatch.setenv("DRILL_CATALOG", str(catalog_path))
     monkeypatch.setenv("DRILL_USERS", str(users_path))
     return catalog_path, users_path
+
+
+@pytest.fixture(autouse=True)
+def fresh_sign_in_limiter():
+    """The dashboard's limiter lives as long as the process: each test starts with no failure."""
+    session.sign_in_limiter.clear()
+    yield
+    session.sign_in_limiter.clear()
