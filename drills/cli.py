@@ -81,8 +81,8 @@ def command_run(arguments) -> int:
     for site in sites:
         progress = (lambda phase, s=site: None) if arguments.json else \
             (lambda phase, s=site: print(f"  {s.id}: {phase}...", file=sys.stderr, flush=True))
-        result = run_in_foreground(site, lambda watchdog, s=site, p=progress: run_drill(catalog, s, progress=p,
-                                                                                          watchdog=watchdog))
+        result = run_in_foreground(site, lambda watchdog, drill_id, s=site, p=progress: run_drill(
+            catalog, s, progress=p, watchdog=watchdog, drill_id=drill_id))
         results.append(result)
         if not arguments.json:
             print(describe(result.report, result.path), flush=True)

@@ -86,8 +86,8 @@ def command_export(arguments, catalog) -> int:
     export = KitExport(site, recipients, Path(arguments.output))
     progress = (lambda phase: None) if arguments.json else \
         (lambda phase: print(f"  {site.id}: {phase}...", file=sys.stderr, flush=True))
-    result = run_in_foreground(site, lambda watchdog: run_drill(catalog, site, progress=progress, after_verify=export,
-                                                                watchdog=watchdog))
+    result = run_in_foreground(site, lambda watchdog, drill_id: run_drill(
+        catalog, site, progress=progress, after_verify=export, watchdog=watchdog, drill_id=drill_id))
     kit = None
     if export.kit_path:
         kit = {"file": str(export.kit_path), "sha256": export.kit_sha256,

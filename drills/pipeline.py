@@ -33,7 +33,7 @@ from drills.reports import keys
 from drills.reports.evidence import EvidenceStore
 from drills.runtimes.docker import DockerRuntime
 from drills.streams import Meter, decompressed, read_ahead
-from drills.watchdog import INTERRUPTED, Watchdog
+from drills.watchdog import INTERRUPTED, LEASE_LOST, Watchdog
 from drills.workdir import make_work_dir
 
 PHASES = ("fetch", "decrypt", "restore", "verify", "teardown")
@@ -80,11 +80,12 @@ def now_utc() -> datetime:
 
 def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase: None,
               drill_id: str | None = None, interruptions: tuple = (), after_verify=None,
-              watchdog: Watchdog | None = None) -> DrillResult:
+              watchdog: Watchdog | None = None, attempt_of: str | None = None) -> DrillResult:
     """Run one drill of `site` in-process and store its signed report.
 
     `progress(phase)` is called as each phase starts (for a human watching); `drill_id` is
-    given by a queue message, made up here otherwise. `watchdog` (made from engine.timeout if
+    the attempt's own (unique: a retry gets another, with `attempt_of` naming the drill first
+    asked for), made up here if not given. `watchdog` (made from engine.timeout if
     not given) is the drill's one deadline; firing it from another thread (a signal, a worker
     shutting down) stops the drill wherever it is blocked. An exception of `interruptions` (a
     worker shutting down) stops the drill too. Either way teardown runs and the report says why.
@@ -94,6 +95,7 @@ def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase:
     """
     signing_key = keys.load_private(catalog.signing_key)
     drill = Drill(site, runtime, clock, progress, drill_id, interruptions, after_verify, watchdog)
+    drill.attempt_of = attempt_of
     report = drill.run()
     path = EvidenceStore.of(catalog).append(site.id, report, signing_key)
     return DrillResult(json.loads(path.read_bytes()), path)
@@ -108,6 +110,7 @@ class Drill:
         self.engine = engine_for(site)
         self.started_at = clock()
         self.drill_id = drill_id or new_drill_id(self.started_at)
+        self.attempt_of: str | None = None
         self.phases, self.findings = Phases(), []
         self.phase = "fetch"
         self.backup = self.manifest = self.manifest_name = self.meter = None
@@ -182,6 +185,10 @@ class Drill:
         consequence of that."""
         if self.watchdog.reason == INTERRUPTED:
             return interrupted("a stop was asked (Ctrl-C, SIGTERM or a worker shutting down)")
+        if self.watchdog.reason == LEASE_LOST:
+            return InfrastructureError("lease_lost", "the site's lease could not be renewed in time (Redis stalled "
+                                                     "or unreachable): stopped, so that two drills of one site never "
+                                                     "run at once", hint="the drill is retried; check Redis")
         if self.watchdog.reason:
             code = "verify.timeout" if self.phase in ("verify", "export") else "restore.timeout"
             return BackupProblem(code, f"the drill did not finish within engine.timeout ({self.watchdog.seconds:,} s): "
@@ -293,6 +300,7 @@ class Drill:
         return {
             "format": REPORT_FORMAT,
             "drill_id": self.drill_id,
+            "attempt_of": self.attempt_of,
             "site": self.site.id,
             "site_name": self.site.name,
             "tenant": self.site.tenant,

@@ -3,7 +3,7 @@
 A drill can be stuck where Python cannot raise: inside DuckDB counting a view that never
 ends, inside libpq waiting on a hostile server, inside a Docker exec. The watchdog fires when
 the deadline passes (`timeout`) or when told to (`interrupted`: Ctrl-C, SIGTERM, a worker
-shutting down), and then runs the actions registered for what is blocking right now: the
+shutting down; `lease_lost`: the site's lease could not be renewed), and then runs the actions registered for what is blocking right now: the
 restore container is removed (every exec and socket into it ends), DuckDB's query is
 interrupted. The blocked call returns with an error, and the drill explains that error by the
 watchdog's reason, then writes its report as always.
@@ -14,7 +14,7 @@ import threading
 import time
 from contextlib import contextmanager
 
-TIMEOUT, INTERRUPTED = "timeout", "interrupted"
+TIMEOUT, INTERRUPTED, LEASE_LOST = "timeout", "interrupted", "lease_lost"
 log = logging.getLogger("restore_drill.watchdog")
 
 

@@ -9,9 +9,13 @@ as `drill run`.
   scheduled drills. Dramatiq's own shutdown notification is off: it raises an exception at any
   point of a thread, teardown and the report's writing included.
 - "Drill now" messages go to their own queue, whose actor has priority over scheduled ones.
+- Each attempt has its own drill id (the first keeps the enqueued one; the others say
+  `attempt_of`), which is also the fencing token of the site's lease.
+- Every enqueued drill is written down (workers.pending) until a report concludes it.
 """
 
 import logging
+import re
 import threading
 
 import dramatiq
@@ -19,15 +23,20 @@ import redis
 from dramatiq.middleware import TimeLimitExceeded
 
 from drills.catalog import CatalogFile
-from drills.pipeline import run_drill
-from drills.watchdog import INTERRUPTED, Watchdog
-from workers import alerts, metrics
+from drills.catalog.schema import SITE_ID_PATTERN
+from drills.pipeline import new_drill_id, now_utc, run_drill
+from drills.reports.evidence import DRILL_ID
+from drills.watchdog import INTERRUPTED, LEASE_LOST, Watchdog
+from workers import alerts, metrics, pending
 from workers.broker import redis_client, settings
 from workers.leases import SiteLease
 
 SCHEDULED_QUEUE, NOW_QUEUE = "drills", "drills-now"
 DEFAULT_TIME_LIMIT_MS = 3 * 3600 * 1000
 BUSY_RETRIES = 1000
+ATTEMPTS_PREFIX = "restore-drill:attempts:"
+ATTEMPTS_KEPT_SECONDS = 30 * 86400  # longer than any drill's retries
+SITE_ID = re.compile(SITE_ID_PATTERN)
 log = logging.getLogger("restore_drill.worker")
 CATALOG = CatalogFile(settings.catalog)  # parsed once, again only when the file changes
 STOPPING = threading.Event()  # set by `drill worker` on SIGTERM: interrupted drills are re-queued
@@ -36,6 +45,10 @@ RUNNING: set[Watchdog] = set()  # the watchdogs of the drills running in this pr
 
 class InfrastructureRetry(Exception):
     """Raised when a drill ended in `error`: dramatiq retries it with backoff."""
+
+    def __init__(self, drill_id: str, message: str):
+        super().__init__(message)
+        self.drill_id = drill_id
 
 
 class SiteBusy(dramatiq.Retry):
@@ -46,7 +59,12 @@ def should_retry(retries: int, exception: Exception) -> bool:
     """Retry what is not the backup's fault: a busy site, our infrastructure, Redis away."""
     if isinstance(exception, (SiteBusy, redis.RedisError)):
         return retries < BUSY_RETRIES
-    return isinstance(exception, InfrastructureRetry) and retries < settings.max_retries
+    if not isinstance(exception, InfrastructureRetry):
+        return False
+    if retries >= settings.max_retries:  # its last error report is its conclusion
+        pending.conclude(redis_client(), exception.drill_id)
+        return False
+    return True
 
 
 ACTOR_OPTIONS = dict(retry_when=should_retry, min_backoff=settings.min_backoff_ms,
@@ -64,35 +82,55 @@ def drill_now(site_id: str, drill_id: str) -> None:
 
 
 def execute(site_id: str, drill_id: str, trigger: str) -> None:
+    """One attempt of the drill `drill_id` asked for `site_id` (both checked: they become keys and
+    paths). The attempt has its own id, which is also its lease's fencing token."""
+    if not (isinstance(site_id, str) and SITE_ID.fullmatch(site_id) and isinstance(drill_id, str)
+            and DRILL_ID.fullmatch(drill_id)):
+        log.error("message refused: its fields are not a site id and a drill id")
+        return
     catalog = CATALOG.current()
     site = catalog.site(site_id)
     if STOPPING.is_set():  # taken while the worker stops: left for the next worker, untouched
         enqueue(site, drill_id, now=True)
         return
-    lease = SiteLease(redis_client(), site.id, drill_id, settings.lease_seconds)
+    client = redis_client()
+    attempt_id, attempt_of = next_attempt(client, drill_id)
+    watchdog = Watchdog(site.engine.timeout)
+    lease = SiteLease(client, site.id, attempt_id, settings.lease_seconds, on_lost=lambda: watchdog.fire(LEASE_LOST))
     if not lease.acquire():
+        client.decr(ATTEMPTS_PREFIX + drill_id)  # no attempt was made
         log.info("site busy", extra={"site": site.id, "drill_id": drill_id, "holder": lease.holder()})
         raise SiteBusy(delay=settings.lease_seconds * 1000)
-    log.info("drill started", extra={"site": site.id, "drill_id": drill_id, "trigger": trigger})
-    watchdog = Watchdog(site.engine.timeout)
+    log.info("drill started", extra={"site": site.id, "drill_id": attempt_id, "attempt_of": attempt_of,
+                                     "trigger": trigger})
     RUNNING.add(watchdog)
     try:
         with lease, metrics.drill_running():
-            report = run_drill(catalog, site, drill_id=drill_id, interruptions=(TimeLimitExceeded,),
-                               watchdog=watchdog).report
+            report = run_drill(catalog, site, drill_id=attempt_id, attempt_of=attempt_of,
+                               interruptions=(TimeLimitExceeded,), watchdog=watchdog).report
     finally:
         RUNNING.discard(watchdog)
     metrics.record(report)
-    log.info("drill finished", extra={"site": site.id, "drill_id": drill_id, "outcome": report["outcome"],
+    log.info("drill finished", extra={"site": site.id, "drill_id": attempt_id, "outcome": report["outcome"],
                                       "reason": report["reason"], "rto_seconds": report["rto_seconds"]})
     try:
         alerts.after_drill(catalog, site, report, redis_client())
     except redis.RedisError:  # the report is written: never run the drill again for an alert
-        log.exception("alert state not updated", extra={"site": site.id, "drill_id": drill_id})
+        log.exception("alert state not updated", extra={"site": site.id, "drill_id": attempt_id})
     if report["reason"] == "error.interrupted" and STOPPING.is_set():
         enqueue(site, drill_id, now=True)
     elif report["outcome"] == "error":
-        raise InfrastructureRetry(f"{report['reason']}: {report['message']}")
+        raise InfrastructureRetry(drill_id, f"{report['reason']}: {report['message']}")
+    else:
+        pending.conclude(client, drill_id)
+
+
+def next_attempt(client, drill_id: str) -> tuple[str, str | None]:
+    """(this attempt's id, the drill it retries): the first attempt of an enqueued drill keeps the
+    drill's id, every later one (a retry, a redelivery after a worker died) gets its own."""
+    key = ATTEMPTS_PREFIX + drill_id
+    number, _ = client.pipeline().incr(key).expire(key, ATTEMPTS_KEPT_SECONDS).execute()
+    return (drill_id, None) if number == 1 else (new_drill_id(now_utc()), drill_id)
 
 
 def stop_running_drills() -> None:
@@ -105,5 +143,6 @@ def stop_running_drills() -> None:
 def enqueue(site, drill_id: str, now: bool = False):
     """Send a drill of `site`; its time limit follows the site's restore timeout."""
     actor = drill_now if now else scheduled_drill
+    pending.record(redis_client(), site.id, drill_id, now_utc())  # crossed out when it concludes
     return actor.send_with_options(args=(site.id, drill_id), time_limit=(site.engine.timeout + 900) * 1000)
 

@@ -10,9 +10,11 @@ An `error` outcome changes nothing: our infrastructure failing says nothing of t
 
 import logging
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import apprise
+
+from workers import pending
 
 STATE_PREFIX = "restore-drill:alert:"
 log = logging.getLogger("restore_drill.alerts")
@@ -94,3 +96,10 @@ def check_neglect(catalog, client, now: datetime | None = None) -> list[str]:
             client.hset(key, "neglect_alerted", "1")
             sent.append(title)
     return sent
+
+
+def report_lost(catalog, client, now: datetime, after_seconds: int) -> list[str]:
+    """Alert once about each drill enqueued more than `after_seconds` ago that never concluded
+    (workers.pending); the drill ids said lost."""
+    return pending.sweep(catalog, client, now, timedelta(seconds=after_seconds),
+                         send=lambda site, title, body: send(destinations(catalog, site), title, body))

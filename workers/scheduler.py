@@ -74,9 +74,10 @@ def due_runs(sites, after: datetime, until: datetime, zone: ZoneInfo, jitter_sec
 
 
 class Scheduler:
-    def __init__(self, settings, client, enqueue, clock=lambda: datetime.now(timezone.utc), check_neglect=None):
+    def __init__(self, settings, client, enqueue, clock=lambda: datetime.now(timezone.utc), check_neglect=None,
+                 report_lost=None):
         self.settings, self.client, self.enqueue, self.clock = settings, client, enqueue, clock
-        self.check_neglect = check_neglect
+        self.check_neglect, self.report_lost = check_neglect, report_lost
         self.zone = ZoneInfo(settings.timezone)
         self.catalog_file, self.catalog = CatalogFile(settings.catalog), None
         self.upcoming: dict[str, datetime] = {}  # site id -> its next run: a quiet tick computes no cron
@@ -105,6 +106,8 @@ class Scheduler:
         self.advance(now)
         if self.check_neglect:
             self.check_neglect(catalog, self.client, now)
+        if self.report_lost:
+            self.report_lost(catalog, self.client, now, self.settings.lost_after_seconds)
         self.compact_hourly(catalog, now)
         return enqueued
 

@@ -97,3 +97,19 @@ def test_an_infrastructure_error_changes_no_alert_state(site_with_alerts, redis_
     catalog, site = make()
     assert alerts.after_drill(catalog, site, {"outcome": "error", "reason": "error.runtime"}, redis_client) == []
     assert redis_client.hgetall(alerts.STATE_PREFIX + site.id) == {}
+
+
+def test_a_drill_enqueued_and_never_concluded_is_said_lost_once(tmp_path, webhook, redis_client):
+    from workers import pending
+
+    url, received = webhook
+    catalog = load_catalog(write_catalog(tmp_path, [site_entry(SITE, tmp_path, tmp_path / "k", alerts={"urls": [url]})]))
+    now = datetime.now(timezone.utc)
+    pending.record(redis_client, SITE, "20261201T020000Z-0000dead", now - timedelta(hours=30))
+    pending.record(redis_client, SITE, "20261201T020000Z-00000001", now - timedelta(hours=1))
+    pending.record(redis_client, SITE, "20261201T020000Z-00000002", now - timedelta(hours=40))
+    pending.conclude(redis_client, "20261201T020000Z-00000002")  # it did conclude
+    assert alerts.report_lost(catalog, redis_client, now, 24 * 3600) == ["20261201T020000Z-0000dead"]
+    assert alerts.report_lost(catalog, redis_client, now, 24 * 3600) == [], "said once"
+    (alert,) = received
+    assert "a drill was lost" in alert["title"] and "20261201T020000Z-0000dead" in alert["message"]

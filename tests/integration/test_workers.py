@@ -23,6 +23,11 @@ FAST = {"DRILL_HEARTBEAT_TIMEOUT_MS": "4000", "DRILL_MAINTENANCE_CHANCE": "10000
         "DRILL_REAP_GRACE_SECONDS": "3", "DRILL_WORKER_THREADS": "1"}
 
 
+def requested(report: dict) -> str:
+    """The drill id that was enqueued, whichever attempt of it the report is."""
+    return report.get("attempt_of") or report["drill_id"]
+
+
 class Fleet:
     """A catalog of sites over copies of real backups, and the worker processes draining it."""
 
@@ -126,7 +131,7 @@ def test_two_workers_drain_twenty_drills_for_ten_sites_once_each_never_two_at_on
     sites.start_worker()
     sent = sites.enqueue_all() + sites.enqueue_all()
     reports = sites.wait_for(lambda: len(sites.reports()) >= 20 and sites.reports(), 300, "20 reports")
-    assert sorted(r["drill_id"] for r in reports) == sorted(s["drill_id"] for s in sent), "each drill reported once"
+    assert sorted(map(requested, reports)) == sorted(s["drill_id"] for s in sent), "each drill reported once"
     assert all(r["outcome"] == "pass" for r in reports)
     for site in {r["site"] for r in reports}:
         spans = sorted((moment(r["started_at"]), moment(r["finished_at"])) for r in reports if r["site"] == site)
@@ -152,7 +157,8 @@ def test_a_worker_killed_mid_restore_has_its_drill_redelivered_completed_once_an
     reports = sites.wait_for(lambda: sites.reports(), 120, "the redelivered drill's report")
     time.sleep(2)
     reports = sites.reports()
-    assert [(r["drill_id"], r["outcome"]) for r in reports] == [(sent["drill_id"], "pass")], "exactly one final report"
+    assert [(requested(r), r["outcome"]) for r in reports] == [(sent["drill_id"], "pass")], "exactly one final report"
+    assert reports[0]["drill_id"] != sent["drill_id"], "the redelivered attempt has an id of its own"
     sites.wait_for(lambda: not set(orphan) & set(drill_containers()), 60, "the orphan to be reaped")
 
 
@@ -169,7 +175,9 @@ def test_sigterm_during_a_drill_removes_its_container_reports_it_interrupted_and
     assert redis_client.llen("restore-drill:drills-now") == 1, "the interrupted drill is queued again"
     sites.start_worker()
     final = sites.wait_for(lambda: len(sites.reports()) == 2 and sites.reports(), 120, "the re-run")
-    assert (final[1]["drill_id"], final[1]["outcome"]) == (sent["drill_id"], "pass")
+    assert (final[1]["attempt_of"], final[1]["outcome"]) == (sent["drill_id"], "pass")
+    assert final[1]["drill_id"] != sent["drill_id"], "each attempt its own id"
+    assert sites.drill("verify-chain", "--all").returncode == 0, "a retry is not a replay"
 
 
 def test_redis_restarted_mid_run_loses_no_drill_and_leaves_none_running_or_wrongly_green(
@@ -180,14 +188,15 @@ def test_redis_restarted_mid_run_loses_no_drill_and_leaves_none_running_or_wrong
     sent = sites.enqueue_all()
     sites.wait_for(lambda: len(sites.reports()) >= 1, 120, "a first report")
     redis_server.restart(down_seconds=2)
-    reports = sites.wait_for(lambda: len({r["drill_id"] for r in sites.reports()}) >= len(sent) and sites.reports(),
+    reports = sites.wait_for(lambda: len(set(map(requested, sites.reports()))) >= len(sent) and sites.reports(),
                              300, "every drill after the restart")
-    final = {r["drill_id"]: r for r in reports}
+    final = {requested(r): r for r in reports}
     assert set(final) == {s["drill_id"] for s in sent}, "no drill lost"
     assert all(r["outcome"] == "pass" for r in final.values() if r["site"] != "pharmacie-abimee")
     assert final[next(s["drill_id"] for s in sent if s["site"] == "pharmacie-abimee")]["outcome"] == "fail", \
         "the bad backup is never reported green"
     sites.wait_for(lambda: not list(redis_client.scan_iter("restore-drill:lease:*")), 30, "no lease left")
+    assert redis_client.hlen("restore-drill:pending") == 0, "every enqueued drill concluded"
 
 
 def test_drill_now_goes_ahead_of_scheduled_drills(fleet):
@@ -198,7 +207,7 @@ def test_drill_now_goes_ahead_of_scheduled_drills(fleet):
     (now,) = json.loads(sites.drill("enqueue", "pharmacie-05", "--json").stdout)
     sites.start_worker()
     reports = sites.wait_for(lambda: len(sites.reports()) == 6 and sites.reports(), 240, "six reports")
-    order = [r["drill_id"] for r in sorted(reports, key=lambda r: r["started_at"])]
+    order = [requested(r) for r in sorted(reports, key=lambda r: r["started_at"])]
     assert now["drill_id"] in order[:2], f"the drill-now ran {order.index(now['drill_id']) + 1}th of 6"
 
 
