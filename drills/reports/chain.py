@@ -2,6 +2,13 @@
 hash of the report before it. Each problem names the file and what happened to it:
 
 - report.unsigned / report.edited: the signature is missing or does not match the content;
+- report.unreadable: the file does not hold a whole JSON report (empty, cut short, not JSON): a
+  damaged or incomplete write (a full disk or a crash under a version before atomic writes, data
+  a filesystem lost), not an edit. It keeps its place: its number is its file name's, and the
+  next report is checked against the sha256 of its bytes as they are (what the store chained
+  to), so a write that failed makes no chain.gap and no chain.broken. If the next report holds
+  another hash, the file changed after that report was written: that one is chain.broken, its
+  message saying that the report before it is unreadable;
 - chain.gap: sequence numbers jump: the reports in between were deleted;
 - chain.broken: a report does not hold the hash of the one before: that one was edited or
   replaced after this one was written;
@@ -15,7 +22,6 @@ kept elsewhere. With one, each report is also compared with its locked copy:
 - replica.missing: not in the replica yet (it was unreachable): `drill evidence sync`.
 """
 
-import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -23,8 +29,15 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from drills.reports.evidence import parse_report
+from drills.reports.index import sequence_of
 from drills.reports.keys import public_pem
 from drills.reports.signing import digest, verify
+
+
+BROKEN = "it does not hold the hash of the report before it: that one was edited or replaced"
+BROKEN_AFTER_UNREADABLE = ("it does not hold the hash of the report before it, which is unreadable: that file changed "
+                           "after this one was written (data lost by the filesystem, or replaced)")
 
 
 @dataclass(frozen=True)
@@ -39,22 +52,36 @@ class ChainProblem:
 
 def verify_chain(paths: list[Path], keyring: dict) -> list[ChainProblem]:
     """Every problem of the chain formed by `paths` (one site's reports, in file-name order)."""
-    problems, previous_digest, expected, seen = [], None, 1, {}
+    problems, previous_digest, expected, seen, after_unreadable = [], None, 1, {}, False
     for path in paths:
         data = path.read_bytes()
+        report = parse_report(data)
+        if report is None:
+            problems += unreadable_problems(path, data, expected)
+            previous_digest, expected, after_unreadable = digest(data), max(expected, sequence_of(path) + 1), True
+            continue
         valid, why = verify(data, keyring)
         if not valid:
             problems.append(ChainProblem(path.name, "report.unsigned" if "not signed" in why else "report.edited", why))
         try:
-            report = json.loads(data)
             sequence = int(report["sequence"])
         except (ValueError, KeyError, TypeError):
             problems.append(ChainProblem(path.name, "report.edited", "not a report with a sequence number"))
             continue
-        problems += link_problems(path, report, sequence, expected, previous_digest, seen)
+        problems += link_problems(path, report, sequence, expected, previous_digest, seen, after_unreadable)
         seen.setdefault(report.get("drill_id"), path.name)
-        previous_digest, expected = digest(data), max(expected, sequence + 1)
+        previous_digest, expected, after_unreadable = digest(data), max(expected, sequence + 1), False
     return problems
+
+
+def unreadable_problems(path: Path, data: bytes, expected: int) -> list[ChainProblem]:
+    found = [ChainProblem(path.name, "report.unreadable",
+                          f"{len(data)} bytes, not a whole JSON report: a damaged or incomplete write (disk full, "
+                          "crash, power loss), not an edit; the next report must chain to it as it is")]
+    if sequence_of(path) > expected:
+        found.append(ChainProblem(path.name, "chain.gap",
+                                  f"report(s) {expected} to {sequence_of(path) - 1} are missing: deleted"))
+    return found
 
 
 def verify_chains(chains: dict[str, list[Path]], keyring: dict) -> dict[str, list[ChainProblem]]:
@@ -72,19 +99,19 @@ def verify_chain_with_pems(paths: list[Path], pems: dict[str, bytes]) -> list[Ch
     return verify_chain(paths, {key_id: load_pem_public_key(pem) for key_id, pem in pems.items()})
 
 
-def link_problems(path: Path, report: dict, sequence: int, expected: int, previous_digest, seen) -> list[ChainProblem]:
+def link_problems(path: Path, report: dict, sequence: int, expected: int, previous_digest, seen,
+                  after_unreadable: bool) -> list[ChainProblem]:
     found = []
     if report.get("drill_id") in seen:
         found.append(ChainProblem(path.name, "chain.replayed",
                                   f"drill {report.get('drill_id')} is already in the chain as {seen[report.get('drill_id')]}"))
-    if int(path.name.split("-")[0]) != sequence:
+    if sequence_of(path) != sequence:
         found.append(ChainProblem(path.name, "chain.misplaced",
-                                  f"the file name says {int(path.name.split('-')[0])}, the signed report says {sequence}"))
+                                  f"the file name says {sequence_of(path)}, the signed report says {sequence}"))
     if sequence > expected:
         found.append(ChainProblem(path.name, "chain.gap", f"report(s) {expected} to {sequence - 1} are missing: deleted"))
     elif report.get("previous_sha256") != previous_digest and not found:
-        found.append(ChainProblem(path.name, "chain.broken",
-                                  "it does not hold the hash of the report before it: that one was edited or replaced"))
+        found.append(ChainProblem(path.name, "chain.broken", BROKEN_AFTER_UNREADABLE if after_unreadable else BROKEN))
     return found
 
 
@@ -96,10 +123,10 @@ def replica_problems(site_id: str, paths: list[Path], replica) -> list[ChainProb
         if copy is None:
             problems.append(ChainProblem(path.name, "replica.missing",
                                          "not in the evidence replica yet: run `drill evidence sync`"))
-        elif copy != path.read_bytes():
-            problems.append(ChainProblem(path.name, "replica.differs",
-                                         "differs from its locked copy in the replica: edited here "
-                                         "(the replica holds the original)"))
+        elif copy != (data := path.read_bytes()):
+            what = "edited here" if parse_report(data) is not None else "unreadable here (a damaged write)"
+            problems.append(ChainProblem(path.name, "replica.differs", f"differs from its locked copy in the replica: "
+                                                                       f"{what} (the replica holds the original)"))
     for name in replica.names(site_id):
         if name not in local:
             problems.append(ChainProblem(name, "replica.only",

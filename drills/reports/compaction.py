@@ -37,10 +37,10 @@ def site_dirs(root: Path) -> list[Path]:
 
 
 def rebuild_site_index(site_dir: Path) -> int:
-    """Write the site's index anew from its signed reports (after damage or a format change);
-    the number of summaries."""
+    """Write the site's index anew from its signed reports (after damage or a format change, or
+    once an unreadable report is restored from the replica); the number of summaries."""
     reports = EvidenceStore(site_dir.parent).site_reports(site_dir.name)
-    lines = [json.dumps(index.summarize(json.loads(path.read_bytes()), path.name)) + "\n" for path in reports]
+    lines = [json.dumps(index.summary_of(path)) + "\n" for path in reports]
     draft = site_dir / (index.INDEX_NAME + ".rebuilding")
     draft.write_text("".join(lines))
     os.replace(draft, site_dir / index.INDEX_NAME)

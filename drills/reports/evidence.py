@@ -4,21 +4,42 @@ Layout: EVIDENCE/SITE/NNNNNN-DRILL_ID.json, read-only once written, and SITE/ind
 summaries the dashboard reads (drills.reports.index). Each report carries its
 sequence number and the sha256 of the site's previous report file, so an edit, a deletion
 or a reordering breaks the chain.
+
+A report is written whole or not at all, by one writer of the site's chain at a time (a lock
+on its directory): into a draft beside it (`.NNNNNN-DRILL_ID.json.draft-RANDOM`, a name the
+reports' glob never matches), synced, then linked under its final name, never over an existing
+file (a taken name: the report chains after that one). A storage failure (disk full, I/O
+error) raises InfrastructureError `error.storage` and leaves nothing under a report's name; a
+draft a crash left behind is never read, and the next append removes it once it is older than
+STRAY_DRAFT_SECONDS.
+
+A file under a report's name that does not hold a whole JSON report (empty or cut short by an
+older version, data lost by a filesystem) is *unreadable*: `read_report` gives a stand-in with
+outcome `unreadable`, so the index, the history and the next append go on past it, and the
+next report chains to its bytes as they are (drills.reports.chain names it report.unreadable).
 """
 
+import fcntl
 import json
 import logging
 import os
 import re
+import secrets
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
-from drills.errors import ConfigError
+from drills.errors import ConfigError, InfrastructureError
 
 from drills.reports import index
 from drills.reports.signing import digest, sign
 
 log = logging.getLogger("restore_drill.evidence")
 DRILL_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
+DRAFT = ".draft-"  # .NNNNNN-DRILL_ID.json.draft-RANDOM: a report being written
+STRAY_DRAFT_SECONDS = 15 * 60  # a draft this old is no write in progress: a crash left it
+UNREADABLE = "unreadable"
 
 
 class EvidenceStore:
@@ -36,22 +57,39 @@ class EvidenceStore:
         return sorted((self.root / site_id).glob("[0-9]*-*.json"))
 
     def append(self, site_id: str, report: dict, private_key) -> Path:
-        """Sign and store the report as the next link of the site's chain; its path."""
+        """Sign and store the report as the next link of the site's chain; its path.
+
+        InfrastructureError `error.storage` if the evidence volume refuses it (full, read-only,
+        failing): nothing is then left under a report's name."""
         directory = self.root / site_id
-        directory.mkdir(parents=True, exist_ok=True)
-        while True:
-            existing = self.site_reports(site_id)
-            sequence = int(existing[-1].name.split("-")[0]) + 1 if existing else 1
-            previous = digest(existing[-1].read_bytes()) if existing else None
-            data = sign({**report, "sequence": sequence, "previous_sha256": previous}, private_key)
-            path = directory / f"{sequence:06d}-{report['drill_id']}.json"
-            try:
-                write_once(path, data)
-            except FileExistsError:
-                continue  # another drill of this site took the sequence number: chain after it
-            index.catch_up(directory, self.site_reports(site_id))
-            self.replicate(site_id, path, data)
-            return path
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            with chain_lock(directory):
+                remove_stray_drafts(directory)
+                while True:
+                    existing = self.site_reports(site_id)
+                    sequence = index.sequence_of(existing[-1]) + 1 if existing else 1
+                    previous = digest(existing[-1].read_bytes()) if existing else None  # readable or not: as it is
+                    data = sign({**report, "sequence": sequence, "previous_sha256": previous}, private_key)
+                    path = directory / f"{sequence:06d}-{report['drill_id']}.json"
+                    try:
+                        write_once(path, data)
+                        break
+                    except FileExistsError:
+                        continue  # a writer the lock did not hold back took the name: chain after it
+        except OSError as error:
+            raise storage_error(Path(error.filename or directory), error) from None
+        self.catch_up_index(site_id)
+        self.replicate(site_id, path, data)
+        return path
+
+    def catch_up_index(self, site_id: str) -> None:
+        """Bring the site's index level with its reports; a failure is logged: the report is
+        written, and the next append (or `drill index --rebuild`) catches up."""
+        try:
+            index.catch_up(self.root / site_id, self.site_reports(site_id))
+        except OSError as error:
+            log.error("evidence index behind: %s", error, extra={"site": site_id})
 
     def replicate(self, site_id: str, path: Path, data: bytes) -> None:
         """Copy a report to the replica; a failure is logged, never lost: `sync` catches up."""
@@ -84,12 +122,115 @@ class EvidenceStore:
         return found[0]
 
     def history(self, site_id: str) -> list[dict]:
-        return [json.loads(path.read_bytes()) for path in self.site_reports(site_id)]
+        """Every report of the site, oldest first; an unreadable one as read_report's stand-in."""
+        return [read_report(path) for path in self.site_reports(site_id)]
+
+
+def parse_report(data: bytes) -> dict | None:
+    """The report `data` holds; None if it is not one whole JSON object (empty, cut short, not JSON)."""
+    try:
+        report = json.loads(data)
+    except ValueError:  # UnicodeDecodeError included
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def read_report(path: Path) -> dict:
+    """The report stored at `path`; if the file does not hold one (parse_report), a stand-in
+    saying so, with the fields every reader uses: outcome `unreadable`, reason `report.unreadable`,
+    the sequence, drill id and start time its file name gives."""
+    data = path.read_bytes()
+    report = parse_report(data)
+    return unreadable_report(path, len(data)) if report is None else report
+
+
+def unreadable_report(path: Path, size: int) -> dict:
+    number, drill_id = path.stem.split("-", 1)
+    started = datetime.strptime(drill_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc) \
+        if DRILL_ID.fullmatch(drill_id) else None
+    return {
+        "sequence": int(number), "drill_id": drill_id, "site": path.parent.name, "site_name": path.parent.name,
+        "outcome": UNREADABLE, "reason": "report.unreadable",
+        "message": f"{path.name} holds {size} bytes, not a whole report: a write that never completed "
+                   "(disk full, crash, power loss), not an edit; its time is its file name's",
+        "hint": f"`drill verify-chain {path.parent.name}` says whether the next report chained to it as it is; "
+                "an evidence replica may hold the original",
+        "started_at": started.isoformat(timespec="milliseconds") if started else None,
+        "phases": {}, "rto_seconds": None, "targets": {}, "backup": None, "contents_verified": False, "findings": [],
+    }
+
+
+@contextmanager
+def chain_lock(directory: Path):
+    """The site's chain for one writer at a time, so that two drills of a site (a worker's and a
+    `drill run`) never take the same number: an advisory lock on its directory, which the
+    system releases if the process dies."""
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
 
 
 def write_once(path: Path, data: bytes) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    """Publish `data` as `path`, whole or not at all: written and synced in a draft beside it,
+    linked to `path` (FileExistsError if the name is taken), mode 444, the draft removed, the
+    directory synced. InfrastructureError `error.storage` on any other OSError; whatever
+    happens, `path` never holds part of `data`."""
+    draft = path.with_name(f".{path.name}{DRAFT}{secrets.token_hex(4)}")
+    try:
+        try:
+            descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+            try:
+                write_all(descriptor, data)
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+            os.link(draft, path)
+        finally:
+            remove_quietly(draft)
+        sync_directory(path.parent)
+    except FileExistsError:
+        raise
+    except OSError as error:
+        raise storage_error(path, error) from None
+
+
+def remove_quietly(draft: Path) -> None:
+    try:
+        draft.unlink(missing_ok=True)
+    except OSError:
+        pass  # the volume is failing: a stray draft, never read, removed by a later append
+
+
+def write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view):]
+
+
+def sync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def remove_stray_drafts(directory: Path) -> None:
+    """Remove the drafts a crash left (older than STRAY_DRAFT_SECONDS: no write in progress)."""
+    cutoff = time.time() - STRAY_DRAFT_SECONDS
+    for draft in directory.glob(f".[0-9]*-*.json{DRAFT}*"):
+        try:
+            if draft.lstat().st_mtime < cutoff:
+                draft.unlink()
+        except FileNotFoundError:
+            pass  # removed meanwhile
+
+
+def storage_error(path: Path, error: OSError) -> InfrastructureError:
+    words = os.strerror(error.errno) if error.errno else str(error)
+    return InfrastructureError("storage", f"the report could not be stored: {path}: {words}",
+                               hint="free space on the evidence volume, or check it (mounted, writable, healthy), "
+                                    "then drill again")

@@ -3,9 +3,11 @@
 Derived data, never evidence: the signed report files stay the truth, and the index is
 brought level with them after every append (`catch_up`), so a process that died between
 the two writes leaves it one line behind until the site's next drill. Readers sort by
-sequence and keep the first line of each, so a line written twice is harmless. It lets the
-dashboard read the newest drills of a thousand sites by reading the end of a thousand small
-files, instead of parsing every report ever written.
+sequence and keep the first line of each, so a line written twice is harmless. A report file
+that does not hold a whole report is summarized with outcome `unreadable` (once it is restored
+from the replica, `drill index --rebuild`). It lets the dashboard read the newest drills of a
+thousand sites by reading the end of a thousand small files, instead of parsing every report
+ever written.
 """
 
 import json
@@ -38,13 +40,20 @@ def summarize(report: dict, file_name: str) -> dict:
     }
 
 
+def summary_of(path: Path) -> dict:
+    """The summary of the report file `path`; an unreadable one is summarized as such (outcome
+    `unreadable`, reason `report.unreadable`: drills.reports.evidence.read_report)."""
+    from drills.reports.evidence import read_report  # here: the evidence store imports this module
+
+    return summarize(read_report(path), path.name)
+
+
 def catch_up(site_dir: Path, report_paths: list[Path]) -> None:
     """Append the summaries of the reports the index does not hold yet."""
     indexed = {entry["sequence"] for entry in read_all(site_dir)}
     missing = [path for path in report_paths if sequence_of(path) not in indexed]
     if missing:
-        lines = "".join(json.dumps(summarize(json.loads(path.read_bytes()), path.name)) + "\n" for path in missing)
-        append_line(site_dir / INDEX_NAME, lines)
+        append_line(site_dir / INDEX_NAME, "".join(json.dumps(summary_of(path)) + "\n" for path in missing))
 
 
 def append_line(path: Path, text: str) -> None:

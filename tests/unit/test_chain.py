@@ -1,5 +1,6 @@
 """The chain of a site's reports: each kind of tampering is detected and named; a key
-rotation keeps old reports verifiable."""
+rotation keeps old reports verifiable; a report cut short by a failed write is named unreadable,
+not edited, and the chain goes on past it."""
 
 import json
 import os
@@ -8,7 +9,7 @@ import shutil
 import pytest
 
 from drills.reports import keys
-from drills.reports.chain import verify_chain
+from drills.reports.chain import replica_problems, verify_chain
 from drills.reports.evidence import EvidenceStore
 
 
@@ -85,3 +86,69 @@ def test_reports_signed_before_a_rotation_still_verify_and_new_ones_use_the_new_
     signers = [json.loads(path.read_bytes())["signature"]["key_id"] for path in store.site_reports("pharmacie")]
     assert signers == [old_id] * 5 + [keys.key_id(new_key)] and old_id != keys.key_id(new_key)
     assert set(keys.keyring(key_path)) == {old_id, keys.key_id(new_key)}
+
+
+def left_cut_short(store, key_path, keep: float):
+    """A sixth report as a version before atomic writes left it when its write failed (disk
+    full, kill -9): under its final name, mode 444, only the first `keep` of its bytes."""
+    whole = EvidenceStore(store.root.parent / "elsewhere").append(
+        "pharmacie", {"drill_id": "d6", "site": "pharmacie", "outcome": "pass"}, keys.load_private(key_path))
+    path = store.root / "pharmacie" / "000006-d6.json"
+    path.write_bytes(whole.read_bytes()[:int(len(whole.read_bytes()) * keep)])
+    path.chmod(0o444)
+    return path
+
+
+@pytest.mark.parametrize("keep", [0, 0.5], ids=["zero-length", "half-written"])
+def test_a_report_cut_short_is_unreadable_not_edited_and_the_next_one_chains_to_it(chain, keep):
+    store, key_path = chain
+    left_cut_short(store, key_path, keep)
+    store.append("pharmacie", {"drill_id": "d7", "site": "pharmacie", "outcome": "pass"}, keys.load_private(key_path))
+    found = verify_chain(store.site_reports("pharmacie"), keys.keyring(key_path))
+    assert [(problem.file.split("-")[0], problem.code) for problem in found] == [("000006", "report.unreadable")]
+    assert "not an edit" in found[0].message
+    assert [report["outcome"] for report in store.history("pharmacie")] == ["pass"] * 5 + ["unreadable", "pass"]
+
+
+def test_a_report_cut_short_that_changed_after_the_next_one_was_written_breaks_that_link(chain):
+    store, key_path = chain
+    path = left_cut_short(store, key_path, 0.5)
+    store.append("pharmacie", {"drill_id": "d7", "site": "pharmacie", "outcome": "pass"}, keys.load_private(key_path))
+    writable(path).write_bytes(b"")  # lost, or replaced, after report 7 chained to its half
+    found = verify_chain(store.site_reports("pharmacie"), keys.keyring(key_path))
+    assert [(problem.file.split("-")[0], problem.code) for problem in found] == \
+        [("000006", "report.unreadable"), ("000007", "chain.broken")]
+    assert "unreadable" in found[1].message
+
+
+def test_reports_deleted_before_an_unreadable_one_are_still_a_gap(chain):
+    store, key_path = chain
+    left_cut_short(store, key_path, 0)
+    store.site_reports("pharmacie")[4].unlink()
+    assert problems(store, key_path) == [("000006", "report.unreadable"), ("000006", "chain.gap")]
+
+
+class DictReplica:
+    """The replica contract (drills.reports.replica) in memory."""
+
+    def __init__(self):
+        self.objects = {}
+
+    def put(self, site_id, name, data):
+        self.objects.setdefault((site_id, name), data)
+
+    def get(self, site_id, name):
+        return self.objects.get((site_id, name))
+
+    def names(self, site_id):
+        return [name for site, name in self.objects if site == site_id]
+
+
+def test_a_report_damaged_here_but_whole_in_the_replica_is_not_called_edited(chain):
+    store, key_path = chain
+    replica = DictReplica()
+    EvidenceStore(store.root, replica).sync(["pharmacie"])
+    writable(store.site_reports("pharmacie")[1]).write_bytes(b"")
+    found = replica_problems("pharmacie", store.site_reports("pharmacie"), replica)
+    assert [(problem.code, "edited" in problem.message, "unreadable" in problem.message) for problem in found] == \
+        [("replica.differs", False, True)]

@@ -65,3 +65,21 @@ def test_history_all_filters_by_outcome_and_age_across_sites(fleet):
     assert rows and {row["site"] for row in rows} == {"site-2"} and {row["outcome"] for row in rows} == {"FAIL"}
     refused = drill_command("history", "--all", "--since", "yesterday", "--catalog", catalog)
     assert refused.returncode == 3 and "--since" in refused.stderr
+
+
+def test_an_unreadable_report_is_rebuilt_listed_and_checked_as_unreadable_without_a_crash(fleet):
+    site_dir, catalog = fleet.evidence / "site-0", str(fleet.path)
+    (site_dir / f"000011-{NOW:%Y%m%dT%H%M%SZ}-1a2b3c4d.json").write_bytes(b"")  # a write cut short, as it is left
+    rebuilt = drill_command("index", "--rebuild", "--catalog", catalog)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert [entry["outcome"] for entry in index.read_all(site_dir)][-2:] == ["pass", "unreadable"]
+    history = drill_command("history", "site-0", "--json", "--catalog", catalog)
+    assert history.returncode == 0, history.stderr
+    assert [row["outcome"] for row in json.loads(history.stdout)][-2:] == ["PASS", "UNREADABLE"]
+    fleet_wide = drill_command("history", "--all", "--since", "2d", "--json", "--catalog", catalog)
+    assert fleet_wide.returncode == 0, fleet_wide.stderr
+    assert [(row["site"], row["outcome"], row["reason"]) for row in json.loads(fleet_wide.stdout)
+            if row["outcome"] == "UNREADABLE"] == [("site-0", "UNREADABLE", "report.unreadable")]
+    checked = drill_command("verify-chain", "site-0", "--json", "--catalog", catalog)
+    assert checked.returncode == 1
+    assert [problem["code"] for problem in json.loads(checked.stdout)["site-0"]["problems"]] == ["report.unreadable"]

@@ -6,8 +6,8 @@ import os
 import pytest
 
 from drills.errors import ConfigError
-from drills.reports import keys
-from drills.reports.evidence import EvidenceStore
+from drills.reports import index, keys
+from drills.reports.evidence import EvidenceStore, parse_report, read_report
 from drills.reports.signing import digest, verify
 
 
@@ -60,3 +60,25 @@ def test_a_signing_key_readable_by_others_is_refused(key_path):
     with pytest.raises(ConfigError) as raised:
         keys.load_private(key_path)
     assert raised.value.code == "config.secret_exposed" and "chmod 600" in raised.value.hint
+
+
+def test_a_report_file_cut_short_is_read_as_unreadable_and_the_next_append_chains_to_its_bytes(tmp_path, key_path):
+    store, key = EvidenceStore(tmp_path / "evidence"), keys.load_private(key_path)
+    store.append("s", report("20261123T020000Z-1a2b3c4d"), key)
+    cut = tmp_path / "evidence" / "s" / "000002-20261124T020000Z-2b3c4d5e.json"
+    cut.write_bytes(b'{\n  "backup": {\n    "na')  # what a write stopped by a full disk left
+    third = store.append("s", report("d3"), key)
+    assert json.loads(third.read_bytes())["sequence"] == 3
+    assert json.loads(third.read_bytes())["previous_sha256"] == digest(cut.read_bytes())
+    stand_in = read_report(cut)
+    assert (stand_in["sequence"], stand_in["drill_id"], stand_in["site"], stand_in["outcome"], stand_in["reason"],
+            stand_in["started_at"]) == (2, "20261124T020000Z-2b3c4d5e", "s", "unreadable", "report.unreadable",
+                                        "2026-11-24T02:00:00.000+00:00")
+    summaries = index.read_all(tmp_path / "evidence" / "s")
+    assert [(entry["sequence"], entry["outcome"]) for entry in summaries] == [(1, "pass"), (2, "unreadable"),
+                                                                              (3, "pass")]
+
+
+@pytest.mark.parametrize("data", [b"", b'{"sequence": 1, "outco', b"\xff\xfe", b"[]", b"null"])
+def test_what_is_not_one_whole_json_object_is_no_report(data):
+    assert parse_report(data) is None
