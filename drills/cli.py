@@ -391,7 +391,7 @@ def parser() -> argparse.ArgumentParser:
     history.add_argument("site", nargs="?", metavar="SITE")
     history.add_argument("--all", action="store_true", help="every site, from the compacted index")
     history.add_argument("--since", help="only drills started within this duration, e.g. 30d")
-    history.add_argument("--outcome", choices=["pass", "fail", "error"])
+    history.add_argument("--outcome", choices=["pass", "fail", "error", "unreadable"])
     history.add_argument("--limit", type=int, default=20)
     index_command = add("index", command_index, "compact every site's index into one Parquet file for DuckDB")
     index_command.add_argument("--rebuild", action="store_true",

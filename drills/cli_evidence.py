@@ -30,17 +30,24 @@ def command_certificate(arguments, catalog, keyring) -> int:
     return 0
 
 
+PROBLEM_WORDS = {"cut": "cut short (a crash while it was written)", "unreadable": "not a journal line (edited)",
+                 "unlinked": "not linked to the line before (that line was edited, inserted or deleted)"}
+
+
 def command_audit_verify(arguments, catalog) -> int:
     journal = AuditJournal(catalog.evidence)
-    broken, total = journal.verify(), journal.count()
+    problems, total = journal.problems(), journal.count()
     if arguments.json:
-        print(json.dumps({"journal": str(journal.path), "events": total, "broken_lines": broken}))
-    elif broken:
-        print(f"{journal.path}: {total} event(s), chain BROKEN at line(s) {', '.join(map(str, broken))}: "
-              "a line was edited, inserted or deleted there")
+        print(json.dumps({"journal": str(journal.path), "events": total,
+                          "broken_lines": [problem.line for problem in problems],
+                          "problems": [{"line": problem.line, "kind": problem.kind} for problem in problems]}))
+    elif problems:
+        print(f"{journal.path}: {total} event(s), chain BROKEN:")
+        for problem in problems:
+            print(f"  line {problem.line}: {PROBLEM_WORDS.get(problem.kind, problem.kind)}")
     else:
         print(f"{journal.path}: {total} event(s), chain intact")
-    return 1 if broken else 0
+    return 1 if problems else 0
 
 
 def recipients_of(arguments) -> list[str]:

@@ -7,13 +7,12 @@ exists. Reads come from the summary index (drills.reports.index), cached per sit
 index file changes.
 """
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 from drills.reports import index, keys
-from drills.reports.evidence import EvidenceStore
+from drills.reports.evidence import UNREADABLE, EvidenceStore, read_report
 from drills.reports.signing import verify
 
 GREEN, AMBER, RED, NEVER = "green", "amber", "red", "never"
@@ -58,7 +57,7 @@ def judge(site, last: dict | None, last_pass: dict | None, now: datetime) -> tup
         return NEVER, "never"
     if last["outcome"] == "fail":
         return RED, last["reason"] or "fail"
-    if last["outcome"] == "error":  # the drill could not run: the backup was not proven this time
+    if last["outcome"] in ("error", UNREADABLE):  # not proven this time (our side failed, or its report is damaged)
         return AMBER, last["reason"] or "error"
     if now - parse_time(last_pass["started_at"]) > PROOF_TOO_OLD:
         return AMBER, "proof.old"
@@ -116,9 +115,10 @@ class Fleet:
 
     def report(self, scope: frozenset[str], site_id: str, sequence: int) -> tuple[dict, bytes, str]:
         """(report, its bytes, what its signature check says) of the site's drill `sequence`."""
-        data = self.report_path(scope, site_id, sequence).read_bytes()
+        path = self.report_path(scope, site_id, sequence)
+        data = path.read_bytes()
         valid, why = verify(data, keys.keyring(self.catalog.signing_key))
-        return json.loads(data), data, why if valid else f"INVALID: {why}"
+        return read_report(path), data, why if valid else f"INVALID: {why}"
 
     def certificate(self, scope: frozenset[str], site_id: str, sequence: int, lang: str) -> tuple[str, bytes]:
         """(file name, PDF) of the reversibility certificate of a passed drill of the site."""

@@ -97,8 +97,23 @@ def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase:
     drill = Drill(site, runtime, clock, progress, drill_id, interruptions, after_verify, watchdog)
     drill.attempt_of = attempt_of
     report = drill.run()
-    path = EvidenceStore.of(catalog).append(site.id, report, signing_key)
+    try:
+        path = EvidenceStore.of(catalog).append(site.id, report, signing_key)
+    except InfrastructureError as error:
+        raise ReportNotStored(error, report) from None
     return DrillResult(json.loads(path.read_bytes()), path)
+
+
+class ReportNotStored(InfrastructureError):
+    """Raised when a drill ran but its report could not be stored (a full or failing evidence
+    volume): outcome error, and the drill's verdict, unsigned, travels with it so that it is
+    still delivered (the log, the alerts)."""
+
+    def __init__(self, error: InfrastructureError, report: dict):
+        verdict = f"{report['outcome'].upper()}" + (f" {report['reason']}" if report["reason"] else "")
+        super().__init__(error.code.removeprefix("error."), f"{error.message}; the drill's verdict, unsigned: "
+                                                            f"{verdict}", error.hint)
+        self.report = report
 
 
 class Drill:

@@ -24,7 +24,7 @@ from dramatiq.middleware import TimeLimitExceeded
 
 from drills.catalog import CatalogFile
 from drills.catalog.schema import SITE_ID_PATTERN
-from drills.pipeline import new_drill_id, now_utc, run_drill
+from drills.pipeline import ReportNotStored, new_drill_id, now_utc, run_drill
 from drills.reports.evidence import DRILL_ID
 from drills.watchdog import INTERRUPTED, LEASE_LOST, Watchdog
 from workers import alerts, metrics, pending
@@ -108,21 +108,31 @@ def execute(site_id: str, drill_id: str, trigger: str) -> None:
         with lease, metrics.drill_running():
             report = run_drill(catalog, site, drill_id=attempt_id, attempt_of=attempt_of,
                                interruptions=(TimeLimitExceeded,), watchdog=watchdog).report
+    except ReportNotStored as failed:  # the verdict is still delivered; the drill runs again
+        log.error("report not stored", extra={"site": site.id, "drill_id": attempt_id, "reason": failed.code,
+                                              "outcome": failed.report["outcome"],
+                                              "verdict": failed.report["reason"]})
+        deliver_alerts(catalog, site, failed.report, client)
+        raise InfrastructureRetry(drill_id, failed.message) from None
     finally:
         RUNNING.discard(watchdog)
     metrics.record(report)
     log.info("drill finished", extra={"site": site.id, "drill_id": attempt_id, "outcome": report["outcome"],
                                       "reason": report["reason"], "rto_seconds": report["rto_seconds"]})
-    try:
-        alerts.after_drill(catalog, site, report, redis_client())
-    except redis.RedisError:  # the report is written: never run the drill again for an alert
-        log.exception("alert state not updated", extra={"site": site.id, "drill_id": attempt_id})
+    deliver_alerts(catalog, site, report, client)
     if report["reason"] == "error.interrupted" and STOPPING.is_set():
         enqueue(site, drill_id, now=True)
     elif report["outcome"] == "error":
         raise InfrastructureRetry(drill_id, f"{report['reason']}: {report['message']}")
     else:
         pending.conclude(client, drill_id)
+
+
+def deliver_alerts(catalog, site, report: dict, client) -> None:
+    try:
+        alerts.after_drill(catalog, site, report, client)
+    except redis.RedisError:  # the verdict is known: never run the drill again for an alert
+        log.exception("alert state not updated", extra={"site": site.id, "drill_id": report["drill_id"]})
 
 
 def next_attempt(client, drill_id: str) -> tuple[str, str | None]:

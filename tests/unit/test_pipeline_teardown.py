@@ -109,3 +109,17 @@ def test_a_stop_asked_from_another_thread_ends_a_stuck_drill_as_interrupted(cata
     assert (report["outcome"], report["reason"]) == ("error", "error.interrupted")
     assert [f["code"] for f in report["findings"] if f["status"] == "fail"] == ["error.interrupted"], \
         "the cut call's own error is not reported as a second cause"
+
+
+def test_a_report_that_cannot_be_stored_is_our_error_and_still_carries_the_verdict(catalog, monkeypatch):
+    from drills.pipeline import ReportNotStored
+    from drills.reports.evidence import EvidenceStore
+
+    def full_disk(*_):
+        raise InfrastructureError("storage", "the report could not be stored: No space left on device")
+
+    monkeypatch.setattr(EvidenceStore, "append", full_disk)
+    with pytest.raises(ReportNotStored) as failed:
+        run_drill(catalog, catalog.sites[0], runtime=BrokenRuntime(BackupProblem("restore.failed", "no")))
+    assert failed.value.code == "error.storage" and failed.value.outcome == "error"
+    assert failed.value.report["reason"] == "restore.failed" and "FAIL restore.failed" in failed.value.message
