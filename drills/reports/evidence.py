@@ -114,12 +114,20 @@ class EvidenceStore:
         return copied
 
     def find(self, drill_id: str) -> Path:
-        """The report of drill `drill_id`, whatever its site; ConfigError if there is none."""
+        """The report that concluded drill `drill_id`, whatever its site: its own, or, if that one
+        ended in error, the last attempt of it (`attempt_of`) that passed or failed, else the last
+        attempt. ConfigError if there is none."""
         found = sorted(self.root.glob(f"*/[0-9]*-{drill_id}.json")) if DRILL_ID.fullmatch(drill_id) else []
         if not found:
             raise ConfigError(f"no report of drill {drill_id!r} in {self.root}", code="config.no_such_drill",
                               hint="drill ids look like 20261123T020000Z-1a2b3c4d: see `drill history SITE`")
-        return found[0]
+        first = found[0]
+        if read_report(first).get("outcome") in ("pass", "fail"):
+            return first
+        later = [path for path in self.site_reports(first.parent.name) if path.name > first.name]
+        attempts = [path for path in later if read_report(path).get("attempt_of") == drill_id]
+        concluded = [path for path in attempts if read_report(path).get("outcome") in ("pass", "fail")]
+        return (concluded or attempts or [first])[-1]
 
     def history(self, site_id: str) -> list[dict]:
         """Every report of the site, oldest first; an unreadable one as read_report's stand-in."""

@@ -82,3 +82,15 @@ def test_a_report_file_cut_short_is_read_as_unreadable_and_the_next_append_chain
 @pytest.mark.parametrize("data", [b"", b'{"sequence": 1, "outco', b"\xff\xfe", b"[]", b"null"])
 def test_what_is_not_one_whole_json_object_is_no_report(data):
     assert parse_report(data) is None
+
+
+def test_a_drill_id_names_the_attempt_that_concluded_it(tmp_path, key_path):
+    from drills.reports.chain import verify_chain
+
+    store, key = EvidenceStore(tmp_path / "evidence"), keys.load_private(key_path)
+    asked, retry = "20261201T020000Z-0000000a", "20261201T021500Z-0000000b"
+    store.append("s", {**report(asked, "error"), "reason": "error.runtime"}, key)
+    store.append("s", report("20261201T021000Z-0000000c"), key)  # another drill in between
+    concluded = store.append("s", {**report(retry, "fail"), "attempt_of": asked}, key)
+    assert store.find(asked) == concluded and store.find(retry) == concluded
+    assert verify_chain(store.site_reports("s"), keys.keyring(key_path)) == [], "a retry is not a replay"
