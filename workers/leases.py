@@ -19,7 +19,7 @@ import redis
 LEASE_PREFIX = "restore-drill:lease:"
 RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
 RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
-SAFETY = 5 / 6  # a lease not renewed for this share of its time to live counts as lost
+SAFETY = 2 / 3  # a lease not renewed for this share of its time to live is lost: a third is left to stop
 log = logging.getLogger("restore_drill.leases")
 
 

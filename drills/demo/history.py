@@ -27,7 +27,8 @@ def synthetic_report(site, started_at: datetime, outcome: str, rto: float, reaso
     finding = {"check": (reason or "drill").split(".")[0], "subject": "drill", "status": "fail",
                "expected": None, "actual": None, "message": message, "code": reason or "", "hint": ""}
     return {
-        "format": REPORT_FORMAT, "drill_id": new_drill_id(started_at), "site": site.id, "site_name": site.name,
+        "format": REPORT_FORMAT, "drill_id": new_drill_id(started_at), "attempt_of": None, "site": site.id,
+        "site_name": site.name,
         "tenant": site.tenant, "outcome": outcome, "reason": reason, "message": message, "hint": "",
         "started_at": started_at.isoformat(timespec="milliseconds"),
         "finished_at": (started_at + timedelta(seconds=rto)).isoformat(timespec="milliseconds"),
@@ -35,8 +36,9 @@ def synthetic_report(site, started_at: datetime, outcome: str, rto: float, reaso
         "targets": {"rto_seconds": site.targets.rto, "rpo_seconds": site.targets.rpo},
         "backup": {"name": f"{site.id}-{taken:%Y%m%d}.dump.age", "size": 48_000_000, "sha256": "0" * 64,
                    "modified": taken.isoformat(timespec="seconds"), "taken_at": taken.isoformat(timespec="seconds"),
-                   "age_seconds": 3 * 3600, "manifest": None},
+                   "age_seconds": 3 * 3600, "manifest": f"{site.id}-{taken:%Y%m%d}.dump.age.manifest.json"},
         "engine": {"type": site.engine.type, "format": site.engine.format, "image": site.engine.image},
+        "contents_verified": True,  # as a drill compared with its manifest
         "findings": [] if outcome == "pass" else [finding],
         "host": "synthetic",
     }

@@ -2,11 +2,9 @@
 
 import hashlib
 import json
-import subprocess
-import time
 from pathlib import Path
 
-from tests.helpers import DRILL, PROJECT, drill_command, site_entry, write_catalog
+from tests.helpers import drill_command, site_entry, write_catalog
 from tests.integration.conftest import SITE
 
 
@@ -97,22 +95,6 @@ def test_verify_chain_passes_an_intact_chain_and_names_a_deleted_report(catalog)
     assert result.returncode == 1
     (problem,) = json.loads(result.stdout)[SITE]["problems"]
     assert problem["code"] == "chain.gap" and problem["file"].startswith("000002-")
-
-
-def test_ctrl_c_during_a_run_tears_the_drill_down_and_reports_it_interrupted(catalog):
-    import signal
-
-    process = subprocess.Popen([*DRILL, "run", SITE, "--catalog", str(catalog), "--json"], cwd=PROJECT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not subprocess.run(["docker", "ps", "-q", "--filter", "label=io.restore-drill.drill"],
-                             capture_output=True, text=True).stdout.strip():
-        assert time.monotonic() < deadline, "no restore container appeared"
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
-    stdout, _ = process.communicate(timeout=60)
-    assert process.returncode == 2
-    assert (json.loads(stdout)["outcome"], json.loads(stdout)["reason"]) == ("error", "error.interrupted")
 
 
 def test_manifest_of_an_unreachable_database_is_a_clear_error(tmp_path):

@@ -115,4 +115,4 @@ def test_no_secret_in_logs_outputs_reports_or_the_dashboard(tmp_path, backups, k
     assert "botocore" in debug_log.getvalue() and "paramiko" in debug_log.getvalue(), "debug logs were captured"
     for secret in (identity, identity[15:40], PASSPHRASE, S3_SECRET, DSN_PASSWORD, ssh_key):
         assert secret not in everything, f"a secret leaked: {secret[:12]}..."
-    assert json.loads(cli.stdout)["error"] == "error.verifier" and "password=***" in cli.stdout
+    assert json.loads(cli.stdout)["error"] == "error.verifier"  # the DSN it quotes is masked whole (drills.redaction)
