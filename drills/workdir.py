@@ -35,6 +35,26 @@ def run_dir() -> Path:
     return Path(os.environ.get("DRILL_RUN_DIR") or default_run_dir())
 
 
+def prepare_run_dir(owner: int = CONTAINER_UID) -> Path:
+    """Make the run directory private to `owner` (mode 0700), whoever made it: Docker makes a
+    missing bind-mount source as root, mode 0755, where no worker can write. Needs root."""
+    base = run_dir()
+    base.mkdir(parents=True, exist_ok=True)
+    os.chmod(base, 0o700)
+    os.chown(base, owner, owner)
+    return base
+
+
+def run_dir_usable() -> bool:
+    """Whether this process can make work directories in the run directory (making it if need be)."""
+    base = run_dir()
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(base, os.W_OK | os.X_OK)
+
+
 def make_work_dir(drill_id: str) -> Path:
     """A private directory for this attempt, owned by the container's user.
 

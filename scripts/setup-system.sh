@@ -24,7 +24,9 @@ fi
 
 if ! docker info >/dev/null 2>&1; then
   echo "setup: starting the Docker engine (no bridge network: restore containers use network none)"
-  nohup dockerd --bridge=none --iptables=false >/var/log/dockerd.log 2>&1 &
+  # In a session of its own, away from the terminal: a Ctrl-C of `make demo` (SIGINT to the
+  # terminal's foreground process group, which this script is part of) must not stop it.
+  setsid dockerd --bridge=none --iptables=false </dev/null >/var/log/dockerd.log 2>&1 &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 1

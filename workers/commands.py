@@ -1,10 +1,19 @@
-"""The queue side's commands, plugged into `drill`: worker, scheduler, enqueue, reap."""
+"""The queue side's commands, plugged into `drill`: worker, scheduler, enqueue, reap, prepare-host."""
 
+import json
+import logging
+import os
 import signal
+import sys
 import threading
+import time
 
+from drills import workdir
 from drills.catalog import load_catalog
+from drills.errors import ConfigError, InfrastructureError
 from drills.pipeline import new_drill_id, now_utc
+
+RUN_DIR_WAIT_SECONDS = 120
 
 
 def register(add) -> None:
@@ -15,6 +24,8 @@ def register(add) -> None:
     enqueue.add_argument("sites", nargs="*", metavar="SITE")
     enqueue.add_argument("--all", action="store_true")
     add("reap", command_reap, "remove restore containers and socket directories of dead drills")
+    add("prepare-host", command_prepare_host, "as root: make the run directory ($DRILL_RUN_DIR) private to the "
+        "restore containers' user (uid 999, mode 0700), as the compose file's init service does at every start")
 
 
 def stop_on_signals() -> threading.Event:
@@ -32,6 +43,7 @@ def command_worker(arguments) -> int:
     from workers.broker import broker, redis_client, settings
 
     logs.configure()
+    wait_for_run_dir(RUN_DIR_WAIT_SECONDS)
     client, runtime = redis_client(), DockerRuntime()
     if settings.metrics_port:
         metrics.serve(settings.metrics_port, lambda: queue_depths(client))
@@ -49,6 +61,20 @@ def command_worker(arguments) -> int:
     return 0
 
 
+def wait_for_run_dir(timeout_seconds: float) -> None:
+    """Wait until this process can make work directories: at a boot, Docker restarts the worker
+    and the init service that prepares the run directory in no set order."""
+    deadline = time.monotonic() + timeout_seconds
+    if not workdir.run_dir_usable():
+        logging.getLogger("restore_drill.worker").warning(
+            "waiting for the run directory", extra={"run_dir": str(workdir.run_dir()), "uid": os.getuid()})
+    while not workdir.run_dir_usable():
+        if time.monotonic() > deadline:
+            raise InfrastructureError("run_dir", f"uid {os.getuid()} cannot write in {workdir.run_dir()}",
+                                      hint="run `drill prepare-host` as root first (the compose file's init does)")
+        time.sleep(1)
+
+
 def queue_depths(client) -> dict[str, int]:
     from workers.actors import NOW_QUEUE, SCHEDULED_QUEUE
 
@@ -61,14 +87,13 @@ def command_scheduler(arguments) -> int:
     from workers.scheduler import Scheduler
 
     logs.configure()
-    scheduler = Scheduler(settings, redis_client(), actors.enqueue, check_neglect=alerts.check_neglect)
+    scheduler = Scheduler(settings, redis_client(), actors.enqueue, check_neglect=alerts.check_neglect,
+                          report_lost=alerts.report_lost)
     scheduler.run_forever(stop_on_signals())
     return 0
 
 
 def command_enqueue(arguments) -> int:
-    import json
-
     from workers import actors
     from workers.broker import settings
 
@@ -87,4 +112,22 @@ def command_reap(arguments) -> int:
 
     removed = reaper.reap(DockerRuntime(), redis_client(), settings.reap_grace_seconds)
     print(f"{len(removed)} orphan(s) removed" + (f": {', '.join(removed)}" if removed else ""))
+    return 0
+
+
+def command_prepare_host(arguments) -> int:
+    base = workdir.run_dir()
+    try:
+        workdir.prepare_run_dir()
+    except OSError as error:
+        raise ConfigError(f"cannot prepare the run directory {base}: {error.strerror}", code="config.run_dir",
+                          hint="run `drill prepare-host` as root") from None
+    in_memory = workdir.memory_filesystem(base)
+    if arguments.json:
+        print(json.dumps({"run_dir": str(base), "uid": workdir.CONTAINER_UID, "mode": "0700", "in_memory": in_memory}))
+    else:
+        print(f"run directory {base}: owner uid {workdir.CONTAINER_UID}, mode 0700")
+    if not in_memory:
+        print(f"warning: {base} is not on a memory filesystem: restored data would reach the disk "
+              "(point DRILL_RUN_DIR at tmpfs, such as /dev/shm)", file=sys.stderr)
     return 0
