@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from drills.durable import sync_directory, write_all
+
 JOURNAL = Path(".audit") / "journal.jsonl"
 TAIL_BYTES = 256 * 1024
 MAX_FIELD_CHARS = 256
@@ -172,16 +174,3 @@ def digest(line: bytes) -> str:
     return hashlib.sha256(line).hexdigest()
 
 
-def write_all(descriptor: int, data: bytes) -> None:
-    """One write; should the disk take only part of it (full), the rest follows while the lock
-    is still held, so no other writer's line lands in between."""
-    while data:
-        data = data[os.write(descriptor, data):]
-
-
-def sync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

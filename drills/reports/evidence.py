@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from drills.durable import sync_directory, write_all
 from drills.errors import ConfigError, InfrastructureError
 
 from drills.reports import index
@@ -210,20 +211,6 @@ def remove_quietly(draft: Path) -> None:
         draft.unlink(missing_ok=True)
     except OSError:
         pass  # the volume is failing: a stray draft, never read, removed by a later append
-
-
-def write_all(descriptor: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(descriptor, view):]
-
-
-def sync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def remove_stray_drafts(directory: Path) -> None:
