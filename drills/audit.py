@@ -172,5 +172,3 @@ def parsed(line: bytes) -> dict | None:
 
 def digest(line: bytes) -> str:
     return hashlib.sha256(line).hexdigest()
-
-
