@@ -4,7 +4,9 @@ report (a pass, a fail, or an error once its retries are spent).
 Each enqueued drill is written down here when it is sent and crossed out when it concludes. One
 still written down long after it could have concluded was lost on the way (a message the broker
 never delivered again, a worker that vanished with it) or is stuck: nobody else would notice,
-so the scheduler's sweep says so, in the log and to the site's alert destinations, once.
+so the scheduler's sweep says so, in the log and to the site's alert destinations, once. The
+evidence store is the truth: a drill whose concluding report is there (its crossing out failed
+while Redis was away) is crossed out by the sweep, never said lost.
 """
 
 import json
@@ -32,11 +34,15 @@ def overdue(client, now: datetime, after: timedelta) -> list[tuple[str, dict]]:
     return sorted(late, key=lambda item: item[1]["enqueued_at"])
 
 
-def sweep(catalog, client, now: datetime, after: timedelta, send) -> list[str]:
-    """Say, once each, which drills were enqueued more than `after` ago and never concluded;
-    `send(site, title, body)` alerts the site's destinations. The drill ids said lost."""
+def sweep(catalog, client, now: datetime, after: timedelta, send, concluded) -> list[str]:
+    """Say, once each, which drills were enqueued more than `after` ago and never concluded
+    (`concluded(drill_id)`: whether the evidence holds its concluding report); `send(site, title,
+    body)` alerts the site's destinations. The drill ids said lost."""
     said = []
     for drill_id, entry in overdue(client, now, after):
+        if concluded(drill_id):
+            conclude(client, drill_id)
+            continue
         if not client.sadd(ALERTED, drill_id):
             continue
         hours = (now - datetime.fromisoformat(entry["enqueued_at"])).total_seconds() / 3600

@@ -170,3 +170,34 @@ def test_a_writer_killed_at_random_moments_leaves_only_whole_verifying_reports(t
     assert verify_chain(store.site_reports("s"), keys.keyring(key_path)) == []
     assert [entry["sequence"] for entry in index.read_all(root / "s")] == list(range(1, len(reports) + 2))
     assert compaction.rebuild_site_index(root / "s") == len(reports) + 1
+
+
+def test_a_real_drill_on_a_full_evidence_volume_is_our_error_and_the_next_one_chains_on(tmp_path, backups, keys_dir,
+                                                                                       docker_engine):
+    """`drill run` with its evidence on a small tmpfs that fills up: exit 2, error.storage, the
+    verdict still said; space freed, the next drills report, and nothing is called edited."""
+    require(os.geteuid() == 0, "root, to mount a tmpfs")
+    folder, volume = tmp_path / "backups", tmp_path / "evidence"
+    folder.mkdir()
+    volume.mkdir()
+    for file in backups["healthy"].parent.iterdir():
+        shutil.copy2(file, folder / file.name)
+    catalog = write_catalog(tmp_path, [site_entry(SITE, folder, keys_dir["dir"] / "drill.agekey")])
+    (folder / "healthy.dump.age.manifest.json").write_text(
+        (folder / "healthy.dump.age.manifest.json").read_text().replace('"pharmacie-test"', f'"{SITE}"'))
+    assert drill_command("keys", "init", "--catalog", str(catalog)).returncode == 0
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(volume)], check=True)
+    try:
+        assert drill_command("run", SITE, "--catalog", str(catalog)).returncode == 0
+        ballast = fill(volume)
+        full = drill_command("run", SITE, "--catalog", str(catalog), "--json")
+        assert full.returncode == 2, full.stdout + full.stderr
+        answer = json.loads(full.stdout)
+        assert answer["error"] == "error.storage" and "verdict, unsigned: PASS" in answer["message"]
+        ballast.unlink()
+        assert drill_command("run", SITE, "--catalog", str(catalog)).returncode == 0
+        chain = drill_command("verify-chain", SITE, "--catalog", str(catalog), "--json")
+        assert chain.returncode == 0, chain.stdout
+        assert [r["sequence"] for r in EvidenceStore(volume).history(SITE)] == [1, 2]
+    finally:
+        subprocess.run(["umount", str(volume)], check=True)

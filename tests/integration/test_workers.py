@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -188,15 +188,21 @@ def test_redis_restarted_mid_run_loses_no_drill_and_leaves_none_running_or_wrong
     sent = sites.enqueue_all()
     sites.wait_for(lambda: len(sites.reports()) >= 1, 120, "a first report")
     redis_server.restart(down_seconds=2)
-    reports = sites.wait_for(lambda: len(set(map(requested, sites.reports()))) >= len(sent) and sites.reports(),
-                             300, "every drill after the restart")
+    concluded = lambda: [r for r in sites.reports() if r["outcome"] != "error"]  # noqa: E731
+    reports = sites.wait_for(lambda: len(set(map(requested, concluded()))) >= len(sent) and concluded(),
+                             300, "every drill concluded after the restart")
     final = {requested(r): r for r in reports}
     assert set(final) == {s["drill_id"] for s in sent}, "no drill lost"
+    assert sorted(map(requested, reports)) == sorted(s["drill_id"] for s in sent), "each concluded exactly once"
     assert all(r["outcome"] == "pass" for r in final.values() if r["site"] != "pharmacie-abimee")
     assert final[next(s["drill_id"] for s in sent if s["site"] == "pharmacie-abimee")]["outcome"] == "fail", \
         "the bad backup is never reported green"
     sites.wait_for(lambda: not list(redis_client.scan_iter("restore-drill:lease:*")), 30, "no lease left")
-    assert redis_client.hlen("restore-drill:pending") == 0, "every enqueued drill concluded"
+    from drills.catalog import load_catalog
+    from workers import alerts
+
+    assert alerts.report_lost(load_catalog(sites.catalog), redis_client, datetime.now(timezone.utc), 0) == []
+    assert redis_client.hlen("restore-drill:pending") == 0, "every enqueued drill concluded, its report says so"
 
 
 def test_redis_frozen_longer_than_the_leases_never_doubles_a_site_and_loses_no_drill(fleet, redis_server, redis_client):
@@ -223,13 +229,17 @@ def test_redis_frozen_longer_than_the_leases_never_doubles_a_site_and_loses_no_d
     for site in {r["site"] for r in reports}:
         spans = sorted((moment(r["started_at"]), moment(r["finished_at"])) for r in reports if r["site"] == site)
         assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:])), f"two attempts of {site} at once"
-    sites.wait_for(lambda: redis_client.hlen("restore-drill:pending") == 0, 30, "nothing left pending")
+    from drills.catalog import load_catalog
+    from workers import alerts
+
+    assert alerts.report_lost(load_catalog(sites.catalog), redis_client, datetime.now(timezone.utc), 0) == []
+    assert redis_client.hlen("restore-drill:pending") == 0, "nothing left pending"
 
 
 def test_drill_now_goes_ahead_of_scheduled_drills(fleet):
     sites = fleet({f"pharmacie-{n:02d}": "healthy" for n in range(6)})
     send_scheduled = ("from workers.actors import scheduled_drill\n"
-                      "for n in range(5): scheduled_drill.send(f'pharmacie-{n:02d}', f'scheduled-{n}')")
+                      "for n in range(5): scheduled_drill.send(f'pharmacie-{n:02d}', f'20261201T020000Z-0000000{n}')")
     subprocess.run([sys.executable, "-c", send_scheduled], env=sites.env, cwd=PROJECT, check=True, timeout=60)
     (now,) = json.loads(sites.drill("enqueue", "pharmacie-05", "--json").stdout)
     sites.start_worker()
