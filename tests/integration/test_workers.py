@@ -205,37 +205,6 @@ def test_redis_restarted_mid_run_loses_no_drill_and_leaves_none_running_or_wrong
     assert redis_client.hlen("restore-drill:pending") == 0, "every enqueued drill concluded, its report says so"
 
 
-def test_redis_frozen_longer_than_the_leases_never_doubles_a_site_and_loses_no_drill(fleet, redis_server, redis_client):
-    """Two workers (two threads each), three sites each enqueued twice (the second waits on the
-    busy site's lease), Redis frozen (SIGSTOP) for 15 s with 6 s leases, then a worker killed
-    and a replacement started: never two attempts of one site at once, every drill concluded
-    once, nothing left pending."""
-    sites = fleet({f"pharmacie-{n}": "healthy" for n in range(3)})
-    env = {"DRILL_LEASE_SECONDS": "6", "DRILL_WORKER_THREADS": "2"}
-    first, _ = sites.start_worker(**env), sites.start_worker(**env)
-    sent = sites.enqueue_all() + sites.enqueue_all()
-    sites.wait_for(drill_containers, 60, "a restore container")
-    os.kill(redis_server.process.pid, signal.SIGSTOP)
-    try:
-        time.sleep(15)
-    finally:
-        os.kill(redis_server.process.pid, signal.SIGCONT)
-    first.kill()
-    first.wait()
-    sites.start_worker(**env)
-    concluded = lambda: [r for r in sites.reports() if r["outcome"] != "error"]  # noqa: E731
-    reports = sites.wait_for(lambda: len(concluded()) >= len(sent) and sites.reports(), 300, "every drill concluded")
-    assert sorted(map(requested, concluded())) == sorted(s["drill_id"] for s in sent), "each drill concluded once"
-    for site in {r["site"] for r in reports}:
-        spans = sorted((moment(r["started_at"]), moment(r["finished_at"])) for r in reports if r["site"] == site)
-        assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:])), f"two attempts of {site} at once"
-    from drills.catalog import load_catalog
-    from workers import alerts
-
-    assert alerts.report_lost(load_catalog(sites.catalog), redis_client, datetime.now(timezone.utc), 0) == []
-    assert redis_client.hlen("restore-drill:pending") == 0, "nothing left pending"
-
-
 def test_drill_now_goes_ahead_of_scheduled_drills(fleet):
     sites = fleet({f"pharmacie-{n:02d}": "healthy" for n in range(6)})
     send_scheduled = ("from workers.actors import scheduled_drill\n"
