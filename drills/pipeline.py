@@ -94,8 +94,7 @@ def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase:
     join the report.
     """
     signing_key = keys.load_private(catalog.signing_key)
-    drill = Drill(site, runtime, clock, progress, drill_id, interruptions, after_verify, watchdog)
-    drill.attempt_of = attempt_of
+    drill = Drill(site, runtime, clock, progress, drill_id, interruptions, after_verify, watchdog, attempt_of)
     report = drill.run()
     try:
         path = EvidenceStore.of(catalog).append(site.id, report, signing_key)
@@ -118,14 +117,14 @@ class ReportNotStored(InfrastructureError):
 
 class Drill:
     def __init__(self, site, runtime, clock, progress=lambda phase: None, drill_id=None, interruptions=(),
-                 after_verify=None, watchdog: Watchdog | None = None):
+                 after_verify=None, watchdog: Watchdog | None = None, attempt_of: str | None = None):
         self.site, self.runtime, self.clock, self.on_progress = site, runtime, clock, progress
         self.interruptions, self.after_verify = interruptions, after_verify
         self.watchdog = watchdog or Watchdog(site.engine.timeout)
         self.engine = engine_for(site)
         self.started_at = clock()
         self.drill_id = drill_id or new_drill_id(self.started_at)
-        self.attempt_of: str | None = None
+        self.attempt_of = attempt_of
         self.phases, self.findings = Phases(), []
         self.phase = "fetch"
         self.backup = self.manifest = self.manifest_name = self.meter = None

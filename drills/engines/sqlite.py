@@ -63,13 +63,21 @@ def verify(work_dir: str, site, manifest, started_at, watchdog):
     return neutralised_findings(Path(work_dir) / NEUTRALISED) + findings, freshness
 
 
-def neutralised_findings(listing: Path) -> list[Finding]:
-    objects = listing.read_text(errors="replace").split("\n") if listing.exists() else []
-    objects = [name for name in objects if name.strip()]
-    if not objects:
+def neutralised_findings(listing: Path, shown_at_most: int = 10) -> list[Finding]:
+    """The objects set aside, counted line by line (a hostile schema may list millions: the
+    listing is never read whole), the first few named."""
+    count, named = 0, []
+    if listing.exists():
+        with open(listing, errors="replace") as lines:
+            for line in lines:
+                if line.strip():
+                    count += 1
+                    if len(named) < shown_at_most:
+                        named.append(line.strip())
+    if not count:
         return []
-    shown = ", ".join(objects[:10]) + (f" and {len(objects) - 10} more" if len(objects) > 10 else "")
-    return [Finding("schema.neutralised", f"{len(objects)} object(s)", WARN, actual=len(objects),
+    shown = ", ".join(named) + (f" and {count - len(named)} more" if count > len(named) else "")
+    return [Finding("schema.neutralised", f"{count} object(s)", WARN, actual=count,
                     message=f"set aside before any query, never run by the verifier: {shown}",
                     hint="views, triggers and virtual tables are not checked: name real tables in checks.sql "
                          "and checks.newest_record")]

@@ -165,3 +165,14 @@ def test_a_manifest_taken_in_the_future_or_after_its_backup_is_refused():
         assert refused.value.code == "manifest.invalid"
     skewed = manifest.parse(manifest.render("pharmacie", "postgres", now + timedelta(minutes=5), {}).encode())
     manifest.check_belongs(skewed, site_with(), SimpleNamespace(modified=now), now)  # clocks a little apart: fine
+
+
+def test_a_schema_listing_millions_of_objects_is_counted_without_being_read_whole(tmp_path):
+    from drills.engines.sqlite import neutralised_findings
+
+    listing = tmp_path / "neutralised.txt"
+    with open(listing, "w") as out:
+        for number in range(200_000):
+            out.write(f"view v{number}\n")
+    (finding,) = neutralised_findings(listing)
+    assert finding.actual == 200_000 and "view v0" in finding.message and "and 199990 more" in finding.message
