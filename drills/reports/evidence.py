@@ -126,9 +126,9 @@ class EvidenceStore:
         if read_report(first).get("outcome") in ("pass", "fail"):
             return first
         later = [path for path in self.site_reports(first.parent.name) if path.name > first.name]
-        attempts = [path for path in later if read_report(path).get("attempt_of") == drill_id]
-        concluded = [path for path in attempts if read_report(path).get("outcome") in ("pass", "fail")]
-        return (concluded or attempts or [first])[-1]
+        attempts = [(path, report) for path in later if (report := read_report(path)).get("attempt_of") == drill_id]
+        concluded = [path for path, report in attempts if report.get("outcome") in ("pass", "fail")]
+        return (concluded or [path for path, _ in attempts] or [first])[-1]
 
     def history(self, site_id: str) -> list[dict]:
         """Every report of the site, oldest first; an unreadable one as read_report's stand-in."""

@@ -187,10 +187,6 @@ def latin1_names_tar(kit: Kit, folder: Path) -> dict:
     return {"engine": {"type": "files"}, "checks": {"manifest": "ignore"}}
 
 
-def plain_dump(kit: Kit, folder: Path, tail: bytes, **engine) -> dict:
-    return kit.plain_dump(folder, tail, **engine)
-
-
 NOW = datetime.now(timezone.utc)
 FAULTS = [
     Fault("wrong-key", "decrypt.wrong_key", lambda f, k: k.copy(f, k.backups["other-key"]),
@@ -251,10 +247,10 @@ FAULTS = [
           "a custom-format dump whose table of contents is damaged"),
     Fault("copy-to-program", "restore.failed", lambda f, k: k.copy(f, k.backups["plain-hostile"]),
           "plain SQL running COPY ... TO PROGRAM", {"engine": {"type": "postgres", "format": "plain"}}),
-    Fault("psql-shell-escape", "restore.failed", lambda f, k: plain_dump(k, f, b"\\! touch /tmp/pwned\n"),
+    Fault("psql-shell-escape", "restore.failed", lambda f, k: k.plain_dump(f, b"\\! touch /tmp/pwned\n"),
           "plain SQL with a psql \\! shell escape"),
-    Fault("side-effect-function", "restore.failed", lambda f, k: plain_dump(
-        k, f, b"CREATE FUNCTION public.run(text) RETURNS int LANGUAGE c AS 'libc.so.6', 'system';\n"
+    Fault("side-effect-function", "restore.failed", lambda f, k: k.plain_dump(
+        f, b"CREATE FUNCTION public.run(text) RETURNS int LANGUAGE c AS 'libc.so.6', 'system';\n"
               b"SELECT public.run('touch /tmp/pwned');\n"), "plain SQL creating a C function that calls system()"),
     Fault("decompression-bomb", "restore.too_large",
           lambda f, k: k.put(f, k.encrypt(gzip.compress(b"\n" * 300_000_000, 9)), k.manifest()),
@@ -277,14 +273,14 @@ FAULTS = [
     Fault("stale-data", "verify.stale_data", lambda f, k: k.copy(f, k.backups["old-data"]),
           "a fresh backup of data that stopped 3 days ago (the canary)",
           {"checks": {"manifest": "required", "newest_record": "public.ventes.vendu_le"}}),
-    Fault("restore-timeout", "restore.timeout", lambda f, k: plain_dump(k, f, b"SELECT pg_sleep(60);\n", timeout="3s"),
+    Fault("restore-timeout", "restore.timeout", lambda f, k: k.plain_dump(f, b"SELECT pg_sleep(60);\n", timeout="3s"),
           "a restore longer than engine.timeout (3 s)"),
     Fault("memory-limit", "restore.out_of_memory",
-          lambda f, k: plain_dump(k, f, b"SELECT length(repeat('x', 300000000) || repeat('y', 300000000));\n",
+          lambda f, k: k.plain_dump(f, b"SELECT length(repeat('x', 300000000) || repeat('y', 300000000));\n",
                                   memory="160m", tmpfs="64m"),
           "a restore killed by the container's memory limit (engine.memory: 160m)"),
-    Fault("tmpfs-full", "restore.too_large", lambda f, k: plain_dump(
-        k, f, b"CREATE TABLE public.bloat AS SELECT repeat('x', 1000) AS filler FROM generate_series(1, 200000);\n",
+    Fault("tmpfs-full", "restore.too_large", lambda f, k: k.plain_dump(
+        f, b"CREATE TABLE public.bloat AS SELECT repeat('x', 1000) AS filler FROM generate_series(1, 200000);\n",
         tmpfs="48m"), "the restored database outgrows engine.tmpfs (48m)"),
     # Hostile backups (tests/integration/hostile.py): what an attacker puts in one.
     Fault("sqlite-views-read-files", "verify.assertion_failed", hostile.sqlite_views_reading_files,

@@ -228,3 +228,17 @@ def test_an_infrastructure_error_is_retried_up_to_the_limit_and_a_bad_backup_nev
     time.sleep(4)  # past the largest backoff: nothing more may come
     reasons = sorted((r["site"], r["reason"]) for r in sites.reports())
     assert reasons == [("pharmacie-demontee", "error.source")] * 3 + [("pharmacie-vide", "backup.missing")]
+
+
+def test_queue_messages_naming_no_site_or_no_drill_are_refused_and_the_worker_goes_on(fleet):
+    sites = fleet({SITE: "healthy"})
+    sites.start_worker()
+    hostile = ("from workers.actors import drill_now\n"
+               "drill_now.send('../../etc', '20261201T020000Z-00000001')\n"
+               f"drill_now.send('{SITE}', '../../run/restore-drill/x')")
+    subprocess.run([sys.executable, "-c", hostile], env=sites.env, cwd=PROJECT, check=True, timeout=60)
+    (sent,) = sites.enqueue_all()
+    sites.wait_for(lambda: sites.reports(), 120, "the valid drill's report")
+    time.sleep(2)
+    assert [requested(r) for r in sites.reports()] == [sent["drill_id"]], "only the valid message became a drill"
+    assert (sites.directory / "worker-0.log").read_text().count("message refused") == 2
