@@ -2,7 +2,8 @@
 as `drill run`.
 
 - A drill whose outcome is `error` (our side failed) is retried with backoff, up to
-  DRILL_MAX_RETRIES; a `fail` (the backup is bad) is reported and never retried.
+  DRILL_MAX_RETRIES more attempts (counted per drill across workers: a busy site's waits are
+  not attempts); a `fail` (the backup is bad) is reported and never retried.
 - A site whose lease is held by another drill is tried again when the lease can expire.
 - A worker shutting down stops its drills through their watchdogs, wherever they are blocked
   (their containers removed, the report says `error.interrupted`) and re-queues them ahead of
@@ -11,12 +12,15 @@ as `drill run`.
 - "Drill now" messages go to their own queue, whose actor has priority over scheduled ones.
 - Each attempt has its own drill id (the first keeps the enqueued one; the others say
   `attempt_of`), which is also the fencing token of the site's lease.
-- Every enqueued drill is written down (workers.pending) until a report concludes it.
+- Every enqueued drill is written down (workers.pending) until a report concludes it. The broker
+  delivers at least once (workers.redelivery); a delivery of a drill that already concluded is
+  dropped under the site's lease, so each drill concludes once.
 """
 
 import logging
 import re
 import threading
+from dataclasses import dataclass
 
 import dramatiq
 import redis
@@ -25,7 +29,7 @@ from dramatiq.middleware import TimeLimitExceeded
 from drills.catalog import CatalogFile
 from drills.catalog.schema import SITE_ID_PATTERN
 from drills.pipeline import ReportNotStored, new_drill_id, now_utc, run_drill
-from drills.reports.evidence import DRILL_ID
+from drills.reports.evidence import DRILL_ID, EvidenceStore
 from drills.watchdog import INTERRUPTED, LEASE_LOST, Watchdog
 from workers import alerts, metrics, pending
 from workers.broker import redis_client, settings
@@ -44,27 +48,26 @@ RUNNING: set[Watchdog] = set()  # the watchdogs of the drills running in this pr
 
 
 class InfrastructureRetry(Exception):
-    """Raised when a drill ended in `error`: dramatiq retries it with backoff."""
-
-    def __init__(self, drill_id: str, message: str):
-        super().__init__(message)
-        self.drill_id = drill_id
+    """Raised when a drill's attempt ended in `error` with retries left: dramatiq retries it with backoff."""
 
 
 class SiteBusy(dramatiq.Retry):
     """Raised when another drill holds the site's lease: tried again once it can expire."""
 
 
+@dataclass(frozen=True)
+class Attempt:
+    drill_id: str  # the drill enqueued
+    id: str  # this attempt's own id, also its lease's fencing token
+    of: str | None  # the drill this attempt retries, if it is not the first
+    last: bool  # the drill's attempts are spent: an error of this one concludes it
+
+
 def should_retry(retries: int, exception: Exception) -> bool:
-    """Retry what is not the backup's fault: a busy site, our infrastructure, Redis away."""
-    if isinstance(exception, (SiteBusy, redis.RedisError)):
-        return retries < BUSY_RETRIES
-    if not isinstance(exception, InfrastructureRetry):
-        return False
-    if retries >= settings.max_retries:  # its last error report is its conclusion
-        cross_out(exception.drill_id)
-        return False
-    return True
+    """Retry what is not the backup's fault: a busy site, our infrastructure, Redis away. How
+    many attempts an erring drill gets is counted per drill (`next_attempt`), not here, where
+    a busy site's waits count too."""
+    return isinstance(exception, (SiteBusy, InfrastructureRetry, redis.RedisError)) and retries < BUSY_RETRIES
 
 
 ACTOR_OPTIONS = dict(retry_when=should_retry, min_backoff=settings.min_backoff_ms,
@@ -94,38 +97,68 @@ def execute(site_id: str, drill_id: str, trigger: str) -> None:
         enqueue(site, drill_id, now=True)
         return
     client = redis_client()
-    attempt_id, attempt_of = next_attempt(client, drill_id)
+    attempt = next_attempt(client, drill_id)
     watchdog = Watchdog(site.engine.timeout)
-    lease = SiteLease(client, site.id, attempt_id, settings.lease_seconds, on_lost=lambda: watchdog.fire(LEASE_LOST))
+    lease = SiteLease(client, site.id, attempt.id, settings.lease_seconds, on_lost=lambda: watchdog.fire(LEASE_LOST))
     if not lease.acquire():
         client.decr(ATTEMPTS_PREFIX + drill_id)  # no attempt was made
         log.info("site busy", extra={"site": site.id, "drill_id": drill_id, "holder": lease.holder()})
         raise SiteBusy(delay=settings.lease_seconds * 1000)
-    log.info("drill started", extra={"site": site.id, "drill_id": attempt_id, "attempt_of": attempt_of,
-                                     "trigger": trigger})
+    with lease:
+        if concluded(catalog, client, drill_id):  # delivered again (a reply lost, a worker thought dead)
+            client.decr(ATTEMPTS_PREFIX + drill_id)
+            log.warning("drill already concluded: this delivery of it is dropped",
+                        extra={"site": site.id, "drill_id": drill_id})
+            return
+        log.info("drill started", extra={"site": site.id, "drill_id": attempt.id, "attempt_of": attempt.of,
+                                         "trigger": trigger})
+        run_attempt(catalog, site, attempt, watchdog, client)
+
+
+def run_attempt(catalog, site, attempt: Attempt, watchdog: Watchdog, client) -> None:
+    """Run one attempt under the site's lease and conclude the drill if it is its last: a pass, a
+    fail, or an error with no retry left (crossed out under the lease, so that no delivery of the
+    drill can start between its conclusion and the crossing out)."""
     RUNNING.add(watchdog)
     try:
-        with lease, metrics.drill_running():
-            report = run_drill(catalog, site, drill_id=attempt_id, attempt_of=attempt_of,
+        with metrics.drill_running():
+            report = run_drill(catalog, site, drill_id=attempt.id, attempt_of=attempt.of,
                                interruptions=(TimeLimitExceeded,), watchdog=watchdog).report
     except ReportNotStored as failed:  # the verdict is still delivered; the drill runs again
-        log.error("report not stored", extra={"site": site.id, "drill_id": attempt_id, "reason": failed.code,
+        log.error("report not stored", extra={"site": site.id, "drill_id": attempt.id, "reason": failed.code,
                                               "outcome": failed.report["outcome"],
                                               "verdict": failed.report["reason"]})
         deliver_alerts(catalog, site, failed.report, client)
-        raise InfrastructureRetry(drill_id, failed.message) from None
+        retry_or_conclude(attempt, failed.message)
+        return
     finally:
         RUNNING.discard(watchdog)
     metrics.record(report)
-    log.info("drill finished", extra={"site": site.id, "drill_id": attempt_id, "outcome": report["outcome"],
+    log.info("drill finished", extra={"site": site.id, "drill_id": attempt.id, "outcome": report["outcome"],
                                       "reason": report["reason"], "rto_seconds": report["rto_seconds"]})
     deliver_alerts(catalog, site, report, client)
     if report["reason"] == "error.interrupted" and STOPPING.is_set():
-        enqueue(site, drill_id, now=True)
+        enqueue(site, attempt.drill_id, now=True)
     elif report["outcome"] == "error":
-        raise InfrastructureRetry(drill_id, f"{report['reason']}: {report['message']}")
+        retry_or_conclude(attempt, f"{report['reason']}: {report['message']}")
     else:
-        cross_out(drill_id)
+        cross_out(attempt.drill_id)
+
+
+def retry_or_conclude(attempt: Attempt, message: str) -> None:
+    """After an attempt that ended in error: retried, or, its attempts spent, concluded by it."""
+    if not attempt.last:
+        raise InfrastructureRetry(message)
+    log.error("drill ended in error with no retry left", extra={"drill_id": attempt.drill_id, "error": message})
+    cross_out(attempt.drill_id)
+
+
+def concluded(catalog, client, drill_id: str) -> bool:
+    """Whether drill `drill_id` concluded already: crossed out in Redis, or its passing or
+    failing report in the evidence (the crossing out may have failed while Redis was away)."""
+    if pending.concluded(client, drill_id):
+        return True
+    return EvidenceStore(catalog.evidence).concluding_report(drill_id) is not None
 
 
 def cross_out(drill_id: str) -> None:
@@ -144,12 +177,15 @@ def deliver_alerts(catalog, site, report: dict, client) -> None:
         log.exception("alert state not updated", extra={"site": site.id, "drill_id": report["drill_id"]})
 
 
-def next_attempt(client, drill_id: str) -> tuple[str, str | None]:
-    """(this attempt's id, the drill it retries): the first attempt of an enqueued drill keeps the
-    drill's id, every later one (a retry, a redelivery after a worker died) gets its own."""
+def next_attempt(client, drill_id: str) -> Attempt:
+    """The first attempt of an enqueued drill keeps the drill's id, every later one (a retry, a
+    redelivery after a worker died) gets its own. Attempts are counted per drill, by any worker."""
     key = ATTEMPTS_PREFIX + drill_id
     number, _ = client.pipeline().incr(key).expire(key, ATTEMPTS_KEPT_SECONDS).execute()
-    return (drill_id, None) if number == 1 else (new_drill_id(now_utc()), drill_id)
+    last = number > settings.max_retries
+    if number == 1:
+        return Attempt(drill_id, drill_id, None, last)
+    return Attempt(drill_id, new_drill_id(now_utc()), drill_id, last)
 
 
 def stop_running_drills() -> None:

@@ -14,8 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import apprise
 
-from drills.errors import ConfigError
-from drills.reports.evidence import EvidenceStore, read_report
+from drills.reports.evidence import EvidenceStore
 from workers import pending
 
 STATE_PREFIX = "restore-drill:alert:"
@@ -106,13 +105,4 @@ def report_lost(catalog, client, now: datetime, after_seconds: int) -> list[str]
     store = EvidenceStore(catalog.evidence)
     return pending.sweep(catalog, client, now, timedelta(seconds=after_seconds),
                          send=lambda site, title, body: send(destinations(catalog, site), title, body),
-                         concluded=lambda drill_id: concluding_report_of(store, drill_id) is not None)
-
-
-def concluding_report_of(store, drill_id: str) -> dict | None:
-    """The report that passed or failed drill `drill_id` (any attempt of it), if there is one."""
-    try:
-        report = read_report(store.find(drill_id))
-    except ConfigError:
-        return None
-    return report if report.get("outcome") in ("pass", "fail") else None
+                         concluded=lambda drill_id: store.concluding_report(drill_id) is not None)

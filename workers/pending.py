@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 
 PENDING = "restore-drill:pending"  # hash: drill id -> {"site", "enqueued_at"}
 ALERTED = "restore-drill:pending:alerted"  # set of drill ids already said lost
+CONCLUDED = "restore-drill:concluded:"  # + drill id: the drill concluded; later deliveries of it are dropped
+CONCLUDED_KEPT_SECONDS = 30 * 86400  # longer than any message of a drill can wait in a queue
 log = logging.getLogger("restore_drill.pending")
 
 
@@ -23,7 +25,12 @@ def record(client, site_id: str, drill_id: str, now: datetime) -> None:
 
 
 def conclude(client, drill_id: str) -> None:
-    client.pipeline().hdel(PENDING, drill_id).srem(ALERTED, drill_id).execute()
+    (client.pipeline().hdel(PENDING, drill_id).srem(ALERTED, drill_id)
+     .set(CONCLUDED + drill_id, 1, ex=CONCLUDED_KEPT_SECONDS).execute())
+
+
+def concluded(client, drill_id: str) -> bool:
+    return bool(client.exists(CONCLUDED + drill_id))
 
 
 def overdue(client, now: datetime, after: timedelta) -> list[tuple[str, dict]]:

@@ -130,6 +130,14 @@ class EvidenceStore:
         concluded = [path for path, report in attempts if report.get("outcome") in ("pass", "fail")]
         return (concluded or [path for path, _ in attempts] or [first])[-1]
 
+    def concluding_report(self, drill_id: str) -> dict | None:
+        """The report that passed or failed drill `drill_id` (any attempt of it), if there is one."""
+        try:
+            report = read_report(self.find(drill_id))
+        except ConfigError:
+            return None
+        return report if report.get("outcome") in ("pass", "fail") else None
+
     def history(self, site_id: str) -> list[dict]:
         """Every report of the site, oldest first; an unreadable one as read_report's stand-in."""
         return [read_report(path) for path in self.site_reports(site_id)]
