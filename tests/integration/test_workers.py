@@ -205,6 +205,37 @@ def test_redis_restarted_mid_run_loses_no_drill_and_leaves_none_running_or_wrong
     assert redis_client.hlen("restore-drill:pending") == 0, "every enqueued drill concluded, its report says so"
 
 
+def test_redis_frozen_longer_than_the_leases_never_doubles_a_site_and_loses_no_drill(fleet, redis_server, redis_client):
+    """Two workers (two threads each), three sites each enqueued twice (the second waits on the
+    busy site's lease), Redis frozen (SIGSTOP) for 15 s with 6 s leases, then a worker killed
+    and a replacement started: never two attempts of one site at once, every drill concluded
+    once, nothing left pending."""
+    sites = fleet({f"pharmacie-{n}": "healthy" for n in range(3)})
+    env = {"DRILL_LEASE_SECONDS": "6", "DRILL_WORKER_THREADS": "2"}
+    first, _ = sites.start_worker(**env), sites.start_worker(**env)
+    sent = sites.enqueue_all() + sites.enqueue_all()
+    sites.wait_for(drill_containers, 60, "a restore container")
+    os.kill(redis_server.process.pid, signal.SIGSTOP)
+    try:
+        time.sleep(15)
+    finally:
+        os.kill(redis_server.process.pid, signal.SIGCONT)
+    first.kill()
+    first.wait()
+    sites.start_worker(**env)
+    concluded = lambda: [r for r in sites.reports() if r["outcome"] != "error"]  # noqa: E731
+    reports = sites.wait_for(lambda: len(concluded()) >= len(sent) and sites.reports(), 300, "every drill concluded")
+    assert sorted(map(requested, concluded())) == sorted(s["drill_id"] for s in sent), "each drill concluded once"
+    for site in {r["site"] for r in reports}:
+        spans = sorted((moment(r["started_at"]), moment(r["finished_at"])) for r in reports if r["site"] == site)
+        assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:])), f"two attempts of {site} at once"
+    from drills.catalog import load_catalog
+    from workers import alerts
+
+    assert alerts.report_lost(load_catalog(sites.catalog), redis_client, datetime.now(timezone.utc), 0) == []
+    assert redis_client.hlen("restore-drill:pending") == 0, "nothing left pending"
+
+
 def test_drill_now_goes_ahead_of_scheduled_drills(fleet):
     sites = fleet({f"pharmacie-{n:02d}": "healthy" for n in range(6)})
     send_scheduled = ("from workers.actors import scheduled_drill\n"
@@ -228,6 +259,33 @@ def test_an_infrastructure_error_is_retried_up_to_the_limit_and_a_bad_backup_nev
     time.sleep(4)  # past the largest backoff: nothing more may come
     reasons = sorted((r["site"], r["reason"]) for r in sites.reports())
     assert reasons == [("pharmacie-demontee", "error.source")] * 3 + [("pharmacie-vide", "backup.missing")]
+
+
+def test_waits_on_a_busy_site_do_not_spend_a_drills_retries(fleet, redis_client):
+    """The site's lease held elsewhere for about three busy waits, then an infrastructure error:
+    the drill still gets its one retry (DRILL_MAX_RETRIES=1), two attempts in all."""
+    sites = fleet({"pharmacie-demontee": "healthy"})
+    shutil.rmtree(sites.directory / "backups" / "pharmacie-demontee")  # the share is not mounted: error.source
+    redis_client.set("restore-drill:lease:pharmacie-demontee", "another-drill", px=10_000)
+    sites.start_worker(DRILL_MAX_RETRIES="1")
+    sites.enqueue_all()
+    sites.wait_for(lambda: len(sites.reports()) >= 2, 120, "the first attempt and its retry")
+    time.sleep(4)  # past the largest backoff: nothing more may come
+    assert [r["reason"] for r in sites.reports()] == ["error.source"] * 2
+    assert (sites.directory / "worker-0.log").read_text().count("site busy") >= 2
+
+
+def test_a_drill_delivered_again_after_it_concluded_is_dropped_not_run_twice(fleet):
+    """At-least-once delivery (a reply lost, a worker thought dead) can hand out a drill twice:
+    the second delivery finds it concluded and runs nothing."""
+    sites = fleet({SITE: "healthy"})
+    (sent,) = sites.enqueue_all()
+    again = f"from workers.actors import drill_now\ndrill_now.send('{SITE}', '{sent['drill_id']}')"
+    subprocess.run([sys.executable, "-c", again], env=sites.env, cwd=PROJECT, check=True, timeout=60)
+    sites.start_worker()
+    log = sites.directory / "worker-0.log"
+    sites.wait_for(lambda: "drill already concluded" in log.read_text(), 120, "the second delivery dropped")
+    assert [requested(r) for r in sites.reports()] == [sent["drill_id"]], "one report, one conclusion"
 
 
 def test_queue_messages_naming_no_site_or_no_drill_are_refused_and_the_worker_goes_on(fleet):
