@@ -12,7 +12,8 @@ from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 from drills.reports import index, keys
-from drills.reports.evidence import UNREADABLE, EvidenceStore, read_report
+from drills.reports.evidence import EvidenceStore
+from drills.reports.report import read_report, UNREADABLE
 from drills.reports.signing import verify
 
 GREEN, AMBER, RED, NEVER = "green", "amber", "red", "never"

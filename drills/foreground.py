@@ -14,7 +14,7 @@ import threading
 from contextlib import nullcontext
 from importlib.metadata import entry_points
 
-from drills.pipeline import new_drill_id, now_utc
+from drills.reports.report import new_drill_id, now_utc
 from drills.watchdog import INTERRUPTED, Watchdog
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)

@@ -10,49 +10,34 @@ teardown is outside it.
 """
 
 import io
-import json
 import logging
-import secrets
 import shutil
 import socket
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from drills import manifest as manifests
 from drills import redaction
 from drills import sources
-from drills.checks.findings import FAIL, PASS, WARN, Finding, failure, verdict
+from drills.checks import targets
+from drills.checks.findings import FAIL, WARN, Finding, failure, verdict
 from drills.crypto import age
 from drills.crypto.identities import identities_from
 from drills.engines import engine_for
+from drills.engines.limits import resource_limit_hit
 from drills.errors import BackupProblem, DrillError, InfrastructureError
 from drills.reports import keys
 from drills.reports.evidence import EvidenceStore
+from drills.reports.report import PHASES, REPORT_FORMAT, StoredReport, new_drill_id, now_utc
 from drills.runtimes.docker import DockerRuntime
-from drills.streams import Meter, decompressed, read_ahead
-from drills.watchdog import INTERRUPTED, LEASE_LOST, Watchdog
+from drills.streams import Meter, Stopwatch, decompressed, drain, read_ahead, timed
+from drills.watchdog import Watchdog, interrupted
 from drills.workdir import make_work_dir
 
-PHASES = ("fetch", "decrypt", "restore", "verify", "teardown")
 log = logging.getLogger("restore_drill.pipeline")
-REPORT_FORMAT = 1
-
-
-@dataclass
-class Stopwatch:
-    """Seconds spent inside `running()`, added up."""
-    seconds: float = 0.0
-
-    @contextmanager
-    def running(self):
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds += time.perf_counter() - started
 
 
 @dataclass
@@ -68,19 +53,9 @@ class Phases:
             self.seconds[phase] += time.perf_counter() - started
 
 
-@dataclass
-class DrillResult:
-    report: dict
-    path: Path
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase: None,
               drill_id: str | None = None, interruptions: tuple = (), after_verify=None,
-              watchdog: Watchdog | None = None, attempt_of: str | None = None) -> DrillResult:
+              watchdog: Watchdog | None = None, attempt_of: str | None = None) -> StoredReport:
     """Run one drill of `site` in-process and store its signed report.
 
     `progress(phase)` is called as each phase starts (for a human watching); `drill_id` is
@@ -97,10 +72,9 @@ def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase:
     drill = Drill(site, runtime, clock, progress, drill_id, interruptions, after_verify, watchdog, attempt_of)
     report = drill.run()
     try:
-        path = EvidenceStore.of(catalog).append(site.id, report, signing_key)
+        return EvidenceStore.of(catalog).append(site.id, report, signing_key)
     except InfrastructureError as error:
         raise ReportNotStored(error, report) from None
-    return DrillResult(json.loads(path.read_bytes()), path)
 
 
 class ReportNotStored(InfrastructureError):
@@ -180,8 +154,7 @@ class Drill:
             finally:
                 with self.phases.measure("teardown"):
                     self.tear_down(container, work_dir)
-        self.check_freshness()
-        self.check_rto()
+        self.check_targets()
         return self.report()
 
     def conclude(self, error: DrillError) -> None:
@@ -197,19 +170,7 @@ class Drill:
     def watchdog_error(self) -> DrillError | None:
         """Why the drill stopped, if its watchdog fired: whatever a cut call raised is only a
         consequence of that."""
-        if self.watchdog.reason == INTERRUPTED:
-            return interrupted("a stop was asked (Ctrl-C, SIGTERM or a worker shutting down)")
-        if self.watchdog.reason == LEASE_LOST:
-            return InfrastructureError("lease_lost", "the site's lease could not be renewed in time (Redis stalled "
-                                                     "or unreachable): stopped, so that two drills of one site never "
-                                                     "run at once", hint="the drill is retried; check Redis")
-        if self.watchdog.reason:
-            code = "verify.timeout" if self.phase in ("verify", "export") else "restore.timeout"
-            return BackupProblem(code, f"the drill did not finish within engine.timeout ({self.watchdog.seconds:,} s): "
-                                       f"stopped during {self.phase}",
-                                 hint="a backup much larger than usual, or restored objects that never finish "
-                                      "(a view or function that hangs): raise engine.timeout only if the data grew")
-        return None
+        return self.watchdog.error(self.phase)
 
     def tear_down(self, container: str | None, work_dir: Path | None) -> None:
         """Remove the container and its work directory. A container the engine will not remove
@@ -271,41 +232,21 @@ class Drill:
             self.phases.seconds["restore"] += streaming - waited
 
     def backup_time(self) -> datetime | None:
-        """When the backup was taken, as far as it can be proven: the older of its signals (the
-        manifest's taken_at, the object's time at the source), so no one signal can make it newer."""
-        signals = [self.manifest.taken_at if self.manifest else None, self.backup.modified if self.backup else None]
-        return min((signal for signal in signals if signal), default=None)
+        return targets.backup_time(self.manifest.taken_at if self.manifest else None,
+                                   self.backup.modified if self.backup else None)
 
-    def check_freshness(self) -> None:
-        """Freshness findings come last: the backup's age, then its newest record's (the canary).
-        A time in the future proves no freshness: it fails like a stale backup."""
+    def check_targets(self) -> None:
+        """Target findings come last: the backup's age, then its newest record's (the canary), then
+        the restore's time."""
         taken = self.backup_time()
-        if taken is None or self.site.source.pick != "newest":
-            return
-        age_seconds = (self.started_at - taken).total_seconds()
-        target = self.site.targets.rpo
-        future = -age_seconds > manifests.MAX_CLOCK_SKEW.total_seconds()
-        fresh = not future and age_seconds <= target
-        if future:
-            message = (f"the backup's time at the source is {-age_seconds / 3600:.1f} h in the future: "
-                       "its age cannot be known")
-            hint = "the storage's clock is wrong, or the file's time was set by hand: check the source"
-        else:
-            message = f"the newest backup is {age_seconds / 3600:.1f} h old, the RPO target is {target / 3600:.1f} h"
-            hint = "the backup job has stopped delivering: check it on the site's side"
-        self.findings.append(Finding(
-            "backup.freshness", self.backup.name, PASS if fresh else FAIL, expected=f"<= {target} s",
-            actual=round(age_seconds), code="" if fresh else "backup.stale",
-            message="" if fresh else message, hint="" if fresh else hint))
-        if self.data_freshness:
-            self.findings.append(self.data_freshness)
-
-    def check_rto(self) -> None:
-        if self.rto_seconds is not None and self.rto_seconds > self.site.targets.rto:
-            self.findings.append(Finding(
-                "rto.target", self.site.id, WARN, expected=f"<= {self.site.targets.rto} s",
-                actual=round(self.rto_seconds, 1), message="the restore took longer than the RTO target",
-                hint="a restore on disaster day would be late: review the target or the restore resources"))
+        if taken is not None and self.site.source.pick == "newest":
+            self.findings.append(targets.freshness(self.backup.name, taken, self.started_at, self.site.targets.rpo))
+            if self.data_freshness:
+                self.findings.append(self.data_freshness)
+        late = targets.restore_time(self.site.id, self.rto_seconds, self.site.targets.rto) \
+            if self.rto_seconds is not None else None
+        if late:
+            self.findings.append(late)
 
     def report(self) -> dict:
         outcome, reason = verdict(self.findings, self.error)
@@ -354,49 +295,3 @@ class Drill:
             "age_seconds": round((self.started_at - taken).total_seconds()) if taken else None,
             "manifest": self.manifest_name,
         }
-
-
-def interrupted(why: str) -> InfrastructureError:
-    return InfrastructureError("interrupted", f"the drill was interrupted ({why})",
-                               hint="a shutdown re-queues the drill; a time limit means the drill outgrew engine.timeout")
-
-
-# How a full tmpfs shows in a restore's (redacted) message: the system's words, PostgreSQL's
-# SQLSTATE disk_full, MariaDB's "table is full" and "disk full".
-DISK_FULL = ("No space left on device", "SQLSTATE 53100", "ERROR 1114 ", "ERROR 1021 ")
-
-
-def resource_limit_hit(problem: BackupProblem, runtime, container_id: str, engine) -> BackupProblem:
-    """A failed restore that was the container's memory limit or full tmpfs, said so."""
-    if problem.code != "restore.failed":
-        return problem
-    if runtime.oom_killed(container_id):
-        return BackupProblem("restore.out_of_memory", f"the restore was killed by the container's memory limit "
-                                                      f"({engine.memory:,} bytes): {problem.message}",
-                             hint="raise engine.memory if the site's data really needs it")
-    if any(sign in problem.message for sign in DISK_FULL):
-        return BackupProblem("restore.too_large", f"the restored data outgrew engine.tmpfs ({engine.tmpfs:,} bytes): "
-                                                  f"{problem.message}",
-                             hint="raise engine.tmpfs if the site's data is that big")
-    return problem
-
-
-def new_drill_id(moment: datetime) -> str:
-    """Sortable by time, unique: 20261123T020000Z-1a2b3c4d."""
-    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
-
-
-def timed(chunks, stopwatch: Stopwatch):
-    """The chunks, with the time spent getting each one added to `stopwatch`."""
-    iterator = iter(chunks)
-    while True:
-        with stopwatch.running():
-            chunk = next(iterator, None)
-        if chunk is None:
-            return
-        yield chunk
-
-
-def drain(reader) -> None:
-    while reader.read(1024 * 1024):
-        pass

@@ -11,6 +11,8 @@ import queue
 import threading
 import time
 import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Iterator
 
 import zstandard
@@ -177,3 +179,33 @@ def next_item(handoff: queue.Queue, stop: threading.Event):
 
 class Stopped(Exception):
     """Raised where a stream notices that its drill was stopped (its watchdog fired)."""
+
+
+@dataclass
+class Stopwatch:
+    """Seconds spent inside `running()`, added up."""
+    seconds: float = 0.0
+
+    @contextmanager
+    def running(self):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def timed(chunks, stopwatch: Stopwatch):
+    """The chunks, with the time spent getting each one added to `stopwatch`."""
+    iterator = iter(chunks)
+    while True:
+        with stopwatch.running():
+            chunk = next(iterator, None)
+        if chunk is None:
+            return
+        yield chunk
+
+
+def drain(reader) -> None:
+    while reader.read(1024 * 1024):
+        pass

@@ -14,6 +14,8 @@ import threading
 import time
 from contextlib import contextmanager
 
+from drills.errors import BackupProblem, DrillError, InfrastructureError
+
 TIMEOUT, INTERRUPTED, LEASE_LOST = "timeout", "interrupted", "lease_lost"
 log = logging.getLogger("restore_drill.watchdog")
 
@@ -62,6 +64,22 @@ class Watchdog:
             with self.lock:
                 self.actions.pop(key, None)
 
+    def error(self, phase: str) -> DrillError | None:
+        """Why the drill stopped during `phase`, if the watchdog fired."""
+        if self.reason == INTERRUPTED:
+            return interrupted("a stop was asked (Ctrl-C, SIGTERM or a worker shutting down)")
+        if self.reason == LEASE_LOST:
+            return InfrastructureError("lease_lost", "the site's lease could not be renewed in time (Redis stalled "
+                                                     "or unreachable): stopped, so that two drills of one site never "
+                                                     "run at once", hint="the drill is retried; check Redis")
+        if self.reason:
+            code = "verify.timeout" if phase in ("verify", "export") else "restore.timeout"
+            return BackupProblem(code, f"the drill did not finish within engine.timeout ({self.seconds:,} s): "
+                                       f"stopped during {phase}",
+                                 hint="a backup much larger than usual, or restored objects that never finish "
+                                      "(a view or function that hangs): raise engine.timeout only if the data grew")
+        return None
+
     def remaining(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
 
@@ -72,3 +90,8 @@ def run_quietly(action) -> None:
         action()
     except Exception as error:  # noqa: BLE001 - said, and the drill still ends
         log.info("a watchdog action found nothing to stop: %s", type(error).__name__)
+
+
+def interrupted(why: str) -> InfrastructureError:
+    return InfrastructureError("interrupted", f"the drill was interrupted ({why})",
+                               hint="a shutdown re-queues the drill; a time limit means the drill outgrew engine.timeout")

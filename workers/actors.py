@@ -28,8 +28,10 @@ from dramatiq.middleware import TimeLimitExceeded
 
 from drills.catalog import CatalogFile
 from drills.catalog.schema import SITE_ID_PATTERN
-from drills.pipeline import ReportNotStored, new_drill_id, now_utc, run_drill
-from drills.reports.evidence import DRILL_ID, EvidenceStore
+from drills.pipeline import ReportNotStored, run_drill
+from drills.reports.report import new_drill_id, now_utc
+from drills.reports.evidence import EvidenceStore
+from drills.reports.report import DRILL_ID
 from drills.watchdog import INTERRUPTED, LEASE_LOST, Watchdog
 from workers import alerts, metrics, pending
 from workers.broker import redis_client, settings

@@ -11,7 +11,7 @@ import time
 from drills import workdir
 from drills.catalog import load_catalog
 from drills.errors import ConfigError, InfrastructureError
-from drills.pipeline import new_drill_id, now_utc
+from drills.reports.report import new_drill_id, now_utc
 
 RUN_DIR_WAIT_SECONDS = 120
 

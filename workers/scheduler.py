@@ -22,7 +22,7 @@ from croniter import croniter
 
 from drills.catalog import CatalogFile
 from drills.reports import compaction
-from drills.pipeline import new_drill_id
+from drills.reports.report import new_drill_id
 
 CLAIM_PREFIX = "restore-drill:schedule:"
 LAST_TICK_KEY = "restore-drill:scheduler:last-tick"

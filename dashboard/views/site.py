@@ -30,7 +30,7 @@ st.caption(f"{site_id} · {status.tenant}")
 def drill_now() -> None:
     from workers.actors import enqueue  # only here: the dashboard reaches workers/ to enqueue, nothing else
 
-    from drills.pipeline import new_drill_id
+    from drills.reports.report import new_drill_id
     from datetime import datetime, timezone
 
     drill_id = new_drill_id(datetime.now(timezone.utc))

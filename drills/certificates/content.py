@@ -13,7 +13,7 @@ from datetime import datetime
 
 from drills.certificates.texts import text
 from drills.errors import ConfigError
-from drills.pipeline import PHASES
+from drills.reports.report import PHASES
 from drills.reports.keys import public_pem
 from drills.reports.signing import digest, verify
 

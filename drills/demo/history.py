@@ -8,7 +8,7 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from drills.pipeline import REPORT_FORMAT, new_drill_id
+from drills.reports.report import REPORT_FORMAT, new_drill_id, summarize
 from drills.reports import index
 from drills.reports.signing import digest, sign
 
@@ -66,6 +66,6 @@ def write_history(evidence: Path, site, private_key, days: int, end: datetime, f
         path = directory / f"{day + 1:06d}-{report['drill_id']}.json"
         path.write_bytes(data)  # no fsync per file (write_once's): generated data, 365,000 files for the benchmark
         previous = digest(data)
-        summaries.append(json.dumps(index.summarize(json.loads(data), path.name)) + "\n")
+        summaries.append(json.dumps(summarize(json.loads(data), path.name)) + "\n")
     index.append_line(directory / index.INDEX_NAME, "".join(summaries))
     return days

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from drills.reports.evidence import parse_report
+from drills.reports.report import parse_report
 from drills.reports.index import sequence_of
 from drills.reports.keys import public_pem
 from drills.reports.signing import digest, verify

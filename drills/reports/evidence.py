@@ -20,27 +20,23 @@ next report chains to its bytes as they are (drills.reports.chain names it repor
 """
 
 import fcntl
-import json
 import logging
 import os
-import re
 import secrets
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 
 from drills.durable import sync_directory, write_all
 from drills.errors import ConfigError, InfrastructureError
 
 from drills.reports import index
+from drills.reports.report import DRILL_ID, StoredReport, parse_report, read_report
 from drills.reports.signing import digest, sign
 
 log = logging.getLogger("restore_drill.evidence")
-DRILL_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
 DRAFT = ".draft-"  # .NNNNNN-DRILL_ID.json.draft-RANDOM: a report being written
 STRAY_DRAFT_SECONDS = 15 * 60  # a draft this old is no write in progress: a crash left it
-UNREADABLE = "unreadable"
 
 
 class EvidenceStore:
@@ -57,8 +53,8 @@ class EvidenceStore:
     def site_reports(self, site_id: str) -> list[Path]:
         return sorted((self.root / site_id).glob("[0-9]*-*.json"))
 
-    def append(self, site_id: str, report: dict, private_key) -> Path:
-        """Sign and store the report as the next link of the site's chain; its path.
+    def append(self, site_id: str, report: dict, private_key) -> StoredReport:
+        """Sign and store the report as the next link of the site's chain; the report as stored.
 
         InfrastructureError `error.storage` if the evidence volume refuses it (full, read-only,
         failing): nothing is then left under a report's name."""
@@ -82,7 +78,7 @@ class EvidenceStore:
             raise storage_error(Path(error.filename or directory), error) from None
         self.catch_up_index(site_id)
         self.replicate(site_id, path, data)
-        return path
+        return StoredReport(parse_report(data), path)
 
     def catch_up_index(self, site_id: str) -> None:
         """Bring the site's index level with its reports; a failure is logged: the report is
@@ -141,40 +137,6 @@ class EvidenceStore:
     def history(self, site_id: str) -> list[dict]:
         """Every report of the site, oldest first; an unreadable one as read_report's stand-in."""
         return [read_report(path) for path in self.site_reports(site_id)]
-
-
-def parse_report(data: bytes) -> dict | None:
-    """The report `data` holds; None if it is not one whole JSON object (empty, cut short, not JSON)."""
-    try:
-        report = json.loads(data)
-    except ValueError:  # UnicodeDecodeError included
-        return None
-    return report if isinstance(report, dict) else None
-
-
-def read_report(path: Path) -> dict:
-    """The report stored at `path`; if the file does not hold one (parse_report), a stand-in
-    saying so, with the fields every reader uses: outcome `unreadable`, reason `report.unreadable`,
-    the sequence, drill id and start time its file name gives."""
-    data = path.read_bytes()
-    report = parse_report(data)
-    return unreadable_report(path, len(data)) if report is None else report
-
-
-def unreadable_report(path: Path, size: int) -> dict:
-    number, drill_id = path.stem.split("-", 1)
-    started = datetime.strptime(drill_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc) \
-        if DRILL_ID.fullmatch(drill_id) else None
-    return {
-        "sequence": int(number), "drill_id": drill_id, "site": path.parent.name, "site_name": path.parent.name,
-        "outcome": UNREADABLE, "reason": "report.unreadable",
-        "message": f"{path.name} holds {size} bytes, not a whole report: a write that never completed "
-                   "(disk full, crash, power loss), not an edit; its time is its file name's",
-        "hint": f"`drill verify-chain {path.parent.name}` says whether the next report chained to it as it is; "
-                "an evidence replica may hold the original",
-        "started_at": started.isoformat(timespec="milliseconds") if started else None,
-        "phases": {}, "rto_seconds": None, "targets": {}, "backup": None, "contents_verified": False, "findings": [],
-    }
 
 
 @contextmanager

@@ -14,37 +14,15 @@ import json
 import os
 from pathlib import Path
 
+from drills.reports.report import read_report, summarize
+
 INDEX_NAME = "index.jsonl"
 TAIL_BYTES = 32 * 1024  # the end of an index holds its newest ~60 summaries
-
-
-def summarize(report: dict, file_name: str) -> dict:
-    """What the dashboard shows of a report; the report's file is named for the full story."""
-    backup = report.get("backup") or {}
-    return {
-        "sequence": report.get("sequence"),
-        "file": file_name,
-        "drill_id": report.get("drill_id"),
-        "outcome": report.get("outcome"),
-        "reason": report.get("reason"),
-        "message": report.get("message", ""),
-        "started_at": report.get("started_at"),
-        "rto_seconds": report.get("rto_seconds"),
-        "rto_target": (report.get("targets") or {}).get("rto_seconds"),
-        "rpo_target": (report.get("targets") or {}).get("rpo_seconds"),
-        "phases": report.get("phases") or {},
-        "backup_name": backup.get("name"),
-        "backup_taken_at": backup.get("taken_at"),
-        "backup_age_seconds": backup.get("age_seconds"),
-        "contents_verified": report.get("contents_verified", True),  # reports before the field: as they were shown
-    }
 
 
 def summary_of(path: Path) -> dict:
     """The summary of the report file `path`; an unreadable one is summarized as such (outcome
     `unreadable`, reason `report.unreadable`: drills.reports.evidence.read_report)."""
-    from drills.reports.evidence import read_report  # here: the evidence store imports this module
-
     return summarize(read_report(path), path.name)
 
 

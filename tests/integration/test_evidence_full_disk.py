@@ -49,7 +49,7 @@ def tmpfs_catalog(tmp_path):
 def append(catalog, days_ago: int) -> Path:
     site = catalog.site(SITE)
     report = synthetic_report(site, datetime.now(timezone.utc) - timedelta(days=days_ago), "pass", 300.0)
-    return EvidenceStore(catalog.evidence).append(SITE, report, keys.load_private(catalog.signing_key))
+    return EvidenceStore(catalog.evidence).append(SITE, report, keys.load_private(catalog.signing_key)).path
 
 
 def fill(volume: Path) -> Path:

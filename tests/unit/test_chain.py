@@ -92,7 +92,7 @@ def left_cut_short(store, key_path, keep: float):
     """A sixth report as a version before atomic writes left it when its write failed (disk
     full, kill -9): under its final name, mode 444, only the first `keep` of its bytes."""
     whole = EvidenceStore(store.root.parent / "elsewhere").append(
-        "pharmacie", {"drill_id": "d6", "site": "pharmacie", "outcome": "pass"}, keys.load_private(key_path))
+        "pharmacie", {"drill_id": "d6", "site": "pharmacie", "outcome": "pass"}, keys.load_private(key_path)).path
     path = store.root / "pharmacie" / "000006-d6.json"
     path.write_bytes(whole.read_bytes()[:int(len(whole.read_bytes()) * keep)])
     path.chmod(0o444)

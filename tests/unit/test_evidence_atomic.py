@@ -52,7 +52,7 @@ def stray_draft(store, name: str, age_seconds: float):
 
 
 def test_a_report_is_published_under_its_name_read_only_with_no_draft_left(store, key):
-    path = store.append("s", report("d1"), key)
+    path = store.append("s", report("d1"), key).path
     assert names(store) == ["000001-d1.json", "index.jsonl"]
     assert oct(path.stat().st_mode & 0o777) == "0o444" and path.stat().st_nlink == 1
 
@@ -63,7 +63,7 @@ def test_a_stray_draft_is_never_read_as_a_report_and_is_removed_once_old(store, 
     fresh = stray_draft(store, "000002-d3.json", age_seconds=1)  # a write in progress elsewhere
     assert [path.name for path in store.site_reports("s")] == ["000001-d1.json"]
     assert chain_problems(store, tmp_path) == [] and len(store.history("s")) == 1
-    second = store.append("s", report("d2"), key)
+    second = store.append("s", report("d2"), key).path
     assert second.name == "000002-d2.json" and not old.exists() and fresh.exists()
     assert chain_problems(store, tmp_path) == []
 

@@ -7,7 +7,8 @@ import pytest
 
 from drills.errors import ConfigError
 from drills.reports import index, keys
-from drills.reports.evidence import EvidenceStore, parse_report, read_report
+from drills.reports.evidence import EvidenceStore
+from drills.reports.report import parse_report, read_report
 from drills.reports.signing import digest, verify
 
 
@@ -23,7 +24,7 @@ def report(drill_id="d1", outcome="pass"):
 
 
 def test_a_stored_report_verifies_and_any_edit_breaks_it(tmp_path, key_path):
-    path = EvidenceStore(tmp_path / "evidence").append("s", report(), keys.load_private(key_path))
+    path = EvidenceStore(tmp_path / "evidence").append("s", report(), keys.load_private(key_path)).path
     public = keys.keyring(key_path)
     assert verify(path.read_bytes(), public)[0] is True
     document = json.loads(path.read_bytes())
@@ -34,19 +35,19 @@ def test_a_stored_report_verifies_and_any_edit_breaks_it(tmp_path, key_path):
 def test_a_report_signed_by_another_key_is_refused(tmp_path, key_path):
     other = tmp_path / "other.ed25519"
     keys.init(other)
-    path = EvidenceStore(tmp_path / "evidence").append("s", report(), keys.load_private(other))
+    path = EvidenceStore(tmp_path / "evidence").append("s", report(), keys.load_private(other)).path
     valid, why = verify(path.read_bytes(), keys.keyring(key_path))
     assert not valid and "not in the keyring" in why
 
 
 def test_reports_of_a_site_form_a_chain_of_hashes(tmp_path, key_path):
     store, key = EvidenceStore(tmp_path / "evidence"), keys.load_private(key_path)
-    first = store.append("s", report("d1"), key)
-    second = store.append("s", report("d2"), key)
-    assert json.loads(first.read_bytes())["previous_sha256"] is None
-    assert json.loads(second.read_bytes())["previous_sha256"] == digest(first.read_bytes())
+    first, second = store.append("s", report("d1"), key), store.append("s", report("d2"), key)
+    assert second.report == json.loads(second.path.read_bytes()), "append returns the report as stored"
+    assert first.report["previous_sha256"] is None
+    assert second.report["previous_sha256"] == digest(first.path.read_bytes())
     assert [r["sequence"] for r in store.history("s")] == [1, 2]
-    assert oct(second.stat().st_mode & 0o777) == "0o444"
+    assert oct(second.path.stat().st_mode & 0o777) == "0o444"
 
 
 def test_an_existing_key_is_never_overwritten(key_path):
@@ -67,9 +68,9 @@ def test_a_report_file_cut_short_is_read_as_unreadable_and_the_next_append_chain
     store.append("s", report("20261123T020000Z-1a2b3c4d"), key)
     cut = tmp_path / "evidence" / "s" / "000002-20261124T020000Z-2b3c4d5e.json"
     cut.write_bytes(b'{\n  "backup": {\n    "na')  # what a write stopped by a full disk left
-    third = store.append("s", report("d3"), key)
-    assert json.loads(third.read_bytes())["sequence"] == 3
-    assert json.loads(third.read_bytes())["previous_sha256"] == digest(cut.read_bytes())
+    third = store.append("s", report("d3"), key).report
+    assert third["sequence"] == 3
+    assert third["previous_sha256"] == digest(cut.read_bytes())
     stand_in = read_report(cut)
     assert (stand_in["sequence"], stand_in["drill_id"], stand_in["site"], stand_in["outcome"], stand_in["reason"],
             stand_in["started_at"]) == (2, "20261124T020000Z-2b3c4d5e", "s", "unreadable", "report.unreadable",
@@ -91,6 +92,6 @@ def test_a_drill_id_names_the_attempt_that_concluded_it(tmp_path, key_path):
     asked, retry = "20261201T020000Z-0000000a", "20261201T021500Z-0000000b"
     store.append("s", {**report(asked, "error"), "reason": "error.runtime"}, key)
     store.append("s", report("20261201T021000Z-0000000c"), key)  # another drill in between
-    concluded = store.append("s", {**report(retry, "fail"), "attempt_of": asked}, key)
+    concluded = store.append("s", {**report(retry, "fail"), "attempt_of": asked}, key).path
     assert store.find(asked) == concluded and store.find(retry) == concluded
     assert verify_chain(store.site_reports("s"), keys.keyring(key_path)) == [], "a retry is not a replay"

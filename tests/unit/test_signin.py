@@ -10,7 +10,7 @@ import pytest
 
 from drills import access
 from drills.audit import AuditJournal
-from drills.cli_evidence import command_audit_verify
+from drills.commands.verification import check_journal
 from drills.signin import FORGET_AFTER, PER_NAME, Admission, Backoff, SignInLimiter, sign_in
 
 PASSWORD = "correct horse battery staple"
@@ -161,7 +161,7 @@ def test_a_ten_kilobyte_name_leaves_drill_audit_verify_passing(attempt, tmp_path
     attempt("marie", PASSWORD)
     attempt("x" * 10240, PASSWORD)
     attempt("paul", "another one")
-    assert command_audit_verify(SimpleNamespace(json=True), SimpleNamespace(evidence=tmp_path)) == 0
+    assert check_journal(AuditJournal(tmp_path), SimpleNamespace(json=True)) == 0
     assert '"events": 3, "broken_lines": []' in capsys.readouterr().out
 
 

@@ -1,0 +1,100 @@
+"""`drill run`, `drill export`, `drill demo`: drills run in this process (no broker needed).
+
+The pipeline, and with it Docker and DuckDB, is imported only when a drill runs."""
+
+import sys
+from pathlib import Path
+
+from drills.audit import AuditJournal
+from drills.catalog import load_catalog
+from drills.commands.common import add_recipients, catalog_of, cli_user, recipients_of, usage
+from drills.commands.output import EXIT, describe, emit, progress_printer, summary, summary_row, table
+
+
+def register(add) -> None:
+    run_command = add("run", run, "run drills now, in-process (no broker needed)")
+    run_command.add_argument("sites", nargs="*", metavar="SITE")
+    run_command.add_argument("--all", action="store_true", help="every site of the catalog")
+    export_command = add("export", export, "reversibility kit: restore the newest backup, export every table "
+                                           "(Parquet, CSV, schema), encrypted with age to the client")
+    export_command.add_argument("site", metavar="SITE")
+    export_command.add_argument("--output", default=".", help="where the kit is written (default: here)")
+    add_recipients(export_command)
+    demo_command = add("demo", demo, "make three demo pharmacies with real backups and drill them")
+    demo_command.add_argument("--dir", default="demo")
+    demo_command.add_argument("--patients", type=int, default=2000)
+
+
+def drill_in_foreground(catalog, site, arguments, **options):
+    """One drill of `site`, stopped by Ctrl-C or SIGTERM, under the site's lock; its stored report."""
+    from drills.foreground import run_in_foreground
+    from drills.pipeline import run_drill
+
+    return run_in_foreground(site, lambda watchdog, drill_id: run_drill(
+        catalog, site, progress=progress_printer(arguments, site.id), watchdog=watchdog, drill_id=drill_id,
+        **options))
+
+
+def run(arguments) -> int:
+    catalog = catalog_of(arguments)
+    sites = catalog.sites if arguments.all else [catalog.site(site_id) for site_id in arguments.sites]
+    if not sites:
+        raise usage("name the sites to drill, or --all")
+    results = []
+    for site in sites:
+        result = drill_in_foreground(catalog, site, arguments)
+        results.append(result)
+        if not arguments.json:
+            print(describe(result.report, result.path), flush=True)
+        if result.report["reason"] == "error.interrupted":
+            break  # Ctrl-C or SIGTERM stops the remaining sites too
+    if arguments.json:
+        summaries = [summary(result.report, result.path) for result in results]
+        emit(arguments, summaries[0] if len(summaries) == 1 else summaries, "")
+    elif len(results) > 1:
+        print("\n" + table([summary_row(result.report) for result in results]))
+    return max(EXIT[result.report["outcome"]] for result in results)
+
+
+def export(arguments) -> int:
+    """Drill the newest backup and hand its data over as an encrypted kit (exit codes: drill run's)."""
+    from drills.kit import KitExport
+
+    catalog = catalog_of(arguments)
+    site = catalog.site(arguments.site)
+    recipients = recipients_of(arguments)
+    kit_export = KitExport(site, recipients, Path(arguments.output))
+    result = drill_in_foreground(catalog, site, arguments, after_verify=kit_export)
+    kit = None
+    if kit_export.kit_path:
+        kit = {"file": str(kit_export.kit_path), "sha256": kit_export.kit_sha256,
+               "tables": len(kit_export.manifest["tables"]), "recipients": recipients}
+        AuditJournal(catalog.evidence).record("kit.exported", cli_user(), site=site.id,
+                                              drill_id=result.report["drill_id"], **kit)
+    emit(arguments, {"drill_id": result.report["drill_id"], "outcome": result.report["outcome"],
+                     "reason": result.report["reason"], "report": str(result.path), "kit": kit},
+         describe(result.report, result.path) + "\n" + (
+             f"  kit: {kit['file']} (sha256 {kit['sha256']}, {kit['tables']} tables, encrypted to "
+             f"{len(recipients)} recipient(s))" if kit else "  no kit: the drill did not verify the data"))
+    return EXIT[result.report["outcome"]]
+
+
+def demo(arguments) -> int:
+    """Exit 0 when each demo site ends as intended (one green, one corrupt, one stale)."""
+    from drills.demo.catalog import unexpected, write_demo
+    from drills.pipeline import run_drill
+
+    catalog_path = write_demo(Path(arguments.dir), arguments.patients)
+    print(f"demo catalog: {catalog_path}\n")
+    catalog = load_catalog(catalog_path)
+    reports = []
+    for site in catalog.sites:
+        result = run_drill(catalog, site, progress=lambda phase, s=site: print(f"  {s.id}: {phase}...", flush=True))
+        reports.append(result.report)
+        print(describe(result.report, result.path), flush=True)
+    print("\n" + table([summary_row(report) for report in reports]))
+    print(f"\nreports: {catalog.evidence}/SITE/  (check one: drill verify-report FILE --catalog {catalog_path})")
+    surprises = unexpected(reports)
+    for surprise in surprises:
+        print(f"demo: unexpected: {surprise}", file=sys.stderr)
+    return 1 if surprises else 0

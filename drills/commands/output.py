@@ -1,0 +1,74 @@
+"""What every command prints: exit codes, human text or JSON (--json), tables, a drill's summary."""
+
+import json
+import sys
+from pathlib import Path
+
+EXIT = {"pass": 0, "fail": 1, "error": 2}
+EXIT_CONFIG = 3
+
+
+def emit(arguments, data, text: str) -> None:
+    """`data` as JSON with --json, else `text`."""
+    print(json.dumps(data, indent=2, ensure_ascii=False) if arguments.json else text, flush=True)
+
+
+def emit_error(arguments, error) -> None:
+    if getattr(arguments, "json", False):
+        print(json.dumps({"error": error.code, "message": error.message, "hint": error.hint}))
+    else:
+        print(f"drill: {error}", file=sys.stderr)
+
+
+def progress_printer(arguments, site_id: str):
+    """A drill's phases on stderr as it runs (nothing with --json)."""
+    if arguments.json:
+        return lambda phase: None
+    return lambda phase: print(f"  {site_id}: {phase}...", file=sys.stderr, flush=True)
+
+
+def table(rows: list[dict]) -> str:
+    if not rows:
+        return "(none)"
+    widths = {key: max(len(key), *(len(str(row[key])) for row in rows)) for key in rows[0]}
+    lines = ["  ".join(key.ljust(widths[key]) for key in rows[0])]
+    lines += ["  ".join(str(row[key]).ljust(widths[key]) for key in row) for row in rows]
+    return "\n".join(lines)
+
+
+def seconds_text(seconds) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def summary(report: dict, path: Path) -> dict:
+    """A drill's report as `drill run --json` prints it."""
+    keys_kept = ("drill_id", "site", "outcome", "reason", "message", "hint", "rto_seconds", "phases", "backup",
+                 "findings")
+    return {**{key: report[key] for key in keys_kept}, "report": str(path)}
+
+
+def summary_row(report: dict) -> dict:
+    backup = report.get("backup") or {}
+    return {"site": report["site"], "outcome": report["outcome"].upper(), "reason": report["reason"] or "-",
+            "rto": seconds_text(report["rto_seconds"]), "backup age": seconds_text(backup.get("age_seconds"))}
+
+
+def describe(report: dict, path: Path) -> str:
+    mark = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}[report["outcome"]]
+    lines = [f"{report['site']}: {mark}" + (f" {report['reason']}" if report["reason"] else "")
+             + f"  rto {seconds_text(report['rto_seconds'])} (target {seconds_text(report['targets']['rto_seconds'])})"]
+    if report["message"]:
+        lines.append(f"  {report['message']}")
+    if report["hint"]:
+        lines.append(f"  next: {report['hint']}")
+    failed = [f for f in report["findings"] if f["status"] == "fail"]
+    if len(failed) > 1:
+        lines.append(f"  {len(failed)} failing findings: " + ", ".join(f"{f['code']} {f['subject']}" for f in failed))
+    lines.append(f"  report: {path}")
+    return "\n".join(lines)

@@ -1,0 +1,117 @@
+"""A drill's report: its format, its ids, its phases, how a stored one is read, and the one
+summary every reader (the CLI, the index, the dashboard) shows of it.
+
+A report is a JSON object, signed and chained by the evidence store (drills.reports.evidence);
+in Python it stays a plain dict (what is signed is what is read), typed by `Report`.
+"""
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TypedDict
+
+REPORT_FORMAT = 1
+PHASES = ("fetch", "decrypt", "restore", "verify", "teardown")
+DRILL_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
+UNREADABLE = "unreadable"  # the outcome of a stored file that does not hold a whole report
+
+
+class Report(TypedDict, total=False):
+    format: int
+    drill_id: str  # this attempt's id
+    attempt_of: str | None  # the drill first asked for, when this attempt retries it
+    site: str
+    site_name: str
+    tenant: str
+    outcome: str  # pass, fail, error (or unreadable, for a damaged file)
+    reason: str | None  # the reason code (drills.reasons) of the outcome; None for a pass
+    message: str
+    hint: str
+    started_at: str
+    finished_at: str
+    phases: dict[str, float]  # seconds, PHASES
+    rto_seconds: float | None
+    targets: dict[str, int]
+    backup: dict | None
+    engine: dict
+    contents_verified: bool
+    findings: list[dict]
+    host: str
+    sequence: int  # set by the evidence store, with previous_sha256 and the signature
+    previous_sha256: str | None
+    signature: dict
+
+
+@dataclass
+class StoredReport:
+    report: Report  # as signed and stored
+    path: Path
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_drill_id(moment: datetime) -> str:
+    """Sortable by time, unique: 20261123T020000Z-1a2b3c4d."""
+    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+
+
+def parse_report(data: bytes) -> Report | None:
+    """The report `data` holds; None if it is not one whole JSON object (empty, cut short, not JSON)."""
+    try:
+        report = json.loads(data)
+    except ValueError:  # UnicodeDecodeError included
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def read_report(path: Path) -> Report:
+    """The report stored at `path`; if the file does not hold one (parse_report), a stand-in
+    saying so, with the fields every reader uses: outcome `unreadable`, reason `report.unreadable`,
+    the sequence, drill id and start time its file name gives."""
+    data = path.read_bytes()
+    report = parse_report(data)
+    return unreadable_report(path, len(data)) if report is None else report
+
+
+def unreadable_report(path: Path, size: int) -> Report:
+    number, drill_id = path.stem.split("-", 1)
+    started = datetime.strptime(drill_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc) \
+        if DRILL_ID.fullmatch(drill_id) else None
+    return {
+        "sequence": int(number), "drill_id": drill_id, "site": path.parent.name, "site_name": path.parent.name,
+        "outcome": UNREADABLE, "reason": "report.unreadable",
+        "message": f"{path.name} holds {size} bytes, not a whole report: a write that never completed "
+                   "(disk full, crash, power loss), not an edit; its time is its file name's",
+        "hint": f"`drill verify-chain {path.parent.name}` says whether the next report chained to it as it is; "
+                "an evidence replica may hold the original",
+        "started_at": started.isoformat(timespec="milliseconds") if started else None,
+        "phases": {}, "rto_seconds": None, "targets": {}, "backup": None, "contents_verified": False, "findings": [],
+    }
+
+
+def summarize(report: Report, file_name: str) -> dict:
+    """What the dashboard, the index and `drill history` show of a report; the report's file is
+    named for the full story."""
+    backup = report.get("backup") or {}
+    return {
+        "sequence": report.get("sequence"),
+        "file": file_name,
+        "drill_id": report.get("drill_id"),
+        "outcome": report.get("outcome"),
+        "reason": report.get("reason"),
+        "message": report.get("message", ""),
+        "started_at": report.get("started_at"),
+        "rto_seconds": report.get("rto_seconds"),
+        "rto_target": (report.get("targets") or {}).get("rto_seconds"),
+        "rpo_target": (report.get("targets") or {}).get("rpo_seconds"),
+        "phases": report.get("phases") or {},
+        "backup_name": backup.get("name"),
+        "backup_taken_at": backup.get("taken_at"),
+        "backup_age_seconds": backup.get("age_seconds"),
+        "contents_verified": report.get("contents_verified", True),  # reports before the field: as they were shown
+    }
