@@ -4,8 +4,11 @@ A code names what went wrong (`decrypt.wrong_key`); the message says what was se
 hint what an operator should do next. The family decides the drill's outcome:
 `BackupProblem` means the backup is not good (outcome `fail`, the site is blamed),
 `InfrastructureError` means our side failed (outcome `error`, retried, the site is not
-blamed), `ConfigError` means the catalog or the command line is wrong (exit code 3).
+blamed), `ConfigError` means the catalog or the command line is wrong (exit code 3). Every
+code is declared once, in drills.reasons.
 """
+
+from drills import reasons
 
 
 class DrillError(Exception):
@@ -26,7 +29,7 @@ class DrillError(Exception):
 class ConfigError(DrillError):
     """Raised when the catalog, a key reference or a command-line argument is wrong."""
 
-    def __init__(self, message: str, hint: str = "", code: str = "config.invalid"):
+    def __init__(self, message: str, hint: str = "", code: str = reasons.CONFIG_INVALID):
         super().__init__(code, message, hint)
 
 
@@ -38,6 +41,3 @@ class BackupProblem(DrillError):
 
 class InfrastructureError(DrillError):
     """Raised when our side failed (Docker engine, storage unreachable): the site is not blamed."""
-
-    def __init__(self, what: str, message: str, hint: str = ""):
-        super().__init__(f"error.{what}", message, hint)

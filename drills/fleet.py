@@ -15,6 +15,7 @@ from drills.reports import index, keys
 from drills.reports.evidence import EvidenceStore
 from drills.reports.report import read_report, UNREADABLE
 from drills.reports.signing import verify
+from drills import reasons
 
 GREEN, AMBER, RED, NEVER = "green", "amber", "red", "never"
 PROOF_TOO_OLD = timedelta(days=2)  # a green status needs a passing drill at most this old
@@ -61,11 +62,11 @@ def judge(site, last: dict | None, last_pass: dict | None, now: datetime) -> tup
     if last["outcome"] in ("error", UNREADABLE):  # not proven this time (our side failed, or its report is damaged)
         return AMBER, last["reason"] or "error"
     if now - parse_time(last_pass["started_at"]) > PROOF_TOO_OLD:
-        return AMBER, "proof.old"
+        return AMBER, reasons.PROOF_OLD
     if not last.get("contents_verified", True):  # restored, but checked against nothing the site declared
-        return AMBER, "contents.unverified"
+        return AMBER, reasons.CONTENTS_UNVERIFIED
     if last["rto_seconds"] is not None and last["rto_seconds"] > site.targets.rto:
-        return AMBER, "rto.slow"
+        return AMBER, reasons.RTO_SLOW
     return GREEN, ""
 
 

@@ -30,6 +30,7 @@ from drills.engines import postgres
 from drills.engines.tools import last_lines
 from drills.errors import ConfigError, InfrastructureError
 from drills.workdir import memory_filesystem
+from drills import reasons
 
 KIT_FORMAT = 1
 DEFAULT_STAGING = "/dev/shm"
@@ -74,16 +75,16 @@ class KitExport:
     def __init__(self, site, recipients: list[str], output_dir: Path, staging_base: str | None = None):
         if site.engine.type != "postgres":
             raise ConfigError(f"drill export exports PostgreSQL sites; {site.id} is {site.engine.type}",
-                              code="config.usage", hint="for other engines, hand over the sealed backup itself")
+                              code=reasons.CONFIG_USAGE, hint="for other engines, hand over the sealed backup itself")
         for recipient in recipients:
             parse_recipient(recipient)
         if not recipients:
             raise ConfigError("an export needs the client's age recipient (--recipient age1...)",
-                              code="config.bad_recipient")
+                              code=reasons.CONFIG_BAD_RECIPIENT)
         self.staging_base = Path(staging_base or os.environ.get("DRILL_EXPORT_STAGING") or DEFAULT_STAGING)
         if not self.staging_base.is_dir() or not memory_filesystem(self.staging_base):
             raise ConfigError(f"{self.staging_base} is not a memory filesystem (tmpfs): the export would write "
-                              "patient data to disk", code="config.staging_not_in_memory",
+                              "patient data to disk", code=reasons.CONFIG_STAGING_NOT_IN_MEMORY,
                               hint="set DRILL_EXPORT_STAGING to a tmpfs mount large enough for the export")
         self.site, self.recipients, self.output_dir = site, recipients, Path(output_dir)
         self.kit_path: Path | None = None
@@ -126,14 +127,14 @@ class KitExport:
                     "csv": connection.execute(f"SELECT count(*) FROM read_csv({database.sql_literal(str(csv))}, header = true)").fetchone()[0],
                 }
                 if any(count != rows for count in read_back.values()):
-                    raise InfrastructureError("export", f"{table}: {rows} rows restored, the export reads back {read_back}",
+                    raise InfrastructureError(reasons.ERROR_EXPORT, f"{table}: {rows} rows restored, the export reads back {read_back}",
                                               hint="a bug in the export: report it with this drill id")
                 entries[table] = {"rows": rows, "parquet": described(parquet), "csv": described(csv)}
             return entries
         except InfrastructureError:
             raise
         except Exception as error:  # DuckDB (duckdb.Error) or the staging filesystem (OSError)
-            raise InfrastructureError("export", f"the export failed: {type(error).__name__}: {redaction.error_text(error)}",
+            raise InfrastructureError(reasons.ERROR_EXPORT, f"the export failed: {type(error).__name__}: {redaction.error_text(error)}",
                                       hint="check the staging filesystem's free space (DRILL_EXPORT_STAGING)") from None
         finally:
             connection.close()
@@ -143,7 +144,7 @@ class KitExport:
             result = runtime.run(container, ["pg_dump", "--schema-only", "--no-owner", "--no-privileges",
                                              *postgres.CONNECT, postgres.DATABASE], stdout=handle, timeout=600)
         if result.exit_code != 0:
-            raise InfrastructureError("export", f"pg_dump --schema-only failed: {last_lines(result.output)}")
+            raise InfrastructureError(reasons.ERROR_EXPORT, f"pg_dump --schema-only failed: {last_lines(result.output)}")
 
     def kit_manifest(self, kit: Path, tables: dict, drill_id: str) -> dict:
         return {"format": KIT_FORMAT, "site": self.site.id, "site_name": self.site.name, "drill_id": drill_id,

@@ -23,6 +23,7 @@ from drills.checks.duckdb_connection import connect_with
 from drills.crypto import age
 from drills.errors import BackupProblem, ConfigError
 from drills.streams import ChunkReader, decompressed
+from drills import reasons
 
 FORMAT = 1
 # How far the site's clock and the storage's may disagree: a manifest time past its backup's (or
@@ -107,7 +108,7 @@ def check_belongs(manifest: Manifest, site, backup=None, now: datetime | None = 
 
 
 def invalid(message: str, hint: str = "the backup job writes the manifest: check it on the site's side"):
-    return BackupProblem("manifest.invalid", message, hint)
+    return BackupProblem(reasons.MANIFEST_INVALID, message, hint)
 
 
 LIVE_DIALECTS = {"postgres": database.POSTGRES, "mariadb": database.MYSQL}
@@ -153,7 +154,7 @@ def of_archive(path: Path, site_id: str, taken_at: datetime | None = None) -> st
                         digest.update(block)
                     files[member.name.removeprefix("./")] = {"size": member.size, "sha256": digest.hexdigest()}
     except tarfile.TarError as error:
-        raise ConfigError(f"{path} is not a readable tar archive: {error}", code="config.usage") from None
+        raise ConfigError(f"{path} is not a readable tar archive: {error}", code=reasons.CONFIG_USAGE) from None
     return render(site_id, "files", taken_at or datetime.now(timezone.utc), files=files)
 
 
@@ -162,9 +163,9 @@ def of_backup_file(engine: str, path: Path, site_id: str, taken_at: datetime | N
     readers = {"sqlite": of_sqlite_file, "files": of_archive}
     if engine not in readers:
         raise ConfigError(f"a {engine} manifest is counted on the live database, not read from the dump",
-                          code="config.usage", hint="give --dsn, or the backup job's own manifest")
+                          code=reasons.CONFIG_USAGE, hint="give --dsn, or the backup job's own manifest")
     if not Path(path).is_file():
-        raise ConfigError(f"no file at {path}", code="config.usage")
+        raise ConfigError(f"no file at {path}", code=reasons.CONFIG_USAGE)
     return readers[engine](Path(path), site_id, taken_at)
 
 

@@ -36,6 +36,7 @@ from drills.runtimes.docker import DockerRuntime
 from drills.streams import Meter, Stopwatch, decompressed, drain, read_ahead, timed
 from drills.watchdog import Watchdog, interrupted
 from drills.workdir import make_work_dir
+from drills import reasons
 
 log = logging.getLogger("restore_drill.pipeline")
 
@@ -84,7 +85,7 @@ class ReportNotStored(InfrastructureError):
 
     def __init__(self, error: InfrastructureError, report: dict):
         verdict = f"{report['outcome'].upper()}" + (f" {report['reason']}" if report["reason"] else "")
-        super().__init__(error.code.removeprefix("error."), f"{error.message}; the drill's verdict, unsigned: "
+        super().__init__(error.code, f"{error.message}; the drill's verdict, unsigned: "
                                                             f"{verdict}", error.hint)
         self.report = report
 
@@ -149,7 +150,7 @@ class Drill:
                 if not self.watchdog.reason:  # a call cut by the watchdog fails in its own way: not a bug
                     log.exception("unexpected error in drill %s", self.drill_id)
                 self.conclude(self.watchdog_error() or InfrastructureError(
-                    "internal", f"unexpected {type(unexpected).__name__}: {redaction.error_text(unexpected)}",
+                    reasons.ERROR_INTERNAL, f"unexpected {type(unexpected).__name__}: {redaction.error_text(unexpected)}",
                     hint="a bug in Restore Drill: report it with this drill id"))
             finally:
                 with self.phases.measure("teardown"):
@@ -202,7 +203,7 @@ class Drill:
             return
         if self.manifest is None and policy == "required":
             self.findings.append(Finding(
-                "manifest", self.backup.name, FAIL, code="manifest.missing",
+                "manifest", self.backup.name, FAIL, code=reasons.MANIFEST_MISSING,
                 message=f"no {self.backup.name}.manifest.json(.age) beside the backup",
                 hint="the backup job must write the manifest (drill manifest postgres) when it dumps"))
 

@@ -3,6 +3,7 @@
 import os
 
 from drills.errors import ConfigError
+from drills import reasons
 
 
 def s3_client(location):
@@ -15,7 +16,7 @@ def s3_client(location):
                            ("aws_secret_access_key", location.secret_key_env)):
         if variable:
             if not os.environ.get(variable):
-                raise ConfigError(f"environment variable {variable} is not set", code="config.secret_unreadable")
+                raise ConfigError(f"environment variable {variable} is not set", code=reasons.CONFIG_SECRET_UNREADABLE)
             credentials[name] = os.environ[variable]
     return boto3.client("s3", endpoint_url=location.endpoint, region_name=location.region,
                         config=Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10,

@@ -20,6 +20,7 @@ from drills import manifest as manifests
 from drills import sources
 from drills.crypto.encrypt import AgeWriter, parse_recipient
 from drills.errors import ConfigError
+from drills import reasons
 
 CHUNK = 1024 * 1024
 
@@ -36,7 +37,7 @@ def manifest_for(site, dump: Path, dsn: str | None, manifest_file: str | None, t
         manifests.check_belongs(manifests.parse(data), site)
         return data
     raise ConfigError("a sealed database dump needs its manifest: --dsn (counted now) or --manifest FILE",
-                      code="config.usage")
+                      code=reasons.CONFIG_USAGE)
 
 
 def encrypted_upload(site, name: str, recipients: list[str], chunks) -> int:
@@ -59,10 +60,10 @@ def seal(site, dump: Path, recipients: list[str], dsn: str | None = None, manife
          taken_at: datetime | None = None) -> dict:
     """Seal and upload `dump` for `site`; what was written."""
     if not dump.is_file():
-        raise ConfigError(f"no dump at {dump}", code="config.usage")
+        raise ConfigError(f"no dump at {dump}", code=reasons.CONFIG_USAGE)
     if not recipients:
         raise ConfigError("name the recipients: the site's recovery key and the drill service's key",
-                          code="config.bad_recipient", hint="--recipient age1... (repeatable) or --recipients-file")
+                          code=reasons.CONFIG_BAD_RECIPIENT, hint="--recipient age1... (repeatable) or --recipients-file")
     for recipient in recipients:
         parse_recipient(recipient)
     manifest = manifest_for(site, dump, dsn, manifest_file, taken_at or datetime.now(timezone.utc))

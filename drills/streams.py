@@ -18,6 +18,7 @@ from typing import Iterator
 import zstandard
 
 from drills.errors import BackupProblem
+from drills import reasons
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -70,12 +71,12 @@ def decompressed(chunks: Iterator[bytes], max_bytes: int) -> Iterator[bytes]:
             total += len(piece)
             if total > max_bytes:
                 raise BackupProblem(
-                    "restore.too_large", f"the backup decompresses to more than {max_bytes:,} bytes",
+                    reasons.RESTORE_TOO_LARGE, f"the backup decompresses to more than {max_bytes:,} bytes",
                     hint="a decompression bomb, or a real backup larger than engine.max_decompressed: "
                          "raise it if the site's data is that big")
             yield piece
     except (OSError, EOFError, zlib.error, zstandard.ZstdError) as error:
-        raise BackupProblem("restore.failed", f"the {kind} stream inside the backup is corrupt: {error}",
+        raise BackupProblem(reasons.RESTORE_FAILED, f"the {kind} stream inside the backup is corrupt: {error}",
                             hint="the backup job wrote a damaged archive; check it at the source") from None
 
 
@@ -124,7 +125,7 @@ def whole_lines(chunks: Iterator[bytes], max_line: int = MAX_LINE) -> Iterator[t
 
 
 def line_too_long(max_line: int) -> BackupProblem:
-    return BackupProblem("restore.failed", f"the dump has a line longer than {max_line:,} bytes: refused, "
+    return BackupProblem(reasons.RESTORE_FAILED, f"the dump has a line longer than {max_line:,} bytes: refused, "
                                            "not gathered into memory",
                          hint="not a dump written by pg_dump or mysqldump, or a damaged one: check the backup job")
 

@@ -15,6 +15,7 @@ import time
 from contextlib import contextmanager
 
 from drills.errors import BackupProblem, DrillError, InfrastructureError
+from drills import reasons
 
 TIMEOUT, INTERRUPTED, LEASE_LOST = "timeout", "interrupted", "lease_lost"
 log = logging.getLogger("restore_drill.watchdog")
@@ -69,11 +70,11 @@ class Watchdog:
         if self.reason == INTERRUPTED:
             return interrupted("a stop was asked (Ctrl-C, SIGTERM or a worker shutting down)")
         if self.reason == LEASE_LOST:
-            return InfrastructureError("lease_lost", "the site's lease could not be renewed in time (Redis stalled "
+            return InfrastructureError(reasons.ERROR_LEASE_LOST, "the site's lease could not be renewed in time (Redis stalled "
                                                      "or unreachable): stopped, so that two drills of one site never "
                                                      "run at once", hint="the drill is retried; check Redis")
         if self.reason:
-            code = "verify.timeout" if phase in ("verify", "export") else "restore.timeout"
+            code = reasons.VERIFY_TIMEOUT if phase in ("verify", "export") else reasons.RESTORE_TIMEOUT
             return BackupProblem(code, f"the drill did not finish within engine.timeout ({self.seconds:,} s): "
                                        f"stopped during {phase}",
                                  hint="a backup much larger than usual, or restored objects that never finish "
@@ -93,5 +94,5 @@ def run_quietly(action) -> None:
 
 
 def interrupted(why: str) -> InfrastructureError:
-    return InfrastructureError("interrupted", f"the drill was interrupted ({why})",
+    return InfrastructureError(reasons.ERROR_INTERRUPTED, f"the drill was interrupted ({why})",
                                hint="a shutdown re-queues the drill; a time limit means the drill outgrew engine.timeout")

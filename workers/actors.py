@@ -36,6 +36,7 @@ from drills.watchdog import INTERRUPTED, LEASE_LOST, Watchdog
 from workers import alerts, metrics, pending
 from workers.broker import redis_client, settings
 from workers.leases import SiteLease
+from drills import reasons
 
 SCHEDULED_QUEUE, NOW_QUEUE = "drills", "drills-now"
 DEFAULT_TIME_LIMIT_MS = 3 * 3600 * 1000
@@ -139,7 +140,7 @@ def run_attempt(catalog, site, attempt: Attempt, watchdog: Watchdog, client) -> 
     log.info("drill finished", extra={"site": site.id, "drill_id": attempt.id, "outcome": report["outcome"],
                                       "reason": report["reason"], "rto_seconds": report["rto_seconds"]})
     deliver_alerts(catalog, site, report, client)
-    if report["reason"] == "error.interrupted" and STOPPING.is_set():
+    if report["reason"] == reasons.ERROR_INTERRUPTED and STOPPING.is_set():
         enqueue(site, attempt.drill_id, now=True)
     elif report["outcome"] == "error":
         retry_or_conclude(attempt, f"{report['reason']}: {report['message']}")

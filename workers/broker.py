@@ -9,6 +9,7 @@ from drills.crypto.identities import read_secret_file
 from drills.errors import ConfigError
 from workers.redelivery import RecoveringRedisBroker
 from workers.settings import Settings
+from drills import reasons
 
 settings = Settings.from_environment()
 
@@ -32,7 +33,7 @@ def redis_password(path: str) -> str:
         password = None
     if not password:
         raise ConfigError(f"the Redis password file {path} holds no password (one line of text)",
-                          code="config.secret_unreadable", hint="write in it the password Redis requires")
+                          code=reasons.CONFIG_SECRET_UNREADABLE, hint="write in it the password Redis requires")
     return password
 
 

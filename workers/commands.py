@@ -12,6 +12,7 @@ from drills import workdir
 from drills.catalog import load_catalog
 from drills.errors import ConfigError, InfrastructureError
 from drills.reports.report import new_drill_id, now_utc
+from drills import reasons
 
 RUN_DIR_WAIT_SECONDS = 120
 
@@ -70,7 +71,7 @@ def wait_for_run_dir(timeout_seconds: float) -> None:
             "waiting for the run directory", extra={"run_dir": str(workdir.run_dir()), "uid": os.getuid()})
     while not workdir.run_dir_usable():
         if time.monotonic() > deadline:
-            raise InfrastructureError("run_dir", f"uid {os.getuid()} cannot write in {workdir.run_dir()}",
+            raise InfrastructureError(reasons.ERROR_RUN_DIR, f"uid {os.getuid()} cannot write in {workdir.run_dir()}",
                                       hint="run `drill prepare-host` as root first (the compose file's init does)")
         time.sleep(1)
 
@@ -120,7 +121,7 @@ def command_prepare_host(arguments) -> int:
     try:
         workdir.prepare_run_dir()
     except OSError as error:
-        raise ConfigError(f"cannot prepare the run directory {base}: {error.strerror}", code="config.run_dir",
+        raise ConfigError(f"cannot prepare the run directory {base}: {error.strerror}", code=reasons.CONFIG_RUN_DIR,
                           hint="run `drill prepare-host` as root") from None
     in_memory = workdir.memory_filesystem(base)
     if arguments.json:

@@ -15,6 +15,7 @@ import time
 from contextlib import contextmanager
 
 import redis
+from drills import reasons
 
 LEASE_PREFIX = "restore-drill:lease:"
 RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
@@ -112,10 +113,10 @@ def site_lock(site, attempt_id: str, watchdog):
         acquired = lease.acquire()
         holder = None if acquired else lease.holder()
     except redis.RedisError as error:
-        raise InfrastructureError("lease", f"cannot take the site's lease in Redis: {type(error).__name__}",
+        raise InfrastructureError(reasons.ERROR_LEASE, f"cannot take the site's lease in Redis: {type(error).__name__}",
                                   hint="check DRILL_REDIS_URL, or unset it to drill without the workers") from None
     if not acquired:
-        raise InfrastructureError("site_busy", f"another drill of {site.id} runs now ({holder})",
+        raise InfrastructureError(reasons.ERROR_SITE_BUSY, f"another drill of {site.id} runs now ({holder})",
                                   hint="wait for it to end: `drill history` shows its report")
     with lease:
         yield

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from drills.errors import ConfigError
+from drills import reasons
 
 
 def env_int(name: str, default: int) -> int:
@@ -74,8 +75,8 @@ def check_redis_url(url: str, ca_file: str | None) -> None:
     and a certificate authority for a connection without TLS. Neither message repeats the URL."""
     parts = urlsplit(url)
     if parts.password:
-        raise ConfigError("DRILL_REDIS_URL holds a password", code="config.secret_exposed",
+        raise ConfigError("DRILL_REDIS_URL holds a password", code=reasons.CONFIG_SECRET_EXPOSED,
                           hint="take it out of the URL, into a file named by DRILL_REDIS_PASSWORD_FILE (mode 600)")
     if ca_file and parts.scheme != "rediss":
         raise ConfigError(f"DRILL_REDIS_CA_FILE is set but DRILL_REDIS_URL is {parts.scheme}://, without TLS",
-                          code="config.invalid", hint="use a rediss:// URL to reach Redis over TLS")
+                          code=reasons.CONFIG_INVALID, hint="use a rediss:// URL to reach Redis over TLS")

@@ -6,6 +6,7 @@ from dashboard import session
 from dashboard.texts import STATUS_COLOUR, day, duration, reason_meaning, status_label
 from dashboard.session import t
 from drills.fleet import certifiable
+from drills import reasons
 
 user = session.require_role("viewer", "operator", "admin")
 lang = session.language()
@@ -30,12 +31,12 @@ elif status.status == "red":
     headline = t("status.red", date=day(last["backup_taken_at"] or last["started_at"], lang))
     meaning = f"{reason_meaning(last['reason'], lang)} {t('status.red.meaning')}"
 elif status.status == "amber":
-    if status.why == "rto.slow":
+    if status.why == reasons.RTO_SLOW:
         headline = t("status.amber.rto.slow", rto=duration(last["rto_seconds"], lang),
                      target=duration(status.rto_target, lang))
-    elif status.why == "proof.old":
+    elif status.why == reasons.PROOF_OLD:
         headline = t("status.amber.proof.old", date=day(last_pass["started_at"], lang))
-    elif status.why == "contents.unverified":
+    elif status.why == reasons.CONTENTS_UNVERIFIED:
         headline = t("status.amber.contents.unverified", date=day(last["backup_taken_at"] or last["started_at"], lang))
     else:
         headline = t("status.amber.error")

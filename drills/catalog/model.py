@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from drills import reasons
 
 
 @dataclass(frozen=True)
@@ -185,4 +186,4 @@ class Catalog:
                 return site
         known = ", ".join(site.id for site in self.sites) or "none"
         raise ConfigError(f"no site {site_id!r} in {self.path}", hint=f"known sites: {known}",
-                          code="config.unknown_site")
+                          code=reasons.CONFIG_UNKNOWN_SITE)

@@ -16,6 +16,7 @@ from drills.errors import ConfigError
 from drills.reports.report import PHASES
 from drills.reports.keys import public_pem
 from drills.reports.signing import digest, verify
+from drills import reasons
 
 TABLE_CHECKS = ("table.count", "table.bounds", "table.unexpected")
 
@@ -39,16 +40,16 @@ def build(report_bytes: bytes, report_name: str, keyring: dict, lang: str) -> Ce
     """The certificate of a signed report of a passed drill; ConfigError if it cannot be one."""
     valid, why = verify(report_bytes, keyring)
     if not valid:
-        raise ConfigError(f"{report_name} cannot be certified: {why}", code="certificate.invalid_report",
+        raise ConfigError(f"{report_name} cannot be certified: {why}", code=reasons.CERTIFICATE_INVALID_REPORT,
                           hint="check it with `drill verify-chain`; only an intact signed report is certified")
     report = json.loads(report_bytes)
     if report["outcome"] != "pass":
         raise ConfigError(f"drill {report['drill_id']} did not pass ({report['reason']}): nothing to certify",
-                          code="certificate.not_passed", hint="certify a drill that passed (drill history SITE)")
+                          code=reasons.CERTIFICATE_NOT_PASSED, hint="certify a drill that passed (drill history SITE)")
     if not report.get("contents_verified", True):
         raise ConfigError(f"drill {report['drill_id']} restored the backup but verified its contents against "
                           "nothing (no manifest, no table bounds): a certificate cannot say the full file was restored",
-                          code="certificate.contents_unverified",
+                          code=reasons.CERTIFICATE_CONTENTS_UNVERIFIED,
                           hint="have the backup job write a manifest (drill seal, drill manifest), then drill again")
     public_key = keyring[report["signature"]["key_id"]]
     t = lambda key, **values: text(lang, key, **values)  # noqa: E731

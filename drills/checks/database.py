@@ -15,6 +15,7 @@ from drills import redaction
 from drills.checks.duckdb_connection import connect_with, lock_down
 from drills.checks.findings import FAIL, PASS, WARN, Finding, empty
 from drills.errors import InfrastructureError
+from drills import reasons
 
 ALIAS = "restored"
 PASSWORD_SETTING = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
@@ -69,7 +70,7 @@ def attach_and_count(connection: duckdb.DuckDBPyConnection, target: str, dialect
         attach(connection, dialect, target, writable)
         return table_counts(connection, dialect)
     except duckdb.Error as error:
-        raise InfrastructureError("verifier", f"DuckDB could not read the database: "
+        raise InfrastructureError(reasons.ERROR_VERIFIER, f"DuckDB could not read the database: "
                                               f"{redaction.error_text(without_passwords(str(error)))}",
                                   hint="a restore container may have died (memory limit: engine.memory), "
                                        "or the DSN is wrong") from None
@@ -115,12 +116,12 @@ def manifest_findings(restored: dict[str, int], expected: dict[str, int]) -> lis
         if table not in restored:
             findings.append(Finding("table.present", table, FAIL, expected=count, actual=None,
                                     message=f"{table} is in the manifest but not in the restored database",
-                                    code="verify.table_missing",
+                                    code=reasons.VERIFY_TABLE_MISSING,
                                     hint="the backup lacks a table the site had: check the backup job's scope"))
         elif restored[table] != count:
             findings.append(Finding("table.count", table, FAIL, expected=count, actual=restored[table],
                                     message=f"{table} has {restored[table]:,} rows, the manifest says {count:,}",
-                                    code="verify.count_mismatch",
+                                    code=reasons.VERIFY_COUNT_MISMATCH,
                                     hint="rows were lost or added between the manifest and the dump"))
         else:
             findings.append(Finding("table.count", table, PASS, expected=count, actual=count))
@@ -137,13 +138,13 @@ def bounds_findings(restored: dict[str, int], bounds: dict) -> list[Finding]:
         if table not in restored:
             findings.append(Finding("table.present", table, FAIL, expected=expected,
                                     message=f"{table} is required by the site's checks but was not restored",
-                                    code="verify.table_missing", hint="check the backup job's scope"))
+                                    code=reasons.VERIFY_TABLE_MISSING, hint="check the backup job's scope"))
             continue
         count = restored[table]
         inside = (bound.min is None or count >= bound.min) and (bound.max is None or count <= bound.max)
         findings.append(Finding("table.bounds", table, PASS if inside else FAIL, expected=expected, actual=count,
                                 message="" if inside else f"{table} has {count:,} rows, outside {expected}",
-                                code="" if inside else "verify.bounds",
+                                code="" if inside else reasons.VERIFY_BOUNDS,
                                 hint="" if inside else "the data shrank or grew beyond what the site expects"))
     return findings
 
@@ -157,13 +158,13 @@ def run_assertion(connection, assertion) -> Finding:
         row = connection.execute(assertion.query).fetchone()
     except duckdb.Error as error:
         return Finding("sql", assertion.name, FAIL, expected=assertion.expect,
-                       message=f"the query failed: {redaction.error_text(error)}", code="verify.assertion_failed",
+                       message=f"the query failed: {redaction.error_text(error)}", code=reasons.VERIFY_ASSERTION_FAILED,
                        hint="the query names something the restored database lacks, or is wrong")
     actual = row[0] if row else None
     if same_value(actual, assertion.expect):
         return Finding("sql", assertion.name, PASS, expected=assertion.expect, actual=plain(actual))
     return Finding("sql", assertion.name, FAIL, expected=assertion.expect, actual=plain(actual),
-                   message=f"returned {actual!r}, expected {assertion.expect!r}", code="verify.assertion_failed",
+                   message=f"returned {actual!r}, expected {assertion.expect!r}", code=reasons.VERIFY_ASSERTION_FAILED,
                    hint="the restored data breaks a rule the site declared")
 
 
@@ -183,16 +184,16 @@ def newest_record_finding(connection, dialect: Dialect, column: str, started_at:
         epoch = None if newest is None else as_epoch(newest)
     except (duckdb.Error, ValueError, TypeError) as error:
         return Finding("data.freshness", column, FAIL, message=f"cannot read the newest record: {redaction.error_text(error)}",
-                       code="verify.stale_data", hint="check checks.newest_record: the column must exist and hold times")
+                       code=reasons.VERIFY_STALE_DATA, hint="check checks.newest_record: the column must exist and hold times")
     if epoch is None:
         return Finding("data.freshness", column, FAIL, message=f"{column} is empty: no record at all",
-                       code="verify.stale_data", hint="the backup holds no activity: check the backup job's source")
+                       code=reasons.VERIFY_STALE_DATA, hint="the backup holds no activity: check the backup job's source")
     age = round(started_at.timestamp() - epoch)
     if age <= rpo_seconds:
         return Finding("data.freshness", column, PASS, expected=f"<= {rpo_seconds} s", actual=age)
     return Finding("data.freshness", column, FAIL, expected=f"<= {rpo_seconds} s", actual=age,
                    message=f"the newest record is {age / 3600:.1f} h old, the RPO target is {rpo_seconds / 3600:.1f} h",
-                   code="verify.stale_data",
+                   code=reasons.VERIFY_STALE_DATA,
                    hint="the backup job ships old data (a stale replica or snapshot?): check what it dumps")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from drills.errors import InfrastructureError
+from drills import reasons
 
 EXTENSION_PACKAGES = {"postgres": ("duckdb_extension_postgres_scanner", "postgres_scanner"),
                       "mysql": ("duckdb_extension_mysql_scanner", "mysql_scanner"),
@@ -35,7 +36,7 @@ def connect_with(extension: str) -> duckdb.DuckDBPyConnection:
         connection.execute(f"LOAD '{path}'")
     except (ImportError, duckdb.Error) as error:
         connection.close()
-        raise InfrastructureError("verifier", f"cannot load DuckDB's {extension} extension: {error}",
+        raise InfrastructureError(reasons.ERROR_VERIFIER, f"cannot load DuckDB's {extension} extension: {error}",
                                   hint=f"pip install {package_name.replace('_', '-')}=={duckdb.__version__}") from None
     return connection
 

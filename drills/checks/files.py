@@ -12,6 +12,7 @@ import stat
 from pathlib import Path, PurePosixPath
 
 from drills.checks.findings import FAIL, PASS, WARN, Finding, empty
+from drills import reasons
 
 EXAMPLES = 10
 SAMPLE = 64 * 1024
@@ -100,7 +101,7 @@ def tree_findings(root: Path, expected: dict[str, dict] | None, refused: list[st
     findings = [] if files or may_be_empty else [empty("tree", "file")]
     unsafe = refused + escaping
     if unsafe:
-        findings.append(summary("archive.safety", "verify.unsafe_archive", unsafe,
+        findings.append(summary("archive.safety", reasons.VERIFY_UNSAFE_ARCHIVE, unsafe,
                                 "the archive holds entries that escape the restore root or are not plain files",
                                 "a hostile or broken archive: nothing was written outside the restore root; "
                                 "check the backup job's tar command"))
@@ -109,7 +110,7 @@ def tree_findings(root: Path, expected: dict[str, dict] | None, refused: list[st
     suspects = [f"{path} ({why})" for path, (_, _, head) in sorted(files.items())
                 if (why := content_problem(path, head))]
     if suspects:
-        findings.append(summary("files.content", "verify.ransomware_suspect", suspects,
+        findings.append(summary("files.content", reasons.VERIFY_RANSOMWARE_SUSPECT, suspects,
                                 "files whose content no longer matches their type, or looks encrypted",
                                 "signs of ransomware on the site: isolate it and check these files before "
                                 "trusting older backups"))
@@ -123,10 +124,10 @@ def manifest_findings(files: dict[str, tuple[int, str, bytes]], expected: dict[s
                if path in files and (files[path][0], files[path][1]) != (entry["size"], entry["sha256"])]
     findings = []
     if missing:
-        findings.append(summary("files.present", "verify.file_missing", missing, "files of the manifest not restored",
+        findings.append(summary("files.present", reasons.VERIFY_FILE_MISSING, missing, "files of the manifest not restored",
                                 "the backup lacks documents the site had: check the backup job's scope"))
     if altered:
-        findings.append(summary("files.content", "verify.file_altered", altered,
+        findings.append(summary("files.content", reasons.VERIFY_FILE_ALTERED, altered,
                                 "files whose size or sha256 differ from the manifest",
                                 "the documents changed after the manifest was written, or were damaged"))
     count, total = len(files), sum(size for size, _, _ in files.values())

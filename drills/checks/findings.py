@@ -1,6 +1,7 @@
 """Findings: what each check saw. The verdict is decided from all of them at the end."""
 
 from dataclasses import asdict, dataclass
+from drills import reasons
 
 PASS, FAIL, WARN = "pass", "fail", "warn"
 
@@ -29,7 +30,7 @@ def failure(error) -> Finding:
 def empty(subject: str, what: str) -> Finding:
     """A restore that yields nothing at all (no table, no file) proves nothing: verify.empty."""
     return Finding("restore.empty", subject, FAIL, expected=f"at least one {what}", actual=0,
-                   message=f"the restored backup holds no {what} at all", code="verify.empty",
+                   message=f"the restored backup holds no {what} at all", code=reasons.VERIFY_EMPTY,
                    hint="the backup job dumped an empty or wrong source; if the site is empty on purpose, "
                         "set checks.may_be_empty: true")
 

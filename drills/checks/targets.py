@@ -5,6 +5,7 @@ from datetime import datetime
 
 from drills.checks.findings import FAIL, PASS, WARN, Finding
 from drills.manifest import MAX_CLOCK_SKEW
+from drills import reasons
 
 
 def backup_time(manifest_taken_at: datetime | None, modified: datetime | None) -> datetime | None:
@@ -27,7 +28,7 @@ def freshness(backup_name: str, taken: datetime, started_at: datetime, rpo_secon
         message = f"the newest backup is {age_seconds / 3600:.1f} h old, the RPO target is {rpo_seconds / 3600:.1f} h"
         hint = "the backup job has stopped delivering: check it on the site's side"
     return Finding("backup.freshness", backup_name, PASS if fresh else FAIL, expected=f"<= {rpo_seconds} s",
-                   actual=round(age_seconds), code="" if fresh else "backup.stale",
+                   actual=round(age_seconds), code="" if fresh else reasons.BACKUP_STALE,
                    message="" if fresh else message, hint="" if fresh else hint)
 
 
@@ -35,6 +36,6 @@ def restore_time(site_id: str, rto_seconds: float, target_seconds: int) -> Findi
     """A warning when the restore took longer than the RTO target."""
     if rto_seconds <= target_seconds:
         return None
-    return Finding("rto.target", site_id, WARN, expected=f"<= {target_seconds} s", actual=round(rto_seconds, 1),
+    return Finding(reasons.RTO_TARGET, site_id, WARN, expected=f"<= {target_seconds} s", actual=round(rto_seconds, 1),
                    message="the restore took longer than the RTO target",
                    hint="a restore on disaster day would be late: review the target or the restore resources")

@@ -7,6 +7,7 @@ from pathlib import Path
 from drills.catalog import load_catalog
 from drills.errors import ConfigError
 from drills.reports import keys
+from drills import reasons
 
 
 def catalog_of(arguments):
@@ -41,7 +42,7 @@ def recipients_of(arguments) -> list[str]:
         try:
             lines = Path(recipients_file).read_text().splitlines()
         except OSError as error:
-            raise ConfigError(f"cannot read {recipients_file}: {error.strerror}", code="config.usage") from None
+            raise ConfigError(f"cannot read {recipients_file}: {error.strerror}", code=reasons.CONFIG_USAGE) from None
         recipients += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
     return recipients
 
@@ -52,4 +53,4 @@ def add_recipients(command) -> None:
 
 
 def usage(message: str) -> ConfigError:
-    return ConfigError(message, code="config.usage")
+    return ConfigError(message, code=reasons.CONFIG_USAGE)

@@ -9,6 +9,7 @@ from drills.audit import AuditJournal
 from drills.catalog import load_catalog
 from drills.commands.common import add_recipients, catalog_of, cli_user, recipients_of, usage
 from drills.commands.output import EXIT, describe, emit, progress_printer, summary, summary_row, table
+from drills import reasons
 
 
 def register(add) -> None:
@@ -46,7 +47,7 @@ def run(arguments) -> int:
         results.append(result)
         if not arguments.json:
             print(describe(result.report, result.path), flush=True)
-        if result.report["reason"] == "error.interrupted":
+        if result.report["reason"] == reasons.ERROR_INTERRUPTED:
             break  # Ctrl-C or SIGTERM stops the remaining sites too
     if arguments.json:
         summaries = [summary(result.report, result.path) for result in results]

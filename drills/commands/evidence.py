@@ -9,6 +9,7 @@ from drills.commands.common import catalog_of, cli_user, trusted_keys
 from drills.commands.output import emit
 from drills.errors import ConfigError
 from drills.reports.evidence import EvidenceStore
+from drills import reasons
 
 
 def register(add) -> None:
@@ -44,7 +45,7 @@ def sync(arguments) -> int:
     catalog = catalog_of(arguments)
     store = EvidenceStore.of(catalog)
     if store.replica is None:
-        raise ConfigError("the catalog has no evidence_replica", code="config.usage",
+        raise ConfigError("the catalog has no evidence_replica", code=reasons.CONFIG_USAGE,
                           hint="see `drill schema`: evidence_replica")
     copied = store.sync([site.id for site in catalog.sites])
     emit(arguments, copied, "\n".join(f"{site_id}: {count} report(s) copied" for site_id, count in copied.items()))

@@ -29,6 +29,7 @@ from drills.crypto import armor
 from drills.crypto.identities import Stanza
 from drills.crypto.primitives import b64decode, hkdf
 from drills.errors import BackupProblem
+from drills import reasons
 
 VERSION_LINE = b"age-encryption.org/v1\n"
 CHUNK = 64 * 1024
@@ -41,7 +42,7 @@ ARGUMENT = re.compile(rb"[\x21-\x7e]+")  # printable ASCII but space
 
 def corrupt(message: str, hint: str = "the backup file is damaged: check the copy at the source, "
                                        "then the backup job that wrote it") -> BackupProblem:
-    return BackupProblem("decrypt.corrupt", message, hint)
+    return BackupProblem(reasons.DECRYPT_CORRUPT, message, hint)
 
 
 def decrypt(stream: BinaryIO, identities: list) -> Iterator[bytes]:
@@ -151,7 +152,7 @@ def open_file_key(stanzas: list[Stanza], identities: list) -> bytes:
                 return file_key
     kinds = ", ".join(sorted({stanza.type[:32] for stanza in stanzas})[:8])
     raise BackupProblem(
-        "decrypt.wrong_key",
+        reasons.DECRYPT_WRONG_KEY,
         f"none of the configured identities opens this backup (it is encrypted to: {kinds})",
         hint="check the site's decrypt setting: the backup may be encrypted to another or a retired key")
 

@@ -18,6 +18,7 @@ import re
 from typing import BinaryIO
 
 from drills.errors import BackupProblem
+from drills import reasons
 
 BEGIN = b"-----BEGIN AGE ENCRYPTED FILE-----"
 END = b"-----END AGE ENCRYPTED FILE-----"
@@ -28,7 +29,7 @@ FULL_LINES = re.compile(rb"(?:[A-Za-z0-9+/]{64}\r?\n)*")
 
 
 def corrupt(message: str) -> BackupProblem:
-    return BackupProblem("decrypt.corrupt", f"the ASCII armor of the backup {message}",
+    return BackupProblem(reasons.DECRYPT_CORRUPT, f"the ASCII armor of the backup {message}",
                          "the backup file is damaged: check the copy at the source, "
                          "then the backup job that wrote it")
 

@@ -20,6 +20,7 @@ from drills.crypto.age import CHUNK, VERSION_LINE
 from drills.crypto.identities import ZERO_NONCE
 from drills.crypto.primitives import hkdf
 from drills.errors import ConfigError
+from drills import reasons
 
 X25519_INFO = b"age-encryption.org/v1/X25519"
 
@@ -33,7 +34,7 @@ def parse_recipient(text: str) -> bytes:
     if hrp != "age" or len(key) != 32:
         raise ConfigError(f"{text.strip()[:20]!r} is not an age X25519 recipient (age1...)",
                           hint="give the recipient's public key, as printed by age-keygen -y",
-                          code="config.bad_recipient")
+                          code=reasons.CONFIG_BAD_RECIPIENT)
     return key
 
 
@@ -64,7 +65,7 @@ class AgeWriter:
 
     def __init__(self, output: BinaryIO, recipients: list[str]):
         if not recipients:
-            raise ConfigError("no recipient to encrypt to", code="config.bad_recipient",
+            raise ConfigError("no recipient to encrypt to", code=reasons.CONFIG_BAD_RECIPIENT,
                               hint="name at least one age recipient (age1...)")
         keys = [parse_recipient(recipient) for recipient in recipients]
         file_key, nonce = os.urandom(16), os.urandom(16)

@@ -20,6 +20,7 @@ from drills.catalog.model import DecryptSettings
 from drills.crypto import bech32
 from drills.crypto.primitives import b64decode, hkdf
 from drills.errors import BackupProblem, ConfigError
+from drills import reasons
 
 ZERO_NONCE = bytes(12)
 WORK_FACTOR = re.compile(r"[1-9][0-9]?")  # decimal, no leading zero; above 99 it is no real factor
@@ -90,7 +91,7 @@ class PassphraseIdentity:
         work_factor = int(stanza.args[1])
         if work_factor > self.max_work_factor:
             raise BackupProblem(
-                "decrypt.work_factor_too_high",
+                reasons.DECRYPT_WORK_FACTOR,
                 f"the passphrase file asks for scrypt work factor {work_factor}, above the limit "
                 f"{self.max_work_factor} (memory grows as 2^factor)",
                 hint="if the site really encrypts with it, raise decrypt.max_work_factor for this site")
@@ -103,16 +104,16 @@ def read_secret_file(path) -> bytes:
         mode = os.stat(path).st_mode
         data = open(path, "rb").read()
     except OSError as error:
-        raise ConfigError(f"cannot read secret file {path}: {error.strerror}", code="config.secret_unreadable") from None
+        raise ConfigError(f"cannot read secret file {path}: {error.strerror}", code=reasons.CONFIG_SECRET_UNREADABLE) from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(f"secret file {path} is readable by others",
-                          hint=f"chmod 600 {path}", code="config.secret_exposed")
+                          hint=f"chmod 600 {path}", code=reasons.CONFIG_SECRET_EXPOSED)
     return data
 
 
 def read_secret_env(name: str) -> bytes:
     if not os.environ.get(name):
-        raise ConfigError(f"environment variable {name} is not set", code="config.secret_unreadable")
+        raise ConfigError(f"environment variable {name} is not set", code=reasons.CONFIG_SECRET_UNREADABLE)
     return os.environ[name].encode()
 
 
@@ -131,8 +132,8 @@ def identities_from(settings: DecryptSettings) -> list:
                 identities.append(X25519Identity.parse(line))
             except ValueError:
                 raise ConfigError("the identity holds a line that is not an age X25519 secret key",
-                                  hint="make identities with age-keygen", code="config.bad_identity") from None
+                                  hint="make identities with age-keygen", code=reasons.CONFIG_BAD_IDENTITY) from None
     if not identities:
         raise ConfigError("the identity holds no key", hint="make identities with age-keygen",
-                          code="config.bad_identity")
+                          code=reasons.CONFIG_BAD_IDENTITY)
     return identities

@@ -19,13 +19,14 @@ import yaml
 from drills.access import hash_password
 from drills.demo.seed import SourceDatabase, seal
 from drills.reports import keys
+from drills import reasons
 
 SITES = (
     ("pharmacie-du-port", "Pharmacie du Port", "healthy"),
     ("pharmacie-des-halles", "Pharmacie des Halles", "corrupted"),
     ("pharmacie-de-la-gare", "Pharmacie de la Gare", "stale"),
 )
-EXPECTED_REASON = {"healthy": None, "corrupted": "decrypt.corrupt", "stale": "backup.stale"}
+EXPECTED_REASON = {"healthy": None, "corrupted": reasons.DECRYPT_CORRUPT, "stale": reasons.BACKUP_STALE}
 
 CATALOG = """\
 # Demo catalog written by `drill demo`. Paths are relative to this file.

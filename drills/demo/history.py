@@ -11,11 +11,12 @@ from pathlib import Path
 from drills.reports.report import REPORT_FORMAT, new_drill_id, summarize
 from drills.reports import index
 from drills.reports.signing import digest, sign
+from drills import reasons
 
-FAILURES = (("restore.failed", "pg_restore failed (exit 1): invalid data in the dump"),
-            ("decrypt.corrupt", "the backup's ciphertext is damaged (chunk 12 does not authenticate)"),
-            ("backup.stale", "the newest backup is 3 days old (RPO 26h)"),
-            ("verify.count_mismatch", "public.ventes: 48210 rows restored, the manifest says 48220"))
+FAILURES = ((reasons.RESTORE_FAILED, "pg_restore failed (exit 1): invalid data in the dump"),
+            (reasons.DECRYPT_CORRUPT, "the backup's ciphertext is damaged (chunk 12 does not authenticate)"),
+            (reasons.BACKUP_STALE, "the newest backup is 3 days old (RPO 26h)"),
+            (reasons.VERIFY_COUNT_MISMATCH, "public.ventes: 48210 rows restored, the manifest says 48220"))
 
 
 def synthetic_report(site, started_at: datetime, outcome: str, rto: float, reason: str | None = None,
@@ -60,7 +61,7 @@ def write_history(evidence: Path, site, private_key, days: int, end: datetime, f
             outcome = last_outcome
         reason, message = rng.choice(FAILURES) if outcome == "fail" else (None, "")
         if outcome == "error":
-            reason, message = "error.runtime", "the Docker engine is not reachable"
+            reason, message = reasons.ERROR_RUNTIME, "the Docker engine is not reachable"
         report = synthetic_report(site, started, outcome, base_rto * rng.uniform(0.8, 1.3), reason, message)
         data = sign({**report, "sequence": day + 1, "previous_sha256": previous}, private_key)
         path = directory / f"{day + 1:06d}-{report['drill_id']}.json"

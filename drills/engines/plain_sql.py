@@ -16,6 +16,7 @@ from typing import Iterator
 
 from drills.errors import BackupProblem
 from drills.streams import whole_lines
+from drills import reasons
 
 PRIVILEGES = re.compile(rb"(ALTER [A-Z ]+ .+ OWNER TO .+|GRANT .+|REVOKE .+|SET SESSION AUTHORIZATION .+);")
 COPY_FROM_STDIN = re.compile(rb"COPY .+ FROM stdin;")
@@ -42,7 +43,7 @@ def filtered_lines(lines: list[bytes], in_copy: bool) -> tuple[list[bytes], bool
         elif PRIVILEGES.fullmatch(line):
             continue
         elif line.lstrip().startswith(b"\\") and not line.startswith(PG_DUMP_META_COMMANDS):
-            raise BackupProblem("restore.failed", f"the SQL dump holds a psql meta-command pg_dump never writes "
+            raise BackupProblem(reasons.RESTORE_FAILED, f"the SQL dump holds a psql meta-command pg_dump never writes "
                                                   f"({line.strip()[:40].decode('utf-8', 'replace')!r}): refused",
                                 hint="a hostile or hand-edited dump: check the backup job and who can write it")
         kept.append(line)

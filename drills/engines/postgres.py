@@ -17,6 +17,7 @@ from drills.engines.plain_sql import without_privileges
 from drills.engines.tools import WORK_INSIDE, restore_container
 from drills.errors import BackupProblem, DrillError, InfrastructureError
 from drills.runtimes.docker import ContainerSpec
+from drills import reasons
 
 SOCKET_INSIDE = WORK_INSIDE  # the work directory: the server's socket is there
 DATA_DIR = "/var/lib/postgresql/data"
@@ -101,14 +102,14 @@ def wait_ready(runtime, container_id: str) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while runtime.run(container_id, ["pg_isready", "-q", *CONNECT], timeout=10).exit_code != 0:
         if time.monotonic() > deadline:
-            raise InfrastructureError("runtime", f"the PostgreSQL server did not start within {READY_TIMEOUT} s",
+            raise InfrastructureError(reasons.ERROR_RUNTIME, f"the PostgreSQL server did not start within {READY_TIMEOUT} s",
                                       hint="check the restore image (engine.image) and the container logs")
         time.sleep(0.1)
     statements = [argument for statement in CREATE_DATABASE for argument in ("-c", statement)]
     created = runtime.run(container_id, ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", *CONNECT, "-d", "postgres",
                                          *statements], timeout=30)
     if created.exit_code != 0:
-        raise InfrastructureError("runtime", f"cannot create the restore database: {created.output.strip()}")
+        raise InfrastructureError(reasons.ERROR_RUNTIME, f"cannot create the restore database: {created.output.strip()}")
 
 
 def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -> None:
@@ -117,7 +118,7 @@ def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -
     if engine.format == "directory" or (engine.format == "custom" and engine.jobs > 1):
         staged = runtime.run(container_id, STAGE_COMMANDS[engine.format], input=plaintext, timeout=engine.timeout)
         if staged.exit_code != 0:
-            raise BackupProblem("restore.failed", f"cannot stage the dump in the container: "
+            raise BackupProblem(reasons.RESTORE_FAILED, f"cannot stage the dump in the container: "
                                                   f"{redaction.tool_output(staged.output)}",
                                 hint="the dump is damaged, or larger than engine.tmpfs")
         plaintext = None
@@ -127,7 +128,7 @@ def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -
     result = runtime.run(container_id, restore_command(engine), input=plaintext, timeout=engine.timeout)
     if result.exit_code != 0:
         tool = "psql" if engine.format == "plain" else "pg_restore"
-        raise BackupProblem("restore.failed", f"{tool} failed (exit {result.exit_code}): "
+        raise BackupProblem(reasons.RESTORE_FAILED, f"{tool} failed (exit {result.exit_code}): "
                                               f"{redaction.tool_output(result.output)}{last_error(runtime, container_id)}",
                             hint="the dump does not restore: check the backup job's pg_dump and its log")
 

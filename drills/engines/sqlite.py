@@ -19,6 +19,7 @@ from drills.checks import database
 from drills.checks.findings import WARN, Finding
 from drills.engines import tools
 from drills.errors import BackupProblem
+from drills import reasons
 
 FILE_NAME = "restored.sqlite"
 NEUTRALISED = "neutralised.txt"
@@ -42,13 +43,13 @@ def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -
                           timeout=engine.timeout)
     verdict = checked.output.strip()
     if checked.exit_code != 0 or verdict != "ok":
-        raise BackupProblem("restore.failed", f"SQLite's integrity check failed: {tools.last_lines(verdict)}",
+        raise BackupProblem(reasons.RESTORE_FAILED, f"SQLite's integrity check failed: {tools.last_lines(verdict)}",
                             hint="the database file is damaged or not SQLite: check the backup job "
                                  "(use sqlite3 .backup, never a copy of a file being written)")
     neutralised = runtime.run(container_id, ["sh", "-c", f"sqlite3 -bail {inside} {shlex.quote(NEUTRALISE)} "
                                                          f"> {tools.WORK_INSIDE}/{NEUTRALISED}"], timeout=engine.timeout)
     if neutralised.exit_code != 0:
-        raise BackupProblem("restore.failed", f"the file's views and triggers could not be set aside: "
+        raise BackupProblem(reasons.RESTORE_FAILED, f"the file's views and triggers could not be set aside: "
                                               f"{tools.last_lines(neutralised.output)}",
                             hint="the database file's schema is damaged: check the backup job")
 
@@ -57,7 +58,7 @@ def verify(work_dir: str, site, manifest, started_at, watchdog):
     path = Path(work_dir) / FILE_NAME
     with open(path, "rb") as handle:
         if handle.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
-            raise BackupProblem("restore.failed", "the restored file is not an SQLite database",
+            raise BackupProblem(reasons.RESTORE_FAILED, "the restored file is not an SQLite database",
                                 hint="check the source's pattern and the backup job")
     findings, freshness = database.verify_database(database.SQLITE, str(path), site, manifest, started_at, watchdog)
     return neutralised_findings(Path(work_dir) / NEUTRALISED) + findings, freshness
@@ -77,7 +78,7 @@ def neutralised_findings(listing: Path, shown_at_most: int = 10) -> list[Finding
     if not count:
         return []
     shown = ", ".join(named) + (f" and {count - len(named)} more" if count > len(named) else "")
-    return [Finding("schema.neutralised", f"{count} object(s)", WARN, actual=count,
+    return [Finding(reasons.SCHEMA_NEUTRALISED, f"{count} object(s)", WARN, actual=count,
                     message=f"set aside before any query, never run by the verifier: {shown}",
                     hint="views, triggers and virtual tables are not checked: name real tables in checks.sql "
                          "and checks.newest_record")]

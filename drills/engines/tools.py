@@ -10,6 +10,7 @@ from pathlib import Path
 
 from drills.errors import BackupProblem, InfrastructureError
 from drills.runtimes.docker import DRILL_LABEL, ContainerSpec
+from drills import reasons
 
 WORK_INSIDE = "/run/drill"
 USER = "999:999"
@@ -40,7 +41,7 @@ def wait_ready(runtime, container_id: str) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while runtime.run(container_id, ["true"], timeout=10).exit_code != 0:
         if time.monotonic() > deadline:
-            raise InfrastructureError("runtime", f"the restore container did not start within {READY_TIMEOUT} s",
+            raise InfrastructureError(reasons.ERROR_RUNTIME, f"the restore container did not start within {READY_TIMEOUT} s",
                                       hint="check the tools image (engine.image)")
         time.sleep(0.1)
 
@@ -51,7 +52,7 @@ def capped(chunks, limit: int):
     for chunk in chunks:
         total += len(chunk)
         if total > limit:
-            raise BackupProblem("restore.too_large", f"the restored data exceeds engine.tmpfs ({limit:,} bytes)",
+            raise BackupProblem(reasons.RESTORE_TOO_LARGE, f"the restored data exceeds engine.tmpfs ({limit:,} bytes)",
                                 hint="a decompression bomb, or a real backup larger than engine.tmpfs: raise it "
                                      "if the site's data is that big")
         yield chunk
@@ -62,7 +63,7 @@ def receive(runtime, container_id: str, engine, plaintext, command: list[str]) -
     BackupProblem("restore.failed") if the command fails."""
     result = runtime.run(container_id, command, input=capped(plaintext, engine.tmpfs), timeout=engine.timeout)
     if result.exit_code != 0:
-        raise BackupProblem("restore.failed", f"{command[0]} failed (exit {result.exit_code}): "
+        raise BackupProblem(reasons.RESTORE_FAILED, f"{command[0]} failed (exit {result.exit_code}): "
                                               f"{last_lines(result.output)}",
                             hint="the backup does not restore: check the backup job and its log")
     return result.output

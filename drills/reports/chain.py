@@ -33,6 +33,7 @@ from drills.reports.report import parse_report
 from drills.reports.index import sequence_of
 from drills.reports.keys import public_pem
 from drills.reports.signing import digest, verify
+from drills import reasons
 
 
 BROKEN = "it does not hold the hash of the report before it: that one was edited or replaced"
@@ -62,11 +63,11 @@ def verify_chain(paths: list[Path], keyring: dict) -> list[ChainProblem]:
             continue
         valid, why = verify(data, keyring)
         if not valid:
-            problems.append(ChainProblem(path.name, "report.unsigned" if "not signed" in why else "report.edited", why))
+            problems.append(ChainProblem(path.name, reasons.REPORT_UNSIGNED if "not signed" in why else reasons.REPORT_EDITED, why))
         try:
             sequence = int(report["sequence"])
         except (ValueError, KeyError, TypeError):
-            problems.append(ChainProblem(path.name, "report.edited", "not a report with a sequence number"))
+            problems.append(ChainProblem(path.name, reasons.REPORT_EDITED, "not a report with a sequence number"))
             continue
         problems += link_problems(path, report, sequence, expected, previous_digest, seen, after_unreadable)
         seen.setdefault(report.get("drill_id"), path.name)
@@ -75,11 +76,11 @@ def verify_chain(paths: list[Path], keyring: dict) -> list[ChainProblem]:
 
 
 def unreadable_problems(path: Path, data: bytes, expected: int) -> list[ChainProblem]:
-    found = [ChainProblem(path.name, "report.unreadable",
+    found = [ChainProblem(path.name, reasons.REPORT_UNREADABLE,
                           f"{len(data)} bytes, not a whole JSON report: a damaged or incomplete write (disk full, "
                           "crash, power loss), not an edit; the next report must chain to it as it is")]
     if sequence_of(path) > expected:
-        found.append(ChainProblem(path.name, "chain.gap",
+        found.append(ChainProblem(path.name, reasons.CHAIN_GAP,
                                   f"report(s) {expected} to {sequence_of(path) - 1} are missing: deleted"))
     return found
 
@@ -103,15 +104,15 @@ def link_problems(path: Path, report: dict, sequence: int, expected: int, previo
                   after_unreadable: bool) -> list[ChainProblem]:
     found = []
     if report.get("drill_id") in seen:
-        found.append(ChainProblem(path.name, "chain.replayed",
+        found.append(ChainProblem(path.name, reasons.CHAIN_REPLAYED,
                                   f"drill {report.get('drill_id')} is already in the chain as {seen[report.get('drill_id')]}"))
     if sequence_of(path) != sequence:
-        found.append(ChainProblem(path.name, "chain.misplaced",
+        found.append(ChainProblem(path.name, reasons.CHAIN_MISPLACED,
                                   f"the file name says {sequence_of(path)}, the signed report says {sequence}"))
     if sequence > expected:
-        found.append(ChainProblem(path.name, "chain.gap", f"report(s) {expected} to {sequence - 1} are missing: deleted"))
+        found.append(ChainProblem(path.name, reasons.CHAIN_GAP, f"report(s) {expected} to {sequence - 1} are missing: deleted"))
     elif report.get("previous_sha256") != previous_digest and not found:
-        found.append(ChainProblem(path.name, "chain.broken", BROKEN_AFTER_UNREADABLE if after_unreadable else BROKEN))
+        found.append(ChainProblem(path.name, reasons.CHAIN_BROKEN, BROKEN_AFTER_UNREADABLE if after_unreadable else BROKEN))
     return found
 
 
@@ -121,15 +122,15 @@ def replica_problems(site_id: str, paths: list[Path], replica) -> list[ChainProb
     for path in paths:
         copy = replica.get(site_id, path.name)
         if copy is None:
-            problems.append(ChainProblem(path.name, "replica.missing",
+            problems.append(ChainProblem(path.name, reasons.REPLICA_MISSING,
                                          "not in the evidence replica yet: run `drill evidence sync`"))
         elif copy != (data := path.read_bytes()):
             what = "edited here" if parse_report(data) is not None else "unreadable here (a damaged write)"
-            problems.append(ChainProblem(path.name, "replica.differs", f"differs from its locked copy in the replica: "
+            problems.append(ChainProblem(path.name, reasons.REPLICA_DIFFERS, f"differs from its locked copy in the replica: "
                                                                        f"{what} (the replica holds the original)"))
     for name in replica.names(site_id):
         if name not in local:
-            problems.append(ChainProblem(name, "replica.only",
+            problems.append(ChainProblem(name, reasons.REPLICA_ONLY,
                                          "in the replica but not in the evidence directory: deleted here "
                                          "(the replica holds the original)"))
     return problems

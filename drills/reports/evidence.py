@@ -33,6 +33,7 @@ from drills.errors import ConfigError, InfrastructureError
 from drills.reports import index
 from drills.reports.report import DRILL_ID, StoredReport, parse_report, read_report
 from drills.reports.signing import digest, sign
+from drills import reasons
 
 log = logging.getLogger("restore_drill.evidence")
 DRAFT = ".draft-"  # .NNNNNN-DRILL_ID.json.draft-RANDOM: a report being written
@@ -116,7 +117,7 @@ class EvidenceStore:
         attempt. ConfigError if there is none."""
         found = sorted(self.root.glob(f"*/[0-9]*-{drill_id}.json")) if DRILL_ID.fullmatch(drill_id) else []
         if not found:
-            raise ConfigError(f"no report of drill {drill_id!r} in {self.root}", code="config.no_such_drill",
+            raise ConfigError(f"no report of drill {drill_id!r} in {self.root}", code=reasons.CONFIG_NO_SUCH_DRILL,
                               hint="drill ids look like 20261123T020000Z-1a2b3c4d: see `drill history SITE`")
         first = found[0]
         if read_report(first).get("outcome") in ("pass", "fail"):
@@ -196,6 +197,6 @@ def remove_stray_drafts(directory: Path) -> None:
 
 def storage_error(path: Path, error: OSError) -> InfrastructureError:
     words = os.strerror(error.errno) if error.errno else str(error)
-    return InfrastructureError("storage", f"the report could not be stored: {path}: {words}",
+    return InfrastructureError(reasons.ERROR_STORAGE, f"the report could not be stored: {path}: {words}",
                                hint="free space on the evidence volume, or check it (mounted, writable, healthy), "
                                     "then drill again")

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from drills.errors import ConfigError
+from drills import reasons
 
 
 def public_path(private_path: Path) -> Path:
@@ -37,7 +38,7 @@ def init(private_path: Path) -> Ed25519PublicKey:
     """Create the signing key (mode 600), its public half beside it and in the keyring;
     refuse to overwrite an existing key."""
     if private_path.exists():
-        raise ConfigError(f"a signing key already exists at {private_path}", code="config.key_exists",
+        raise ConfigError(f"a signing key already exists at {private_path}", code=reasons.CONFIG_KEY_EXISTS,
                           hint="keep it: reports signed with it must stay verifiable (drill keys rotate)")
     return write_new_key(private_path)
 
@@ -81,14 +82,14 @@ def load_private(private_path: Path) -> Ed25519PrivateKey:
     try:
         mode = private_path.stat().st_mode
     except OSError:
-        raise ConfigError(f"no signing key at {private_path}", code="config.no_signing_key",
+        raise ConfigError(f"no signing key at {private_path}", code=reasons.CONFIG_NO_SIGNING_KEY,
                           hint="create one with `drill keys init`") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(f"the signing key {private_path} is readable by others", code="config.secret_exposed",
+        raise ConfigError(f"the signing key {private_path} is readable by others", code=reasons.CONFIG_SECRET_EXPOSED,
                           hint=f"chmod 600 {private_path}")
     key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
-        raise ConfigError(f"{private_path} is not an Ed25519 key", code="config.no_signing_key")
+        raise ConfigError(f"{private_path} is not an Ed25519 key", code=reasons.CONFIG_NO_SIGNING_KEY)
     return key
 
 
@@ -96,7 +97,7 @@ def load_public(path: Path) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(path.read_bytes())
     except (OSError, ValueError) as error:
-        raise ConfigError(f"cannot read the public key {path}: {error}", code="config.no_public_key") from None
+        raise ConfigError(f"cannot read the public key {path}: {error}", code=reasons.CONFIG_NO_PUBLIC_KEY) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise ConfigError(f"{path} is not an Ed25519 public key", code="config.no_public_key")
+        raise ConfigError(f"{path} is not an Ed25519 public key", code=reasons.CONFIG_NO_PUBLIC_KEY)
     return key

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypedDict
+from drills import reasons
 
 REPORT_FORMAT = 1
 PHASES = ("fetch", "decrypt", "restore", "verify", "teardown")
@@ -84,7 +85,7 @@ def unreadable_report(path: Path, size: int) -> Report:
         if DRILL_ID.fullmatch(drill_id) else None
     return {
         "sequence": int(number), "drill_id": drill_id, "site": path.parent.name, "site_name": path.parent.name,
-        "outcome": UNREADABLE, "reason": "report.unreadable",
+        "outcome": UNREADABLE, "reason": reasons.REPORT_UNREADABLE,
         "message": f"{path.name} holds {size} bytes, not a whole report: a write that never completed "
                    "(disk full, crash, power loss), not an edit; its time is its file name's",
         "hint": f"`drill verify-chain {path.parent.name}` says whether the next report chained to it as it is; "

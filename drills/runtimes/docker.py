@@ -10,7 +10,7 @@ Contract of a runtime (the pipeline needs nothing else):
     remove(id or name)                    removes it and its anonymous volumes (a missing one is
                                           fine); InfrastructureError if it stays after retries
     labelled() -> [container id]          every container carrying the drill label
-Engine failures raise InfrastructureError("error.runtime"): the site is not blamed.
+Engine failures raise InfrastructureError(reasons.ERROR_RUNTIME): the site is not blamed.
 """
 
 import select
@@ -26,6 +26,7 @@ import docker.errors
 import requests.exceptions
 
 from drills.errors import BackupProblem, InfrastructureError
+from drills import reasons
 
 DRILL_LABEL = "io.restore-drill.drill"
 OUTPUT_TAIL = 64 * 1024
@@ -82,7 +83,7 @@ class DockerRuntime:
         try:
             return self.client.containers.run(**run_arguments(spec)).id
         except docker.errors.ImageNotFound:
-            raise InfrastructureError("runtime", f"the restore image {spec.image} is not in the Docker engine",
+            raise InfrastructureError(reasons.ERROR_RUNTIME, f"the restore image {spec.image} is not in the Docker engine",
                                       hint="build it with scripts/build-images.sh, or set engine.image") from None
         except docker.errors.DockerException as error:
             raise unreachable(error) from None
@@ -124,7 +125,7 @@ class DockerRuntime:
                 return
             except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
                 if delay is None:
-                    raise InfrastructureError("runtime", f"the container {container_id} could not be removed: {error}",
+                    raise InfrastructureError(reasons.ERROR_RUNTIME, f"the container {container_id} could not be removed: {error}",
                                               hint="the workers' reaper retries; see the Docker engine's log") from None
                 time.sleep(delay)
 
@@ -179,13 +180,13 @@ def send_chunk(connection: socket.socket, data: memoryview, deadline: float, run
 
 def timed_out(timeout: float | None) -> BackupProblem:
     limit = f" of {timeout:.0f} s" if timeout else ""
-    return BackupProblem("restore.timeout", f"the restore did not finish within the time limit{limit}",
+    return BackupProblem(reasons.RESTORE_TIMEOUT, f"the restore did not finish within the time limit{limit}",
                          hint="a backup much larger than usual, or a dump that hangs: raise engine.timeout "
                               "only if the data really grew")
 
 
 def unreachable(error: Exception) -> InfrastructureError:
-    return InfrastructureError("runtime", f"the Docker engine failed or cannot be reached: {error}",
+    return InfrastructureError(reasons.ERROR_RUNTIME, f"the Docker engine failed or cannot be reached: {error}",
                                hint="check that dockerd runs and DOCKER_HOST points at it")
 
 

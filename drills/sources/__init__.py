@@ -3,7 +3,7 @@
     backups(settings) -> list[Backup]
         The backups matching the site's settings, newest first (never empty).
         Raises BackupProblem("backup.missing") when the source holds none, and
-        InfrastructureError("error.source") when the source cannot be reached at all.
+        InfrastructureError(reasons.ERROR_SOURCE) when the source cannot be reached at all.
 
     writer(settings, name) -> context manager giving a writable binary file
         What `drill seal` uploads: the object appears under `name` only once the block ends

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from drills.errors import BackupProblem, InfrastructureError
 from drills.sources.backup import Backup
+from drills import reasons
 
 MAX_SIBLING_BYTES = 16 * 1024 * 1024
 MANIFEST_SUFFIXES = (".manifest.json", ".manifest.json.age")  # beside a backup, never one
@@ -17,12 +18,12 @@ def backups(settings) -> list[Backup]:
     """Every file matching the pattern, newest first (modification time, then name)."""
     directory = Path(settings.path)
     if not directory.is_dir():
-        raise InfrastructureError("source", f"the backup directory {directory} does not exist or is not mounted",
+        raise InfrastructureError(reasons.ERROR_SOURCE, f"the backup directory {directory} does not exist or is not mounted",
                                   hint="check the mount (NFS, SMB) or the site's source.path")
     paths = [path for path in directory.glob(settings.pattern)
              if path.is_file() and not path.name.endswith(MANIFEST_SUFFIXES)]
     if not paths:
-        raise BackupProblem("backup.missing", f"no file matches {settings.pattern!r} in {directory}",
+        raise BackupProblem(reasons.BACKUP_MISSING, f"no file matches {settings.pattern!r} in {directory}",
                             hint="the backup job did not deliver: check it on the site's side")
     paths.sort(key=lambda path: (path.stat().st_mtime, path.name), reverse=True)
     return [describe(path) for path in paths]
@@ -43,7 +44,7 @@ def open_file(path: Path):
     try:
         return open(path, "rb", buffering=0)
     except OSError as error:
-        raise InfrastructureError("source", f"cannot read {path}: {error.strerror}",
+        raise InfrastructureError(reasons.ERROR_SOURCE, f"cannot read {path}: {error.strerror}",
                                   hint="the backup vanished or became unreadable between listing and reading: "
                                        "check the mount and the backup job's rotation") from None
 
@@ -53,7 +54,7 @@ def read_small(path: Path) -> bytes | None:
     if not path.is_file():
         return None
     if path.stat().st_size > MAX_SIBLING_BYTES:
-        raise BackupProblem("manifest.invalid", f"{path.name} is larger than {MAX_SIBLING_BYTES:,} bytes")
+        raise BackupProblem(reasons.MANIFEST_INVALID, f"{path.name} is larger than {MAX_SIBLING_BYTES:,} bytes")
     return path.read_bytes()
 
 

@@ -20,13 +20,14 @@ from drills.errors import BackupProblem, ConfigError, InfrastructureError
 from drills.s3 import s3_client
 from drills.sources.backup import Backup
 from drills.sources.local import MANIFEST_SUFFIXES, MAX_SIBLING_BYTES
+from drills import reasons
 
 RESUME_ATTEMPTS = 5
 PART_SIZE = 8 * 1024 * 1024
 
 
 def unreachable(location, error) -> InfrastructureError:
-    return InfrastructureError("source", f"s3://{location.bucket}/{location.prefix}: {error}",
+    return InfrastructureError(reasons.ERROR_SOURCE, f"s3://{location.bucket}/{location.prefix}: {error}",
                                hint="check the endpoint, the bucket, the credentials and the network")
 
 
@@ -41,7 +42,7 @@ def customer_key(settings) -> dict:
         key = b""
     if len(key) != 32:
         raise ConfigError(f"{settings.sse_customer_key_env} must hold a base64 256-bit key",
-                          code="config.secret_unreadable")
+                          code=reasons.CONFIG_SECRET_UNREADABLE)
     return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": encoded,
             "SSECustomerKeyMD5": base64.b64encode(hashlib.md5(key).digest()).decode()}
 
@@ -61,7 +62,7 @@ def backups(settings, client=None) -> list[Backup]:
                 if fnmatch.fnmatch(item["Key"][len(location.prefix):], settings.pattern)
                 and not item["Key"].endswith(MANIFEST_SUFFIXES)]
     if not matching:
-        raise BackupProblem("backup.missing", f"no object matches {settings.pattern!r} in "
+        raise BackupProblem(reasons.BACKUP_MISSING, f"no object matches {settings.pattern!r} in "
                                               f"s3://{location.bucket}/{location.prefix}",
                             hint="the backup job did not deliver: check its upload on the site's side")
     matching.sort(key=lambda item: (item["LastModified"], item["Key"]), reverse=True)
@@ -91,7 +92,7 @@ def read_small(client, settings, key: str) -> bytes | None:
     except BotoCoreError as error:
         raise unreachable(settings.location, error) from None
     if answer["ContentLength"] > MAX_SIBLING_BYTES:
-        raise BackupProblem("manifest.invalid", f"{key} is larger than {MAX_SIBLING_BYTES:,} bytes")
+        raise BackupProblem(reasons.MANIFEST_INVALID, f"{key} is larger than {MAX_SIBLING_BYTES:,} bytes")
     return answer["Body"].read()
 
 

@@ -20,6 +20,7 @@ from drills.crypto.identities import read_secret_file
 from drills.errors import BackupProblem, InfrastructureError
 from drills.sources.backup import Backup
 from drills.sources.local import MANIFEST_SUFFIXES, MAX_SIBLING_BYTES
+from drills import reasons
 
 TIMEOUT = 15
 
@@ -35,7 +36,7 @@ def connect(settings):
     try:
         client.load_host_keys(str(settings.known_hosts))
     except OSError as error:
-        raise InfrastructureError("source", f"cannot read known_hosts {settings.known_hosts}: {error.strerror}",
+        raise InfrastructureError(reasons.ERROR_SOURCE, f"cannot read known_hosts {settings.known_hosts}: {error.strerror}",
                                   hint="add the server's host key with ssh-keyscan, checked out of band") from None
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
     try:
@@ -45,13 +46,13 @@ def connect(settings):
         return client, client.open_sftp()
     except paramiko.BadHostKeyException:
         client.close()
-        raise InfrastructureError("source_host_key", f"{where(settings)}: the server's host key CHANGED",
+        raise InfrastructureError(reasons.ERROR_SOURCE_HOST_KEY, f"{where(settings)}: the server's host key CHANGED",
                                   hint="possible man in the middle: verify the new key with the host out of band "
                                        "before updating known_hosts") from None
     except paramiko.SSHException as error:
         client.close()
         if "not found in known_hosts" in str(error):
-            raise InfrastructureError("source_host_key", f"{where(settings)}: the server's host key is unknown",
+            raise InfrastructureError(reasons.ERROR_SOURCE_HOST_KEY, f"{where(settings)}: the server's host key is unknown",
                                       hint="add it to the site's known_hosts, checked out of band") from None
         raise unreachable(settings, error) from None
     except OSError as error:
@@ -60,7 +61,7 @@ def connect(settings):
 
 
 def unreachable(settings, error) -> InfrastructureError:
-    return InfrastructureError("source", f"{where(settings)}: {error}",
+    return InfrastructureError(reasons.ERROR_SOURCE, f"{where(settings)}: {error}",
                                hint="check the host, the port, the user and its key, and the network")
 
 
@@ -82,7 +83,7 @@ def backups(settings) -> list[Backup]:
     files = [entry for entry in entries if stat.S_ISREG(entry.st_mode or 0)
              and fnmatch.fnmatch(entry.filename, settings.pattern) and not entry.filename.endswith(MANIFEST_SUFFIXES)]
     if not files:
-        raise BackupProblem("backup.missing", f"no file matches {settings.pattern!r} in {where(settings)}",
+        raise BackupProblem(reasons.BACKUP_MISSING, f"no file matches {settings.pattern!r} in {where(settings)}",
                             hint="the backup job did not deliver: check its upload on the site's side")
     files.sort(key=lambda entry: (entry.st_mtime, entry.filename), reverse=True)
     return [describe(settings, entry) for entry in files]
@@ -103,7 +104,7 @@ def read_small(settings, path: str) -> bytes | None:
         except FileNotFoundError:
             return None
         if size > MAX_SIBLING_BYTES:
-            raise BackupProblem("manifest.invalid", f"{path} is larger than {MAX_SIBLING_BYTES:,} bytes")
+            raise BackupProblem(reasons.MANIFEST_INVALID, f"{path} is larger than {MAX_SIBLING_BYTES:,} bytes")
         with sftp.open(path, "rb") as handle:
             return handle.read()
 

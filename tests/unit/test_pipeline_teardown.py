@@ -66,7 +66,7 @@ def test_an_interruption_is_reported_and_torn_down_too(catalog):
 def test_a_container_the_engine_will_not_remove_is_a_warning_and_keeps_the_verdict(catalog, tmp_path):
     class Unremovable(BrokenRuntime):
         def remove(self, name):
-            raise InfrastructureError("runtime", f"the container {name} could not be removed: 500 Server Error")
+            raise InfrastructureError("error.runtime", f"the container {name} could not be removed: 500 Server Error")
 
     runtime = Unremovable(BackupProblem("restore.failed", "pg_restore failed"))
     report = run_drill(catalog, catalog.sites[0], runtime=runtime).report
@@ -88,7 +88,7 @@ class HangingRuntime(BrokenRuntime):
         self.spec = spec
         if not self.gone.wait(30):
             raise AssertionError("never stopped")
-        raise InfrastructureError("runtime", "the container went away")
+        raise InfrastructureError("error.runtime", "the container went away")
 
     def remove(self, name):
         self.removed.append(name)
@@ -116,7 +116,7 @@ def test_a_report_that_cannot_be_stored_is_our_error_and_still_carries_the_verdi
     from drills.reports.evidence import EvidenceStore
 
     def full_disk(*_):
-        raise InfrastructureError("storage", "the report could not be stored: No space left on device")
+        raise InfrastructureError("error.storage", "the report could not be stored: No space left on device")
 
     monkeypatch.setattr(EvidenceStore, "append", full_disk)
     with pytest.raises(ReportNotStored) as failed:

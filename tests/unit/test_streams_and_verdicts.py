@@ -127,7 +127,7 @@ def test_the_verdict_is_the_first_failure_and_infrastructure_errors_are_not_fail
                 Finding("c", "z", FAIL, code="backup.stale")]
     assert verdict(findings) == ("fail", "verify.bounds")
     assert verdict([Finding("a", "x", PASS)]) == ("pass", None)
-    assert verdict(findings, InfrastructureError("runtime", "down")) == ("error", "error.runtime")
+    assert verdict(findings, InfrastructureError("error.runtime", "down")) == ("error", "error.runtime")
 
 
 def test_assertion_values_compare_numbers_as_numbers():
