@@ -127,14 +127,16 @@ class KitExport:
                     "csv": connection.execute(f"SELECT count(*) FROM read_csv({database.sql_literal(str(csv))}, header = true)").fetchone()[0],
                 }
                 if any(count != rows for count in read_back.values()):
-                    raise InfrastructureError(reasons.ERROR_EXPORT, f"{table}: {rows} rows restored, the export reads back {read_back}",
+                    raise InfrastructureError(reasons.ERROR_EXPORT,
+                                              f"{table}: {rows} rows restored, the export reads back {read_back}",
                                               hint="a bug in the export: report it with this drill id")
                 entries[table] = {"rows": rows, "parquet": described(parquet), "csv": described(csv)}
             return entries
         except InfrastructureError:
             raise
         except Exception as error:  # DuckDB (duckdb.Error) or the staging filesystem (OSError)
-            raise InfrastructureError(reasons.ERROR_EXPORT, f"the export failed: {type(error).__name__}: {redaction.error_text(error)}",
+            raise InfrastructureError(reasons.ERROR_EXPORT,
+                                      f"the export failed: {type(error).__name__}: {redaction.error_text(error)}",
                                       hint="check the staging filesystem's free space (DRILL_EXPORT_STAGING)") from None
         finally:
             connection.close()
@@ -144,7 +146,8 @@ class KitExport:
             result = runtime.run(container, ["pg_dump", "--schema-only", "--no-owner", "--no-privileges",
                                              *postgres.CONNECT, postgres.DATABASE], stdout=handle, timeout=600)
         if result.exit_code != 0:
-            raise InfrastructureError(reasons.ERROR_EXPORT, f"pg_dump --schema-only failed: {last_lines(result.output)}")
+            raise InfrastructureError(reasons.ERROR_EXPORT,
+                                      f"pg_dump --schema-only failed: {last_lines(result.output)}")
 
     def kit_manifest(self, kit: Path, tables: dict, drill_id: str) -> dict:
         return {"format": KIT_FORMAT, "site": self.site.id, "site_name": self.site.name, "drill_id": drill_id,

@@ -150,7 +150,8 @@ class Drill:
                 if not self.watchdog.reason:  # a call cut by the watchdog fails in its own way: not a bug
                     log.exception("unexpected error in drill %s", self.drill_id)
                 self.conclude(self.watchdog_error() or InfrastructureError(
-                    reasons.ERROR_INTERNAL, f"unexpected {type(unexpected).__name__}: {redaction.error_text(unexpected)}",
+                    reasons.ERROR_INTERNAL,
+                    f"unexpected {type(unexpected).__name__}: {redaction.error_text(unexpected)}",
                     hint="a bug in Restore Drill: report it with this drill id"))
             finally:
                 with self.phases.measure("teardown"):

@@ -63,7 +63,8 @@ def seal(site, dump: Path, recipients: list[str], dsn: str | None = None, manife
         raise ConfigError(f"no dump at {dump}", code=reasons.CONFIG_USAGE)
     if not recipients:
         raise ConfigError("name the recipients: the site's recovery key and the drill service's key",
-                          code=reasons.CONFIG_BAD_RECIPIENT, hint="--recipient age1... (repeatable) or --recipients-file")
+                          code=reasons.CONFIG_BAD_RECIPIENT,
+                          hint="--recipient age1... (repeatable) or --recipients-file")
     for recipient in recipients:
         parse_recipient(recipient)
     manifest = manifest_for(site, dump, dsn, manifest_file, taken_at or datetime.now(timezone.utc))

@@ -126,7 +126,7 @@ def whole_lines(chunks: Iterator[bytes], max_line: int = MAX_LINE) -> Iterator[t
 
 def line_too_long(max_line: int) -> BackupProblem:
     return BackupProblem(reasons.RESTORE_FAILED, f"the dump has a line longer than {max_line:,} bytes: refused, "
-                                           "not gathered into memory",
+                                                 "not gathered into memory",
                          hint="not a dump written by pg_dump or mysqldump, or a damaged one: check the backup job")
 
 

@@ -70,9 +70,10 @@ class Watchdog:
         if self.reason == INTERRUPTED:
             return interrupted("a stop was asked (Ctrl-C, SIGTERM or a worker shutting down)")
         if self.reason == LEASE_LOST:
-            return InfrastructureError(reasons.ERROR_LEASE_LOST, "the site's lease could not be renewed in time (Redis stalled "
-                                                     "or unreachable): stopped, so that two drills of one site never "
-                                                     "run at once", hint="the drill is retried; check Redis")
+            return InfrastructureError(reasons.ERROR_LEASE_LOST,
+                                       "the site's lease could not be renewed in time (Redis stalled "
+                                       "or unreachable): stopped, so that two drills of one site never "
+                                       "run at once", hint="the drill is retried; check Redis")
         if self.reason:
             code = reasons.VERIFY_TIMEOUT if phase in ("verify", "export") else reasons.RESTORE_TIMEOUT
             return BackupProblem(code, f"the drill did not finish within engine.timeout ({self.seconds:,} s): "

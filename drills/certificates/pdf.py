@@ -55,7 +55,8 @@ def render_pdf(certificate: Certificate) -> bytes:
 def add_fonts(pdf) -> None:
     missing = [name for name in (*FONTS.values(), MONO) if not (FONT_DIR / name).exists()]
     if missing:
-        raise ConfigError(f"the certificate's fonts are missing: {', '.join(missing)}", code=reasons.CONFIG_MISSING_FONTS,
+        raise ConfigError(f"the certificate's fonts are missing: {', '.join(missing)}",
+                          code=reasons.CONFIG_MISSING_FONTS,
                           hint="apt-get install fonts-dejavu-core (make setup does)")
     for style, name in FONTS.items():
         pdf.add_font("DejaVu", style, FONT_DIR / name)

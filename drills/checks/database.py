@@ -71,7 +71,7 @@ def attach_and_count(connection: duckdb.DuckDBPyConnection, target: str, dialect
         return table_counts(connection, dialect)
     except duckdb.Error as error:
         raise InfrastructureError(reasons.ERROR_VERIFIER, f"DuckDB could not read the database: "
-                                              f"{redaction.error_text(without_passwords(str(error)))}",
+                                                          f"{redaction.error_text(without_passwords(str(error)))}",
                                   hint="a restore container may have died (memory limit: engine.memory), "
                                        "or the DSN is wrong") from None
 
@@ -184,10 +184,12 @@ def newest_record_finding(connection, dialect: Dialect, column: str, started_at:
         epoch = None if newest is None else as_epoch(newest)
     except (duckdb.Error, ValueError, TypeError) as error:
         return Finding("data.freshness", column, FAIL, message=f"cannot read the newest record: {redaction.error_text(error)}",
-                       code=reasons.VERIFY_STALE_DATA, hint="check checks.newest_record: the column must exist and hold times")
+                       code=reasons.VERIFY_STALE_DATA,
+                       hint="check checks.newest_record: the column must exist and hold times")
     if epoch is None:
         return Finding("data.freshness", column, FAIL, message=f"{column} is empty: no record at all",
-                       code=reasons.VERIFY_STALE_DATA, hint="the backup holds no activity: check the backup job's source")
+                       code=reasons.VERIFY_STALE_DATA,
+                       hint="the backup holds no activity: check the backup job's source")
     age = round(started_at.timestamp() - epoch)
     if age <= rpo_seconds:
         return Finding("data.freshness", column, PASS, expected=f"<= {rpo_seconds} s", actual=age)

@@ -124,7 +124,8 @@ def manifest_findings(files: dict[str, tuple[int, str, bytes]], expected: dict[s
                if path in files and (files[path][0], files[path][1]) != (entry["size"], entry["sha256"])]
     findings = []
     if missing:
-        findings.append(summary("files.present", reasons.VERIFY_FILE_MISSING, missing, "files of the manifest not restored",
+        findings.append(summary("files.present", reasons.VERIFY_FILE_MISSING, missing,
+                                "files of the manifest not restored",
                                 "the backup lacks documents the site had: check the backup job's scope"))
     if altered:
         findings.append(summary("files.content", reasons.VERIFY_FILE_ALTERED, altered,

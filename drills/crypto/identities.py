@@ -104,7 +104,8 @@ def read_secret_file(path) -> bytes:
         mode = os.stat(path).st_mode
         data = open(path, "rb").read()
     except OSError as error:
-        raise ConfigError(f"cannot read secret file {path}: {error.strerror}", code=reasons.CONFIG_SECRET_UNREADABLE) from None
+        raise ConfigError(f"cannot read secret file {path}: {error.strerror}",
+                          code=reasons.CONFIG_SECRET_UNREADABLE) from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(f"secret file {path} is readable by others",
                           hint=f"chmod 600 {path}", code=reasons.CONFIG_SECRET_EXPOSED)

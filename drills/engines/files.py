@@ -35,12 +35,14 @@ def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -
     ending = bytearray()
     output = tools.receive(runtime, container_id, engine, remembering_end(plaintext, ending), ["sh", "-c", EXTRACT])
     if ending.count(0) != END_MARKER:
-        raise BackupProblem(reasons.RESTORE_FAILED, "the archive ends without tar's end-of-archive blocks: it is truncated",
+        raise BackupProblem(reasons.RESTORE_FAILED,
+                            "the archive ends without tar's end-of-archive blocks: it is truncated",
                             hint="the upload or the backup job was cut short: check it at the source")
     exit_code = runtime.run(container_id, ["cat", f"{tools.WORK_INSIDE}/{EXIT}"], timeout=30).output.strip()
     errors = [line for line in output.splitlines() if line.strip() and not refusal(line)]
     if exit_code != "0" and errors:
-        raise BackupProblem(reasons.RESTORE_FAILED, f"tar could not extract the archive: {tools.last_lines(chr(10).join(errors))}",
+        raise BackupProblem(reasons.RESTORE_FAILED,
+                            f"tar could not extract the archive: {tools.last_lines(chr(10).join(errors))}",
                             hint="the archive is damaged or not a tar file: check the backup job")
 
 

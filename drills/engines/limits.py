@@ -15,10 +15,11 @@ def resource_limit_hit(problem: BackupProblem, runtime, container_id: str, engin
         return problem
     if runtime.oom_killed(container_id):
         return BackupProblem(reasons.RESTORE_OUT_OF_MEMORY, f"the restore was killed by the container's memory limit "
-                                                      f"({engine.memory:,} bytes): {problem.message}",
+                                                            f"({engine.memory:,} bytes): {problem.message}",
                              hint="raise engine.memory if the site's data really needs it")
     if any(sign in problem.message for sign in DISK_FULL):
-        return BackupProblem(reasons.RESTORE_TOO_LARGE, f"the restored data outgrew engine.tmpfs ({engine.tmpfs:,} bytes): "
-                                                  f"{problem.message}",
+        return BackupProblem(reasons.RESTORE_TOO_LARGE,
+                             f"the restored data outgrew engine.tmpfs ({engine.tmpfs:,} bytes): "
+                             f"{problem.message}",
                              hint="raise engine.tmpfs if the site's data is that big")
     return problem

@@ -9,10 +9,10 @@ match the site's; a dump naming no database is restored into `engine.database`.
 """
 
 import re
-import time
 
 from drills import redaction
 from drills.checks import database
+from drills.engines import tools
 from drills.engines.tools import WORK_INSIDE, restore_container
 from drills.errors import BackupProblem, InfrastructureError
 from drills.runtimes.docker import ContainerSpec
@@ -42,12 +42,9 @@ def container_spec(site, drill_id: str, work_dir: str) -> ContainerSpec:
 
 
 def wait_ready(runtime, container_id: str) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while runtime.run(container_id, ["mariadb-admin", *CLIENT, "ping"], timeout=10).exit_code != 0:
-        if time.monotonic() > deadline:
-            raise InfrastructureError(reasons.ERROR_RUNTIME, f"the MariaDB server did not start within {READY_TIMEOUT} s",
-                                      hint="check the restore image (engine.image) and the container logs")
-        time.sleep(0.2)
+    tools.wait_until_ready(runtime, container_id, ["mariadb-admin", *CLIENT, "ping"], "the MariaDB server",
+                           "check the restore image (engine.image) and the container logs", timeout=READY_TIMEOUT,
+                           interval=0.2)
 
 
 def without_client_commands(chunks):
@@ -60,8 +57,9 @@ def without_client_commands(chunks):
 
 def refuse_client_command(line: bytes) -> None:
     if CLIENT_COMMANDS.match(line):
-        raise BackupProblem(reasons.RESTORE_FAILED, "the SQL dump holds a mariadb client command mysqldump never writes "
-                                              f"({line.strip()[:40].decode('utf-8', 'replace')!r}): refused",
+        raise BackupProblem(reasons.RESTORE_FAILED,
+                            "the SQL dump holds a mariadb client command mysqldump never writes "
+                            f"({line.strip()[:40].decode('utf-8', 'replace')!r}): refused",
                             hint="a hostile or hand-edited dump: check the backup job and who can write it")
 
 
@@ -70,12 +68,13 @@ def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -
     created = runtime.run(container_id, ["mariadb", *CLIENT, "-e", f"CREATE DATABASE IF NOT EXISTS `{engine.database}`"],
                           timeout=30)
     if created.exit_code != 0:
-        raise InfrastructureError(reasons.ERROR_RUNTIME, f"cannot create the restore database: {created.output.strip()}")
+        raise InfrastructureError(reasons.ERROR_RUNTIME,
+                                  f"cannot create the restore database: {created.output.strip()}")
     result = runtime.run(container_id, ["mariadb", *CLIENT, "--binary-mode", engine.database],
                          input=without_client_commands(plaintext), timeout=engine.timeout)
     if result.exit_code != 0:
         raise BackupProblem(reasons.RESTORE_FAILED, f"mariadb failed (exit {result.exit_code}): "
-                                              f"{redaction.tool_output(result.output)}",
+                                                    f"{redaction.tool_output(result.output)}",
                             hint="the dump does not restore: check the backup job's mysqldump and its log")
 
 

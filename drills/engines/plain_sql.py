@@ -44,7 +44,7 @@ def filtered_lines(lines: list[bytes], in_copy: bool) -> tuple[list[bytes], bool
             continue
         elif line.lstrip().startswith(b"\\") and not line.startswith(PG_DUMP_META_COMMANDS):
             raise BackupProblem(reasons.RESTORE_FAILED, f"the SQL dump holds a psql meta-command pg_dump never writes "
-                                                  f"({line.strip()[:40].decode('utf-8', 'replace')!r}): refused",
+                                                        f"({line.strip()[:40].decode('utf-8', 'replace')!r}): refused",
                                 hint="a hostile or hand-edited dump: check the backup job and who can write it")
         kept.append(line)
     return kept, in_copy

@@ -9,11 +9,11 @@ The restore tools run inside the container too (matching versions, and a hostile
 
 import re
 import shlex
-import time
 
 from drills import redaction
 from drills.checks import database
 from drills.engines.plain_sql import without_privileges
+from drills.engines import tools
 from drills.engines.tools import WORK_INSIDE, restore_container
 from drills.errors import BackupProblem, DrillError, InfrastructureError
 from drills.runtimes.docker import ContainerSpec
@@ -99,17 +99,14 @@ STAGE_COMMANDS = {  # how a dump is put in the container's /tmp when pg_restore 
 
 def wait_ready(runtime, container_id: str) -> None:
     """Until the server accepts connections, then create the database restored into and its role."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    while runtime.run(container_id, ["pg_isready", "-q", *CONNECT], timeout=10).exit_code != 0:
-        if time.monotonic() > deadline:
-            raise InfrastructureError(reasons.ERROR_RUNTIME, f"the PostgreSQL server did not start within {READY_TIMEOUT} s",
-                                      hint="check the restore image (engine.image) and the container logs")
-        time.sleep(0.1)
+    tools.wait_until_ready(runtime, container_id, ["pg_isready", "-q", *CONNECT], "the PostgreSQL server",
+                           "check the restore image (engine.image) and the container logs", timeout=READY_TIMEOUT)
     statements = [argument for statement in CREATE_DATABASE for argument in ("-c", statement)]
     created = runtime.run(container_id, ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", *CONNECT, "-d", "postgres",
                                          *statements], timeout=30)
     if created.exit_code != 0:
-        raise InfrastructureError(reasons.ERROR_RUNTIME, f"cannot create the restore database: {created.output.strip()}")
+        raise InfrastructureError(reasons.ERROR_RUNTIME,
+                                  f"cannot create the restore database: {created.output.strip()}")
 
 
 def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -> None:
@@ -119,7 +116,7 @@ def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -
         staged = runtime.run(container_id, STAGE_COMMANDS[engine.format], input=plaintext, timeout=engine.timeout)
         if staged.exit_code != 0:
             raise BackupProblem(reasons.RESTORE_FAILED, f"cannot stage the dump in the container: "
-                                                  f"{redaction.tool_output(staged.output)}",
+                                                        f"{redaction.tool_output(staged.output)}",
                                 hint="the dump is damaged, or larger than engine.tmpfs")
         plaintext = None
     ready()
@@ -129,7 +126,7 @@ def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -
     if result.exit_code != 0:
         tool = "psql" if engine.format == "plain" else "pg_restore"
         raise BackupProblem(reasons.RESTORE_FAILED, f"{tool} failed (exit {result.exit_code}): "
-                                              f"{redaction.tool_output(result.output)}{last_error(runtime, container_id)}",
+                                                    f"{redaction.tool_output(result.output)}{last_error(runtime, container_id)}",
                             hint="the dump does not restore: check the backup job's pg_dump and its log")
 
 

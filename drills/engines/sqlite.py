@@ -50,7 +50,7 @@ def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -
                                                          f"> {tools.WORK_INSIDE}/{NEUTRALISED}"], timeout=engine.timeout)
     if neutralised.exit_code != 0:
         raise BackupProblem(reasons.RESTORE_FAILED, f"the file's views and triggers could not be set aside: "
-                                              f"{tools.last_lines(neutralised.output)}",
+                                                    f"{tools.last_lines(neutralised.output)}",
                             hint="the database file's schema is damaged: check the backup job")
 
 

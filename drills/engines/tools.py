@@ -37,13 +37,19 @@ def idle_container(site, drill_id: str, work_dir: str) -> ContainerSpec:
     return restore_container(site, drill_id, work_dir, ["sleep", "infinity"], {"/tmp": "size=64m,mode=1777"})
 
 
-def wait_ready(runtime, container_id: str) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while runtime.run(container_id, ["true"], timeout=10).exit_code != 0:
+def wait_until_ready(runtime, container_id: str, probe: list[str], what: str, hint: str,
+                     timeout: float = READY_TIMEOUT, interval: float = 0.1) -> None:
+    """Run `probe` in the container until it succeeds: every engine waits for its server this
+    way. error.runtime if `what` is not ready within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while runtime.run(container_id, probe, timeout=10).exit_code != 0:
         if time.monotonic() > deadline:
-            raise InfrastructureError(reasons.ERROR_RUNTIME, f"the restore container did not start within {READY_TIMEOUT} s",
-                                      hint="check the tools image (engine.image)")
-        time.sleep(0.1)
+            raise InfrastructureError(reasons.ERROR_RUNTIME, f"{what} did not start within {timeout:g} s", hint=hint)
+        time.sleep(interval)
+
+
+def wait_ready(runtime, container_id: str) -> None:
+    wait_until_ready(runtime, container_id, ["true"], "the restore container", "check the tools image (engine.image)")
 
 
 def capped(chunks, limit: int):
@@ -64,7 +70,7 @@ def receive(runtime, container_id: str, engine, plaintext, command: list[str]) -
     result = runtime.run(container_id, command, input=capped(plaintext, engine.tmpfs), timeout=engine.timeout)
     if result.exit_code != 0:
         raise BackupProblem(reasons.RESTORE_FAILED, f"{command[0]} failed (exit {result.exit_code}): "
-                                              f"{last_lines(result.output)}",
+                                                    f"{last_lines(result.output)}",
                             hint="the backup does not restore: check the backup job and its log")
     return result.output
 

@@ -63,7 +63,8 @@ def verify_chain(paths: list[Path], keyring: dict) -> list[ChainProblem]:
             continue
         valid, why = verify(data, keyring)
         if not valid:
-            problems.append(ChainProblem(path.name, reasons.REPORT_UNSIGNED if "not signed" in why else reasons.REPORT_EDITED, why))
+            code = reasons.REPORT_UNSIGNED if "not signed" in why else reasons.REPORT_EDITED
+            problems.append(ChainProblem(path.name, code, why))
         try:
             sequence = int(report["sequence"])
         except (ValueError, KeyError, TypeError):
@@ -110,9 +111,11 @@ def link_problems(path: Path, report: dict, sequence: int, expected: int, previo
         found.append(ChainProblem(path.name, reasons.CHAIN_MISPLACED,
                                   f"the file name says {sequence_of(path)}, the signed report says {sequence}"))
     if sequence > expected:
-        found.append(ChainProblem(path.name, reasons.CHAIN_GAP, f"report(s) {expected} to {sequence - 1} are missing: deleted"))
+        found.append(ChainProblem(path.name, reasons.CHAIN_GAP,
+                                  f"report(s) {expected} to {sequence - 1} are missing: deleted"))
     elif report.get("previous_sha256") != previous_digest and not found:
-        found.append(ChainProblem(path.name, reasons.CHAIN_BROKEN, BROKEN_AFTER_UNREADABLE if after_unreadable else BROKEN))
+        found.append(ChainProblem(path.name, reasons.CHAIN_BROKEN,
+                                  BROKEN_AFTER_UNREADABLE if after_unreadable else BROKEN))
     return found
 
 
@@ -126,8 +129,9 @@ def replica_problems(site_id: str, paths: list[Path], replica) -> list[ChainProb
                                          "not in the evidence replica yet: run `drill evidence sync`"))
         elif copy != (data := path.read_bytes()):
             what = "edited here" if parse_report(data) is not None else "unreadable here (a damaged write)"
-            problems.append(ChainProblem(path.name, reasons.REPLICA_DIFFERS, f"differs from its locked copy in the replica: "
-                                                                       f"{what} (the replica holds the original)"))
+            problems.append(ChainProblem(path.name, reasons.REPLICA_DIFFERS,
+                                         f"differs from its locked copy in the replica: {what} (the replica holds "
+                                         "the original)"))
     for name in replica.names(site_id):
         if name not in local:
             problems.append(ChainProblem(name, reasons.REPLICA_ONLY,

@@ -83,7 +83,8 @@ class DockerRuntime:
         try:
             return self.client.containers.run(**run_arguments(spec)).id
         except docker.errors.ImageNotFound:
-            raise InfrastructureError(reasons.ERROR_RUNTIME, f"the restore image {spec.image} is not in the Docker engine",
+            raise InfrastructureError(reasons.ERROR_RUNTIME,
+                                      f"the restore image {spec.image} is not in the Docker engine",
                                       hint="build it with scripts/build-images.sh, or set engine.image") from None
         except docker.errors.DockerException as error:
             raise unreachable(error) from None
@@ -125,7 +126,8 @@ class DockerRuntime:
                 return
             except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
                 if delay is None:
-                    raise InfrastructureError(reasons.ERROR_RUNTIME, f"the container {container_id} could not be removed: {error}",
+                    raise InfrastructureError(reasons.ERROR_RUNTIME,
+                                              f"the container {container_id} could not be removed: {error}",
                                               hint="the workers' reaper retries; see the Docker engine's log") from None
                 time.sleep(delay)
 

@@ -18,7 +18,8 @@ def backups(settings) -> list[Backup]:
     """Every file matching the pattern, newest first (modification time, then name)."""
     directory = Path(settings.path)
     if not directory.is_dir():
-        raise InfrastructureError(reasons.ERROR_SOURCE, f"the backup directory {directory} does not exist or is not mounted",
+        raise InfrastructureError(reasons.ERROR_SOURCE,
+                                  f"the backup directory {directory} does not exist or is not mounted",
                                   hint="check the mount (NFS, SMB) or the site's source.path")
     paths = [path for path in directory.glob(settings.pattern)
              if path.is_file() and not path.name.endswith(MANIFEST_SUFFIXES)]

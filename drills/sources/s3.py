@@ -63,7 +63,7 @@ def backups(settings, client=None) -> list[Backup]:
                 and not item["Key"].endswith(MANIFEST_SUFFIXES)]
     if not matching:
         raise BackupProblem(reasons.BACKUP_MISSING, f"no object matches {settings.pattern!r} in "
-                                              f"s3://{location.bucket}/{location.prefix}",
+                                                    f"s3://{location.bucket}/{location.prefix}",
                             hint="the backup job did not deliver: check its upload on the site's side")
     matching.sort(key=lambda item: (item["LastModified"], item["Key"]), reverse=True)
     return [describe(client, settings, item) for item in matching]

@@ -36,7 +36,8 @@ def connect(settings):
     try:
         client.load_host_keys(str(settings.known_hosts))
     except OSError as error:
-        raise InfrastructureError(reasons.ERROR_SOURCE, f"cannot read known_hosts {settings.known_hosts}: {error.strerror}",
+        raise InfrastructureError(reasons.ERROR_SOURCE,
+                                  f"cannot read known_hosts {settings.known_hosts}: {error.strerror}",
                                   hint="add the server's host key with ssh-keyscan, checked out of band") from None
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
     try:
@@ -52,7 +53,8 @@ def connect(settings):
     except paramiko.SSHException as error:
         client.close()
         if "not found in known_hosts" in str(error):
-            raise InfrastructureError(reasons.ERROR_SOURCE_HOST_KEY, f"{where(settings)}: the server's host key is unknown",
+            raise InfrastructureError(reasons.ERROR_SOURCE_HOST_KEY,
+                                      f"{where(settings)}: the server's host key is unknown",
                                       hint="add it to the site's known_hosts, checked out of band") from None
         raise unreachable(settings, error) from None
     except OSError as error:
