@@ -28,15 +28,14 @@ from dramatiq.middleware import TimeLimitExceeded
 
 from drills.catalog import CatalogFile
 from drills.catalog.schema import SITE_ID_PATTERN
+from drills import reasons
 from drills.pipeline import ReportNotStored, run_drill
-from drills.reports.report import new_drill_id, now_utc
 from drills.reports.evidence import EvidenceStore
-from drills.reports.report import DRILL_ID
+from drills.reports.report import DRILL_ID, new_drill_id, now_utc
 from drills.watchdog import INTERRUPTED, LEASE_LOST, Watchdog
 from workers import alerts, metrics, pending
 from workers.broker import redis_client, settings
 from workers.leases import SiteLease
-from drills import reasons
 
 SCHEDULED_QUEUE, NOW_QUEUE = "drills", "drills-now"
 DEFAULT_TIME_LIMIT_MS = 3 * 3600 * 1000
@@ -104,12 +103,12 @@ def execute(site_id: str, drill_id: str, trigger: str) -> None:
     watchdog = Watchdog(site.engine.timeout)
     lease = SiteLease(client, site.id, attempt.id, settings.lease_seconds, on_lost=lambda: watchdog.fire(LEASE_LOST))
     if not lease.acquire():
-        client.decr(ATTEMPTS_PREFIX + drill_id)  # no attempt was made
+        not_attempted(client, drill_id)
         log.info("site busy", extra={"site": site.id, "drill_id": drill_id, "holder": lease.holder()})
         raise SiteBusy(delay=settings.lease_seconds * 1000)
     with lease:
-        if concluded(catalog, client, drill_id):  # delivered again (a reply lost, a worker thought dead)
-            client.decr(ATTEMPTS_PREFIX + drill_id)
+        if concluded(catalog, client, site.id, drill_id):  # delivered again (a reply lost, a worker thought dead)
+            not_attempted(client, drill_id)
             log.warning("drill already concluded: this delivery of it is dropped",
                         extra={"site": site.id, "drill_id": drill_id})
             return
@@ -156,12 +155,12 @@ def retry_or_conclude(attempt: Attempt, message: str) -> None:
     cross_out(attempt.drill_id)
 
 
-def concluded(catalog, client, drill_id: str) -> bool:
+def concluded(catalog, client, site_id: str, drill_id: str) -> bool:
     """Whether drill `drill_id` concluded already: crossed out in Redis, or its passing or
-    failing report in the evidence (the crossing out may have failed while Redis was away)."""
+    failing report in the site's evidence (the crossing out may have failed while Redis was away)."""
     if pending.concluded(client, drill_id):
         return True
-    return EvidenceStore(catalog.evidence).concluding_report(drill_id) is not None
+    return EvidenceStore(catalog.evidence).concluding_report(drill_id, site_id) is not None
 
 
 def cross_out(drill_id: str) -> None:
@@ -178,6 +177,11 @@ def deliver_alerts(catalog, site, report: dict, client) -> None:
         alerts.after_drill(catalog, site, report, client)
     except redis.RedisError:  # the verdict is known: never run the drill again for an alert
         log.exception("alert state not updated", extra={"site": site.id, "drill_id": report["drill_id"]})
+
+
+def not_attempted(client, drill_id: str) -> None:
+    """Take back the attempt `next_attempt` counted: the site was busy, or the drill concluded."""
+    client.decr(ATTEMPTS_PREFIX + drill_id)
 
 
 def next_attempt(client, drill_id: str) -> Attempt:

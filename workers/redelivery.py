@@ -27,6 +27,7 @@ drops a delivery of a drill that already concluded, so a drill still concludes o
 
 import logging
 import time
+from contextlib import contextmanager
 
 import redis
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
@@ -39,6 +40,15 @@ ENQUEUE_RETRY_SECONDS = 1
 
 class RedisUnreachable(ConnectionClosed, redis.ConnectionError):
     """A broker command Redis did not answer (connection lost, or no reply in time)."""
+
+
+@contextmanager
+def answered():
+    """Redis not answering, raised as RedisUnreachable."""
+    try:
+        yield
+    except (redis.ConnectionError, redis.TimeoutError) as error:
+        raise RedisUnreachable(str(error)) from None
 
 
 class TrackingConsumer(_RedisConsumer):
@@ -79,13 +89,11 @@ class RecoveringRedisBroker(RedisBroker):
     def _dispatch(self, command):
         dispatch = super()._dispatch(command)
 
-        def answered(queue_name, *args):
-            try:
+        def dispatch_answered(queue_name, *args):
+            with answered():
                 return dispatch(queue_name, *args)
-            except (redis.ConnectionError, redis.TimeoutError) as error:
-                raise RedisUnreachable(str(error)) from None
 
-        return answered
+        return dispatch_answered
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> TrackingConsumer:
         held = self.held.setdefault(queue_name, set())
@@ -97,10 +105,8 @@ class RecoveringRedisBroker(RedisBroker):
     def give_back(self, queue_name: str, held: set[str]) -> None:
         """Requeue what Redis says this worker holds for `queue_name` and none of its threads
         holds (requeuing a message acknowledged meanwhile is a no-op in the broker's script)."""
-        try:
+        with answered():
             owned = {member.decode() for member in self.client.smembers(self.acks_key(queue_name))}
-        except (redis.ConnectionError, redis.TimeoutError) as error:
-            raise RedisUnreachable(str(error)) from None
         orphans = sorted(owned - held)
         if orphans:
             self.do_requeue(queue_name, *orphans)

@@ -111,11 +111,11 @@ class EvidenceStore:
             copied[site_id] = len(missing)
         return copied
 
-    def find(self, drill_id: str) -> Path:
-        """The report that concluded drill `drill_id`, whatever its site: its own, or, if that one
-        ended in error, the last attempt of it (`attempt_of`) that passed or failed, else the last
-        attempt. ConfigError if there is none."""
-        found = sorted(self.root.glob(f"*/[0-9]*-{drill_id}.json")) if DRILL_ID.fullmatch(drill_id) else []
+    def find(self, drill_id: str, site_id: str = "*") -> Path:
+        """The report that concluded drill `drill_id`, in any site's chain (or only in `site_id`'s,
+        a catalog site's id): its own, or, if that one ended in error, the last attempt of it
+        (`attempt_of`) that passed or failed, else the last attempt. ConfigError if there is none."""
+        found = sorted(self.root.glob(f"{site_id}/[0-9]*-{drill_id}.json")) if DRILL_ID.fullmatch(drill_id) else []
         if not found:
             raise ConfigError(f"no report of drill {drill_id!r} in {self.root}", code=reasons.CONFIG_NO_SUCH_DRILL,
                               hint="drill ids look like 20261123T020000Z-1a2b3c4d: see `drill history SITE`")
@@ -127,10 +127,10 @@ class EvidenceStore:
         concluded = [path for path, report in attempts if report.get("outcome") in ("pass", "fail")]
         return (concluded or [path for path, _ in attempts] or [first])[-1]
 
-    def concluding_report(self, drill_id: str) -> dict | None:
+    def concluding_report(self, drill_id: str, site_id: str = "*") -> dict | None:
         """The report that passed or failed drill `drill_id` (any attempt of it), if there is one."""
         try:
-            report = read_report(self.find(drill_id))
+            report = read_report(self.find(drill_id, site_id))
         except ConfigError:
             return None
         return report if report.get("outcome") in ("pass", "fail") else None

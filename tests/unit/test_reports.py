@@ -95,3 +95,14 @@ def test_a_drill_id_names_the_attempt_that_concluded_it(tmp_path, key_path):
     concluded = store.append("s", {**report(retry, "fail"), "attempt_of": asked}, key).path
     assert store.find(asked) == concluded and store.find(retry) == concluded
     assert verify_chain(store.site_reports("s"), keys.keyring(key_path)) == [], "a retry is not a replay"
+
+
+def test_a_drill_concluded_by_a_retry_is_found_in_its_site_and_one_still_erring_is_not(tmp_path, key_path):
+    store, key = EvidenceStore(tmp_path / "evidence"), keys.load_private(key_path)
+    asked, retry = "20261201T020000Z-0000000a", "20261201T021500Z-0000000b"
+    store.append("s", {**report(asked, "error"), "reason": "error.runtime"}, key)
+    assert store.concluding_report(asked, "s") is None, "an error with retries to come concludes nothing"
+    store.append("s", {**report(retry, "pass"), "attempt_of": asked}, key)
+    assert store.concluding_report(asked, "s")["drill_id"] == retry
+    assert store.concluding_report(asked)["drill_id"] == retry, "without a site: every site's chain"
+    assert store.concluding_report(asked, "another-site") is None
