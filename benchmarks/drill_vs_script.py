@@ -25,7 +25,7 @@ from types import SimpleNamespace
 from benchmarks.backups import SIZES, Backup, cached_backup, drill, drill_catalog
 from benchmarks.results import record
 from drills.catalog import load_catalog
-from drills.catalog.schema import DEFAULT_POSTGRES_IMAGE
+from drills.engines.postgres import DEFAULT_POSTGRES_IMAGE
 from drills.crypto import age
 from drills.crypto.identities import identities_from
 from drills.engines import postgres

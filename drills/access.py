@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from drills.catalog.loader import load_validated
 from drills.catalog.schema import SITE_ID_PATTERN
-from drills.catalog.validate import Choice, ListOf, Record, Text
+from drills.options import Choice, ListOf, Record, Text
 
 ROLES = ("viewer", "operator", "admin")
 SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P = 15, 8, 1

@@ -26,7 +26,7 @@ from drills import redaction
 from drills.checks.duckdb_connection import connect_with
 from drills.checks.findings import PASS, Finding
 from drills.crypto.encrypt import AgeWriter, parse_recipient
-from drills.engines import postgres
+from drills.engines import ENGINES, engine_for, postgres
 from drills.engines.tools import last_lines
 from drills.errors import ConfigError, InfrastructureError
 from drills.workdir import memory_filesystem
@@ -73,8 +73,9 @@ class KitExport:
     mistake is refused before any restore starts."""
 
     def __init__(self, site, recipients: list[str], output_dir: Path, staging_base: str | None = None):
-        if site.engine.type != "postgres":
-            raise ConfigError(f"drill export exports PostgreSQL sites; {site.id} is {site.engine.type}",
+        if not engine_for(site).exports:
+            exporting = ", ".join(name for name, engine in ENGINES.items() if engine.exports)
+            raise ConfigError(f"drill export exports {exporting} sites; {site.id} is {site.engine.type}",
                               code=reasons.CONFIG_USAGE, hint="for other engines, hand over the sealed backup itself")
         for recipient in recipients:
             parse_recipient(recipient)

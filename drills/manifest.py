@@ -21,6 +21,8 @@ from pathlib import Path
 from drills.checks import database
 from drills.checks.duckdb_connection import connect_with
 from drills.crypto import age
+from drills.engines import ENGINES
+from drills.engines.plan import Tree
 from drills.errors import BackupProblem, ConfigError
 from drills.streams import ChunkReader, decompressed
 from drills import reasons
@@ -111,28 +113,21 @@ def invalid(message: str, hint: str = "the backup job writes the manifest: check
     return BackupProblem(reasons.MANIFEST_INVALID, message, hint)
 
 
-LIVE_DIALECTS = {"postgres": database.POSTGRES, "mariadb": database.MYSQL}
-
-
 def of_live_database(dsn: str, site_id: str, taken_at: datetime | None = None, engine: str = "postgres") -> str:
     """The manifest of a live database (`drill manifest postgres|mariadb --dsn`): exact counts."""
-    dialect = LIVE_DIALECTS[engine]
-    connection = connect_with(dialect.extension)
-    try:
-        counts = database.attach_and_count(connection, dsn, dialect)
-    finally:
-        connection.close()
+    if ENGINES[engine].manifest != "live":
+        raise ConfigError(f"a {engine} manifest is read from the backup file, not counted on a live database",
+                          code=reasons.CONFIG_USAGE, hint="give --file")
+    counts = counted(ENGINES[engine].reads.dialect, dsn)
     return render(site_id, engine, taken_at or datetime.now(timezone.utc), tables=counts)
 
 
-def of_sqlite_file(path: Path, site_id: str, taken_at: datetime | None = None) -> str:
-    """The manifest of an SQLite database file (`drill manifest sqlite`): exact counts."""
-    connection = connect_with("sqlite")
+def counted(dialect, target: str) -> dict[str, int]:
+    connection = connect_with(dialect.extension)
     try:
-        counts = database.attach_and_count(connection, str(path), database.SQLITE)
+        return database.attach_and_count(connection, target, dialect)
     finally:
         connection.close()
-    return render(site_id, "sqlite", taken_at or datetime.now(timezone.utc), tables=counts)
 
 
 def of_archive(path: Path, site_id: str, taken_at: datetime | None = None) -> str:
@@ -159,14 +154,17 @@ def of_archive(path: Path, site_id: str, taken_at: datetime | None = None) -> st
 
 
 def of_backup_file(engine: str, path: Path, site_id: str, taken_at: datetime | None = None) -> str:
-    """The manifest an engine computes from the backup file itself (sqlite, files)."""
-    readers = {"sqlite": of_sqlite_file, "files": of_archive}
-    if engine not in readers:
+    """The manifest an engine computes from the backup file itself (sqlite: its counts; files:
+    every file of the archive)."""
+    reads = ENGINES[engine].reads
+    if ENGINES[engine].manifest != "file":
         raise ConfigError(f"a {engine} manifest is counted on the live database, not read from the dump",
                           code=reasons.CONFIG_USAGE, hint="give --dsn, or the backup job's own manifest")
     if not Path(path).is_file():
         raise ConfigError(f"no file at {path}", code=reasons.CONFIG_USAGE)
-    return readers[engine](Path(path), site_id, taken_at)
+    if isinstance(reads, Tree):
+        return of_archive(Path(path), site_id, taken_at)
+    return render(site_id, engine, taken_at or datetime.now(timezone.utc), tables=counted(reads.dialect, str(path)))
 
 
 def render(site_id: str, engine: str, taken_at: datetime, tables: dict[str, int] | None = None,

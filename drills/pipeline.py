@@ -26,9 +26,9 @@ from drills.checks import targets
 from drills.checks.findings import FAIL, WARN, Finding, failure, verdict
 from drills.crypto import age
 from drills.crypto.identities import identities_from
-from drills.engines import engine_for
-from drills.engines.limits import resource_limit_hit
-from drills.errors import BackupProblem, DrillError, InfrastructureError
+from drills.checks import restored
+from drills.engines import engine_for, executor
+from drills.errors import DrillError, InfrastructureError
 from drills.reports import keys
 from drills.reports.evidence import EvidenceStore
 from drills.reports.report import PHASES, REPORT_FORMAT, StoredReport, new_drill_id, now_utc
@@ -125,15 +125,15 @@ class Drill:
                 with self.phases.measure("restore"):
                     self.runtime = self.runtime or DockerRuntime()
                     work_dir = make_work_dir(self.drill_id)
-                    spec = self.engine.container_spec(self.site, self.drill_id, str(work_dir))
-                    container = spec.name
+                    plan = self.engine.plan(self.site, self.drill_id, str(work_dir))
+                    container = plan.container.name
                     guards.enter_context(self.watchdog.guarding(lambda: self.runtime.remove(container)))
-                    self.runtime.start(spec)
-                self.stream_and_restore(container, identities)
+                    self.runtime.start(plan.container)
+                self.stream_and_restore(plan, identities)
                 self.progress("verify")
                 with self.phases.measure("verify"):
-                    findings, freshness = self.engine.verify(str(work_dir), self.site, self.manifest,
-                                                             self.started_at, self.watchdog)
+                    findings, freshness = restored.verify(self.engine, str(work_dir), self.site, self.manifest,
+                                                          self.started_at, self.watchdog)
                 self.stopped_by_watchdog()  # what an interrupted verifier saw proves nothing
                 self.findings += findings
                 self.data_freshness = freshness
@@ -208,7 +208,7 @@ class Drill:
                 message=f"no {self.backup.name}.manifest.json(.age) beside the backup",
                 hint="the backup job must write the manifest (drill manifest postgres) when it dumps"))
 
-    def stream_and_restore(self, container_id: str, identities) -> None:
+    def stream_and_restore(self, plan, identities) -> None:
         self.meter = Meter(self.backup.open())
         ciphertext = io.BufferedReader(self.meter, buffer_size=1024 * 1024)
         producing, waiting = Stopwatch(), Stopwatch()
@@ -217,10 +217,7 @@ class Drill:
                                stop=self.watchdog.fired)
         started = time.perf_counter()
         try:
-            self.engine.restore(self.runtime, container_id, self.site.engine, timed(plaintext, waiting),
-                                ready=lambda: self.engine.wait_ready(self.runtime, container_id))
-        except BackupProblem as problem:
-            raise resource_limit_hit(problem, self.runtime, container_id, self.site.engine) from None
+            executor.restore(plan, self.runtime, plan.container.name, self.site.engine, timed(plaintext, waiting))
         finally:
             plaintext.close()  # the reading thread stops here
             drain(ciphertext)  # a failed restore still records the hash of the whole file

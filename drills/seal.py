@@ -19,6 +19,7 @@ from pathlib import Path
 from drills import manifest as manifests
 from drills import sources
 from drills.crypto.encrypt import AgeWriter, parse_recipient
+from drills.engines import engine_for
 from drills.errors import ConfigError
 from drills import reasons
 
@@ -28,7 +29,7 @@ CHUNK = 1024 * 1024
 def manifest_for(site, dump: Path, dsn: str | None, manifest_file: str | None, taken_at: datetime) -> bytes:
     """The manifest to seal: counted on the live database, the job's own (checked), or read
     from the backup file itself (sqlite, files)."""
-    if site.engine.type in ("sqlite", "files") and not manifest_file:
+    if engine_for(site).manifest == "file" and not manifest_file:
         return manifests.of_backup_file(site.engine.type, dump, site.id, taken_at).encode()
     if dsn:
         return manifests.of_live_database(dsn, site.id, taken_at, engine=site.engine.type).encode()

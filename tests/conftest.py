@@ -191,7 +191,7 @@ def age_cli():
 @pytest.fixture(scope="session")
 def docker_engine():
     require(docker_ready(), "a running Docker engine")
-    from drills.catalog.schema import DEFAULT_POSTGRES_IMAGE
+    from drills.engines.postgres import DEFAULT_POSTGRES_IMAGE
 
     image = subprocess.run(["docker", "image", "inspect", DEFAULT_POSTGRES_IMAGE], capture_output=True)
     require(image.returncode == 0, f"the restore image {DEFAULT_POSTGRES_IMAGE}")

@@ -3,7 +3,7 @@
 import json
 
 from drills.catalog.schema import CATALOG
-from drills.catalog.validate import ListOf, MapOf, Record, Variants
+from drills.options import ListOf, MapOf, Record, Variants
 
 
 def render() -> str:

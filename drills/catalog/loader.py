@@ -7,7 +7,9 @@ import yaml
 
 from drills.catalog import model
 from drills.catalog.schema import CATALOG
-from drills.catalog.validate import Context
+from drills.engines import ENGINES
+from drills.engines.plan import Tree
+from drills.options import Context
 from drills.errors import ConfigError
 
 
@@ -61,11 +63,11 @@ def check_across_fields(values: dict, ctx: Context) -> None:
     for index, site in enumerate(sites):
         if site.source.pick == "random" and not site.source.retention:
             ctx.problem(("sites", index, "source", "pick"), "pick: random needs source.retention (e.g. 30d)")
-        if site.engine.type == "files":
+        if isinstance(ENGINES[site.engine.type].reads, Tree):
             for name in ("tables", "sql", "newest_record"):
                 if getattr(site.checks, name):
-                    ctx.problem(("sites", index, "checks", name),
-                                f"checks.{name} is for databases; a files archive is checked against its manifest")
+                    ctx.problem(("sites", index, "checks", name), f"checks.{name} is for databases; a {site.engine.type} "
+                                                                  "archive is checked against its manifest")
 
 
 def parse_with_lines(text: str, path: Path):

@@ -64,44 +64,6 @@ class DecryptSettings:
 
 
 @dataclass(frozen=True)
-class PostgresEngine:
-    type: str
-    format: str
-    image: str
-    jobs: int
-    memory: int
-    tmpfs: int
-    timeout: int
-    max_decompressed: int
-
-
-@dataclass(frozen=True)
-class FileEngine:
-    """Engines whose backup is a file checked in the tools image: sqlite (a database file) and
-    files (a tar of documents)."""
-
-    type: str
-    image: str
-    memory: int
-    tmpfs: int
-    timeout: int
-    max_decompressed: int
-    format: str = "file"
-
-
-@dataclass(frozen=True)
-class MariadbEngine:
-    type: str
-    image: str
-    database: str
-    memory: int
-    tmpfs: int
-    timeout: int
-    max_decompressed: int
-    format: str = "sql"
-
-
-@dataclass(frozen=True)
 class TableBounds:
     min: int | None = None
     max: int | None = None
@@ -151,7 +113,7 @@ class Site:
     tenant: str
     source: LocalSource | S3Source | SftpSource
     decrypt: DecryptSettings
-    engine: PostgresEngine | MariadbEngine | FileEngine
+    engine: object  # its engine's settings (drills.engines.*: the Record of ENGINE.options builds them)
     checks: Checks
     schedule: str
     targets: Targets

@@ -6,13 +6,11 @@
 from croniter import croniter
 
 from drills.catalog import model
-from drills.catalog.validate import (
+from drills.engines import ENGINES
+from drills.options import (
     Choice, Custom, Duration, FilePath, Flag, ListOf, MapOf, Number, Record, Size, Text, Variants,
 )
 
-DEFAULT_POSTGRES_IMAGE = "restore-drill/postgres:15-bookworm"
-DEFAULT_TOOLS_IMAGE = "restore-drill/tools:bookworm"
-DEFAULT_MARIADB_IMAGE = "restore-drill/mariadb:10.11-bookworm"
 SITE_ID_PATTERN = r"[a-z0-9][a-z0-9-]{0,62}"
 
 
@@ -135,69 +133,6 @@ DECRYPT = Record(
     required=True,
 )
 
-def engine_limits(tmpfs_doc: str) -> dict:
-    """The options every engine has: its container's bounds and the restore's."""
-    return {
-        "memory": Size("Memory limit of the restore container (its tmpfs counts against it).",
-                       default=4 * 1024**3, example="4g"),
-        "tmpfs": Size(tmpfs_doc, default=3 * 1024**3, example="3g"),
-        "timeout": Duration("Longest a whole drill may take (fetch, restore, verify, export): past it the drill is "
-                            "stopped wherever it is (restore.timeout, verify.timeout).", default=3600, example="1h"),
-        "max_decompressed": Size("Largest decompressed backup accepted (restore.too_large above).",
-                                 default=64 * 1024**3, example="64g"),
-    }
-
-
-POSTGRES_ENGINE = Record(
-    "PostgreSQL, restored in a throwaway container with no network.",
-    {
-        "type": Choice("Engine plug-in.", ("postgres",), required=True, example="postgres"),
-        "format": Choice("Dump format: pg_dump -Fc (custom), pg_dump -Fd tarred (directory: restored with "
-                         "jobs in parallel), or plain SQL (.sql, .sql.gz, .sql.zst).",
-                         ("custom", "directory", "plain"), default="custom", example="custom"),
-        "image": Text("Restore image; the official postgres image in real deployments.",
-                      default=DEFAULT_POSTGRES_IMAGE, example="postgres:15"),
-        "jobs": Number("pg_restore parallel jobs (custom format). Above 1 the dump is first staged in the "
-                       "container's /tmp tmpfs (its size counts against memory); 1 streams it straight into "
-                       "pg_restore. With 2 (and the dump staged while the server starts) a 1 GB dump restored and "
-                       "verified in about 0.8 of the time of a one-job pg_restore pipe on 2 cores (docs/benchmarks.md).",
-                       minimum=1, default=2, example=4),
-        **engine_limits("Size of the tmpfs holding the restored database."),
-    },
-    build=model.PostgresEngine,
-)
-
-
-MARIADB_ENGINE = Record(
-    "MariaDB or MySQL: mysqldump SQL (plain, gzip, zstd), restored in a throwaway container with no network.",
-    {
-        "type": Choice("Engine plug-in.", ("mariadb",), required=True, example="mariadb"),
-        "image": Text("Restore image; the official mariadb image in real deployments.",
-                      default=DEFAULT_MARIADB_IMAGE, example="mariadb:10.11"),
-        "database": Text("Database a dump naming none is restored into (dump with --databases NAME so that "
-                         "table names, database.table, match the site's).", pattern=r"[A-Za-z0-9_]{1,64}",
-                         default="restore", example="lgo"),
-        **engine_limits("Size of the tmpfs holding the restored database."),
-    },
-    build=model.MariadbEngine,
-)
-
-
-def file_engine(engine_type: str, doc: str, format_name: str) -> Record:
-    return Record(doc, {
-        "type": Choice("Engine plug-in.", (engine_type,), required=True, example=engine_type),
-        "image": Text("Image holding the checking tools (sqlite3, tar), without network.",
-                      default=DEFAULT_TOOLS_IMAGE, example=DEFAULT_TOOLS_IMAGE),
-        **engine_limits("Most bytes the restored file or tree may take (in memory, never on disk)."),
-    }, build=lambda **fields: model.FileEngine(**fields, format=format_name))
-
-
-SQLITE_ENGINE = file_engine("sqlite", "An SQLite database file (or .backup output), plain, gzip or zstd: "
-                                      "PRAGMA integrity_check in a throwaway container, then DuckDB's checks.", "file")
-FILES_ENGINE = file_engine("files", "A tar archive of documents (plain, gzip or zstd): every file of the manifest "
-                                    "with its size and sha256, no entry escaping the tree, no sign of ransomware.",
-                           "tar")
-
 CHECKS = Record(
     "What the restored data must show.",
     {
@@ -250,8 +185,8 @@ SITE = Record(
                        required=True, example="infogest"),
         "source": Variants("Where the backups are.", {"local": LOCAL_SOURCE, "s3": S3_SOURCE, "sftp": SFTP_SOURCE}, required=True),
         "decrypt": DECRYPT,
-        "engine": Variants("How to restore.", {"postgres": POSTGRES_ENGINE, "mariadb": MARIADB_ENGINE,
-                                                "sqlite": SQLITE_ENGINE, "files": FILES_ENGINE}, required=True),
+        "engine": Variants("How to restore.", {name: engine.options for name, engine in ENGINES.items()},
+                           required=True),
         "checks": CHECKS,
         "schedule": Custom("When to drill (cron, in the scheduler's time zone).", cron_expression, "cron",
                            default="0 2 * * *", example="0 2 * * *"),

@@ -5,7 +5,6 @@ and every assertion yields its own finding, so one failure never hides another.
 """
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from datetime import date, datetime, timezone
 
@@ -13,46 +12,12 @@ import duckdb
 
 from drills import redaction
 from drills.checks.duckdb_connection import connect_with, lock_down
+from drills.checks.dialects import ALIAS, POSTGRES, Dialect
 from drills.checks.findings import FAIL, PASS, WARN, Finding, empty
 from drills.errors import InfrastructureError
 from drills import reasons
 
-ALIAS = "restored"
 PASSWORD_SETTING = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """How DuckDB reaches one kind of restored database, read-only.
-
-    `server_function` runs SQL on the server itself (counts pushed down in one round trip);
-    without one (SQLite, a local file), DuckDB lists and counts through its own catalog."""
-
-    extension: str
-    list_tables: str
-    server_function: str | None
-    newest: str = "max({column})"  # the newest value of a column, as seconds since 1970 where the server can
-    quote: str = '"'
-    qualified: bool = True  # table names as schema.table (database.table for MariaDB)
-
-    def name(self, schema: str, table: str) -> str:
-        return f"{schema}.{table}" if self.qualified else table
-
-    def quoted(self, identifier: str) -> str:
-        return self.quote + identifier.replace(self.quote, self.quote * 2) + self.quote
-
-
-POSTGRES = Dialect("postgres", """
-SELECT table_schema, table_name FROM information_schema.tables
-WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')
-ORDER BY 1, 2""", "postgres_query", newest="extract(epoch FROM max({column}))::float8")
-MYSQL = Dialect("mysql", """
-SELECT table_schema, table_name FROM information_schema.tables
-WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')
-ORDER BY 1, 2""", "mysql_query", newest="UNIX_TIMESTAMP(max({column}))", quote="`")
-SQLITE = Dialect("sqlite", f"""
-SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = '{ALIAS}' ORDER BY 1, 2""",
-                 None, qualified=False)
 
 
 def attach(connection: duckdb.DuckDBPyConnection, dialect: Dialect, target: str, writable: tuple[str, ...] = ()) -> None:

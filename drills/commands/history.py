@@ -34,7 +34,7 @@ def site_history(arguments) -> int:
 
 def fleet_history(arguments, catalog) -> int:
     """Drills across sites from the compacted index (DuckDB), newest first."""
-    from drills.catalog.validate import UNITS, parse_amount
+    from drills.options import UNITS, parse_amount
     from drills.reports import compaction
 
     since = parse_amount(arguments.since, UNITS) if arguments.since else None

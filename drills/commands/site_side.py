@@ -4,12 +4,13 @@ from pathlib import Path
 
 from drills.commands.common import add_recipients, catalog_of, recipients_of, usage
 from drills.commands.output import emit
+from drills.engines import ENGINES
 
 
 def register(add) -> None:
     manifest = add("manifest", print_manifest,
                    "print the manifest of a live database (exact row counts) or of a backup file")
-    manifest.add_argument("engine", choices=["postgres", "mariadb", "sqlite", "files"])
+    manifest.add_argument("engine", choices=list(ENGINES))
     manifest.add_argument("--dsn", help="postgres: libpq connection string, e.g. 'host=/run/pg dbname=lgo'; "
                                         "mariadb: 'host=localhost socket=/run/mysqld/mysqld.sock user=root "
                                         "database=lgo'")
@@ -27,7 +28,7 @@ def register(add) -> None:
 def print_manifest(arguments) -> int:
     from drills.manifest import of_backup_file, of_live_database
 
-    if arguments.engine in ("postgres", "mariadb"):
+    if ENGINES[arguments.engine].manifest == "live":
         if not arguments.dsn:
             raise usage(f"{arguments.engine} counts a live database: give --dsn")
         print(of_live_database(arguments.dsn, arguments.site, engine=arguments.engine))

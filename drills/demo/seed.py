@@ -9,6 +9,7 @@ import os
 import secrets
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,10 +18,9 @@ from typing import Iterator
 from drills import manifest as manifests
 from drills.demo.at_scale import pharmacy_sql_at_scale
 from drills.demo.generator import pharmacy_sql
-from drills.engines import postgres
+from drills.engines import executor, postgres
 from drills.workdir import make_work_dir
 from drills.runtimes.docker import DockerRuntime
-from drills.catalog.schema import DEFAULT_POSTGRES_IMAGE
 
 GIB = 1024**3
 
@@ -28,7 +28,7 @@ GIB = 1024**3
 class SourceDatabase:
     """A live demo database to take backups from; use as a context manager."""
 
-    def __init__(self, patients: int, seed: int = 1, image: str = DEFAULT_POSTGRES_IMAGE, runtime=None,
+    def __init__(self, patients: int, seed: int = 1, image: str = postgres.DEFAULT_POSTGRES_IMAGE, runtime=None,
                  as_of: datetime | None = None, at_scale: bool = False, tmpfs: int = 8 * GIB):
         """`at_scale`: the rows are made by the server itself (drills.demo.at_scale), for gigabytes;
         `tmpfs`: the memory the database (and its WAL) may fill."""
@@ -40,12 +40,12 @@ class SourceDatabase:
     def __enter__(self) -> "SourceDatabase":
         name = f"seed-{secrets.token_hex(4)}"
         self.socket_dir = make_work_dir(name)
-        engine = SimpleNamespace(image=self.image, tmpfs=self.tmpfs, memory=self.tmpfs + 2 * GIB)
-        spec = postgres.container_spec(SimpleNamespace(id=name, engine=engine), name, str(self.socket_dir))
-        self.container_id = spec.name  # removable by name even if the start fails half-way
+        engine = replace(postgres.ENGINE.settings(), image=self.image, tmpfs=self.tmpfs, memory=self.tmpfs + 2 * GIB)
+        plan = postgres.plan(SimpleNamespace(id=name, engine=engine), name, str(self.socket_dir))
+        self.container_id = plan.container.name  # removable by name even if the start fails half-way
         try:
-            self.runtime.start(spec)
-            postgres.wait_ready(self.runtime, self.container_id)
+            self.runtime.start(plan.container)
+            executor.serve(plan, self.runtime, self.container_id)
             self.execute(pharmacy_sql_at_scale(self.patients, self.seed, self.as_of) if self.at_scale
                          else pharmacy_sql(self.patients, self.seed, self.as_of))
         except BaseException:

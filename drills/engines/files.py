@@ -8,49 +8,45 @@ host then walks the restored tree without following links: every file of the man
 with its size and sha256, links escaping the tree, and signs of ransomware.
 """
 
+import shlex
 from pathlib import Path
 
-from drills.checks.files import tree_findings
-from drills.engines import tools
+from drills.engines.plan import WORK_INSIDE, Engine, Plan, Step, Tree
+from drills.engines.tools import file_options, file_plan, last_lines
 from drills.errors import BackupProblem
 from drills import reasons
 
-ROOT, LOG, EXIT = "root", "tar.log", "tar.exit"
+ROOT, LOG, ERRORS = "root", "tar.log", "tar.errors"
 END_MARKER = 1024  # two 512-byte blocks of zeros end every tar archive
 # What tar says when it refuses a member: the archive is unsafe, not unreadable.
 REFUSALS = ("Member name contains '..'", "Removing leading", "Cannot mknod", "Cannot hard link",
             "Cannot create symlink", "Cannot open: Permission denied", "Not a directory",
             "Exiting with failure status due to previous errors")
-EXTRACT = (f"mkdir -p {tools.WORK_INSIDE}/{ROOT} && LC_ALL=C tar -x -C {tools.WORK_INSIDE}/{ROOT} "
-           f"--no-same-owner --no-same-permissions -f - 2> {tools.WORK_INSIDE}/{LOG}; "
-           f"echo $? > {tools.WORK_INSIDE}/{EXIT}; cat {tools.WORK_INSIDE}/{LOG}")
+# tar's refusals become a finding (its log is read by the host); any other error of tar fails the restore.
+EXTRACT = (f"mkdir -p {WORK_INSIDE}/{ROOT} || exit 1; LC_ALL=C tar -x -C {WORK_INSIDE}/{ROOT} "
+           f"--no-same-owner --no-same-permissions -f - 2> {WORK_INSIDE}/{LOG}; status=$?; "
+           f"grep -v -F {' '.join(f'-e {shlex.quote(refusal)}' for refusal in REFUSALS)} {WORK_INSIDE}/{LOG} "
+           f"> {WORK_INSIDE}/{ERRORS}; if [ $status -ne 0 ] && grep -q '[^[:space:]]' {WORK_INSIDE}/{ERRORS}; "
+           f"then cat {WORK_INSIDE}/{ERRORS}; exit $status; fi")
 
 
-container_spec = tools.idle_container  # an idle tools container receives the plaintext
-wait_ready = tools.wait_ready
+def plan(site, drill_id: str, work_dir: str) -> Plan:
+    return file_plan(site, drill_id, work_dir, (
+        Step("tar", ("sh", "-c", EXTRACT), dump=True, output=last_lines,
+             hint="the archive is damaged or not a tar file: check the backup job"),
+    ), filters=(ending_as_tar_does,))
 
 
-def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -> None:
-    ready()
-    ending = bytearray()
-    output = tools.receive(runtime, container_id, engine, remembering_end(plaintext, ending), ["sh", "-c", EXTRACT])
+def ending_as_tar_does(chunks):
+    """The chunks, refused with restore.failed at their end unless they end with tar's two zero blocks."""
+    ending = b""
+    for chunk in chunks:
+        ending = (ending + chunk)[-END_MARKER:]
+        yield chunk
     if ending.count(0) != END_MARKER:
         raise BackupProblem(reasons.RESTORE_FAILED,
                             "the archive ends without tar's end-of-archive blocks: it is truncated",
                             hint="the upload or the backup job was cut short: check it at the source")
-    exit_code = runtime.run(container_id, ["cat", f"{tools.WORK_INSIDE}/{EXIT}"], timeout=30).output.strip()
-    errors = [line for line in output.splitlines() if line.strip() and not refusal(line)]
-    if exit_code != "0" and errors:
-        raise BackupProblem(reasons.RESTORE_FAILED,
-                            f"tar could not extract the archive: {tools.last_lines(chr(10).join(errors))}",
-                            hint="the archive is damaged or not a tar file: check the backup job")
-
-
-def remembering_end(chunks, ending: bytearray):
-    """The chunks, keeping their last END_MARKER bytes in `ending` (tar writes two zero blocks last)."""
-    for chunk in chunks:
-        ending[:] = (bytes(ending) + chunk)[-END_MARKER:]
-        yield chunk
 
 
 def refusal(line: str) -> bool:
@@ -68,8 +64,11 @@ def refused_entries(log: str) -> list[str]:
     return entries
 
 
-def verify(work_dir: str, site, manifest, started_at, watchdog):
-    work = Path(work_dir)
-    log = (work / LOG).read_text(errors="replace") if (work / LOG).exists() else ""
-    return tree_findings(work / ROOT, manifest.files if manifest else None, refused_entries(log),
-                         site.checks.may_be_empty), None
+def refused(work_dir: str) -> list[str]:
+    log = Path(work_dir) / LOG
+    return refused_entries(log.read_text(errors="replace") if log.exists() else "")
+
+
+OPTIONS = file_options("files", "A tar archive of documents (plain, gzip or zstd): every file of the manifest "
+                                "with its size and sha256, no entry escaping the tree, no sign of ransomware.", "tar")
+ENGINE = Engine("files", OPTIONS, plan, Tree(ROOT, refused), manifest="file")

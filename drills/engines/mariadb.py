@@ -9,16 +9,19 @@ match the site's; a dump naming no database is restored into `engine.database`.
 """
 
 import re
+from dataclasses import dataclass
 
-from drills import redaction
-from drills.checks import database
-from drills.engines import tools
-from drills.engines.tools import WORK_INSIDE, restore_container
-from drills.errors import BackupProblem, InfrastructureError
-from drills.runtimes.docker import ContainerSpec
+from drills.checks.dialects import MYSQL
+from drills.engines.plan import (
+    SETUP, WORK_INSIDE, Database, Engine, LastError, Plan, Step, common_options, data_tmpfs, restore_container,
+)
+from drills.errors import BackupProblem
+from drills.options import Choice, Record, Text
+from drills.runtimes.spec import ContainerSpec
 from drills.streams import whole_lines
 from drills import reasons
 
+DEFAULT_MARIADB_IMAGE = "restore-drill/mariadb:10.11-bookworm"
 SOCKET = f"{WORK_INSIDE}/mysqld.sock"
 DATA_DIR = "/var/lib/mysql"
 SERVER_OPTIONS = (  # a throwaway server: durability is worthless here, restore speed is everything
@@ -37,14 +40,8 @@ def container_spec(site, drill_id: str, work_dir: str) -> ContainerSpec:
     start = (f"mariadb-install-db --no-defaults --datadir={DATA_DIR} --auth-root-authentication-method=normal "
              f"--skip-test-db >/tmp/install.log 2>&1 && exec mariadbd --no-defaults {' '.join(SERVER_OPTIONS)}")
     return restore_container(site, drill_id, work_dir, ["sh", "-c", start], {
-        DATA_DIR: f"size={site.engine.tmpfs},mode=0700,uid=999,gid=999", "/tmp": "size=256m,mode=1777",
+        DATA_DIR: data_tmpfs(site), "/tmp": "size=256m,mode=1777",
         "/run/mysqld": "size=1m,uid=999,gid=999"})
-
-
-def wait_ready(runtime, container_id: str) -> None:
-    tools.wait_until_ready(runtime, container_id, ["mariadb-admin", *CLIENT, "ping"], "the MariaDB server",
-                           "check the restore image (engine.image) and the container logs", timeout=READY_TIMEOUT,
-                           interval=0.2)
 
 
 def without_client_commands(chunks):
@@ -63,24 +60,51 @@ def refuse_client_command(line: bytes) -> None:
                             hint="a hostile or hand-edited dump: check the backup job and who can write it")
 
 
-def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -> None:
-    ready()
-    created = runtime.run(container_id, ["mariadb", *CLIENT, "-e", f"CREATE DATABASE IF NOT EXISTS `{engine.database}`"],
-                          timeout=30)
-    if created.exit_code != 0:
-        raise InfrastructureError(reasons.ERROR_RUNTIME,
-                                  f"cannot create the restore database: {created.output.strip()}")
-    result = runtime.run(container_id, ["mariadb", *CLIENT, "--binary-mode", engine.database],
-                         input=without_client_commands(plaintext), timeout=engine.timeout)
-    if result.exit_code != 0:
-        raise BackupProblem(reasons.RESTORE_FAILED, f"mariadb failed (exit {result.exit_code}): "
-                                                    f"{redaction.tool_output(result.output)}",
-                            hint="the dump does not restore: check the backup job's mysqldump and its log")
+# The client's own error numbers (ERROR 1114 (HY000) at line 5: ...): 1114 a table is full, 1021 the disk is.
+LAST_ERROR = LastError(command=(), label="", pattern=r"^ERROR (\d+) \(", classes={}, full=frozenset({"1114", "1021"}))
+
+
+def plan(site, drill_id: str, work_dir: str) -> Plan:
+    database = site.engine.database
+    create = Step("creating the restore database", ("mariadb", *CLIENT, "-e", f"CREATE DATABASE IF NOT EXISTS `{database}`"),
+                  when=SETUP, timeout=30)
+    restoring = Step("mariadb", ("mariadb", *CLIENT, "--binary-mode", database), dump=True,
+                     hint="the dump does not restore: check the backup job's mysqldump and its log")
+    return Plan(container=container_spec(site, drill_id, work_dir), server="the MariaDB server",
+                ready=("mariadb-admin", *CLIENT, "ping"), ready_timeout=READY_TIMEOUT, ready_interval=0.2,
+                steps=(create, restoring), filters=(without_client_commands,), data_mounts=(DATA_DIR,),
+                last_error=LAST_ERROR)
 
 
 def attach_dsn(work_dir: str) -> str:
     return f"host=localhost user=root socket={work_dir}/mysqld.sock database=mysql"
 
 
-def verify(work_dir: str, site, manifest, started_at, watchdog):
-    return database.verify_database(database.MYSQL, attach_dsn(work_dir), site, manifest, started_at, watchdog)
+@dataclass(frozen=True)
+class Settings:
+    type: str
+    image: str
+    database: str
+    memory: int
+    tmpfs: int
+    timeout: int
+    max_decompressed: int
+    format: str = "sql"
+
+
+OPTIONS = Record(
+    "MariaDB or MySQL: mysqldump SQL (plain, gzip, zstd), restored in a throwaway container with no network.",
+    {
+        "type": Choice("Engine plug-in.", ("mariadb",), required=True, example="mariadb"),
+        "image": Text("Restore image; the official mariadb image in real deployments.",
+                      default=DEFAULT_MARIADB_IMAGE, example="mariadb:10.11"),
+        "database": Text("Database a dump naming none is restored into (dump with --databases NAME so that "
+                         "table names, database.table, match the site's).", pattern=r"[A-Za-z0-9_]{1,64}",
+                         default="restore", example="lgo"),
+        **common_options("Size of the tmpfs holding the restored database."),
+    },
+    build=Settings,
+)
+
+ENGINE = Engine("mariadb", OPTIONS, plan, Database(MYSQL, lambda work_dir, seconds_left: attach_dsn(work_dir)),
+                manifest="live")

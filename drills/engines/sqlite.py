@@ -15,9 +15,10 @@ a finding names them. Only real tables are counted and queried.
 import shlex
 from pathlib import Path
 
-from drills.checks import database
+from drills.checks.dialects import SQLITE
 from drills.checks.findings import WARN, Finding
-from drills.engines import tools
+from drills.engines.plan import WORK_INSIDE, Database, Engine, Plan, Step
+from drills.engines.tools import file_options, file_plan, last_lines
 from drills.errors import BackupProblem
 from drills import reasons
 
@@ -31,37 +32,29 @@ NEUTRALISE = (f"SELECT type || ' ' || substr(name, 1, 64) FROM sqlite_master WHE
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-container_spec = tools.idle_container  # an idle tools container receives the plaintext
-wait_ready = tools.wait_ready
+INSIDE = f"{WORK_INSIDE}/{FILE_NAME}"
 
 
-def restore(runtime, container_id: str, engine, plaintext, ready=lambda: None) -> None:
-    ready()
-    inside = f"{tools.WORK_INSIDE}/{FILE_NAME}"
-    tools.receive(runtime, container_id, engine, plaintext, ["sh", "-c", f"cat > {inside}"])
-    checked = runtime.run(container_id, ["sqlite3", "-readonly", inside, "PRAGMA integrity_check;"],
-                          timeout=engine.timeout)
-    verdict = checked.output.strip()
-    if checked.exit_code != 0 or verdict != "ok":
-        raise BackupProblem(reasons.RESTORE_FAILED, f"SQLite's integrity check failed: {tools.last_lines(verdict)}",
-                            hint="the database file is damaged or not SQLite: check the backup job "
-                                 "(use sqlite3 .backup, never a copy of a file being written)")
-    neutralised = runtime.run(container_id, ["sh", "-c", f"sqlite3 -bail {inside} {shlex.quote(NEUTRALISE)} "
-                                                         f"> {tools.WORK_INSIDE}/{NEUTRALISED}"], timeout=engine.timeout)
-    if neutralised.exit_code != 0:
-        raise BackupProblem(reasons.RESTORE_FAILED, f"the file's views and triggers could not be set aside: "
-                                                    f"{tools.last_lines(neutralised.output)}",
-                            hint="the database file's schema is damaged: check the backup job")
+def plan(site, drill_id: str, work_dir: str) -> Plan:
+    return file_plan(site, drill_id, work_dir, (
+        Step("receiving the file", ("sh", "-c", f"cat > {INSIDE}"), dump=True, output=last_lines),
+        Step("SQLite's integrity check", ("sqlite3", "-readonly", INSIDE, "PRAGMA integrity_check;"), expect="ok",
+             output=last_lines, hint="the database file is damaged or not SQLite: check the backup job "
+                                     "(use sqlite3 .backup, never a copy of a file being written)"),
+        Step("setting the file's views and triggers aside",
+             ("sh", "-c", f"sqlite3 -bail {INSIDE} {shlex.quote(NEUTRALISE)} > {WORK_INSIDE}/{NEUTRALISED}"),
+             output=last_lines, hint="the database file's schema is damaged: check the backup job"),
+    ))
 
 
-def verify(work_dir: str, site, manifest, started_at, watchdog):
+def attached_file(work_dir: str, seconds_left: float) -> str:
+    """The restored file, for DuckDB's sqlite scanner: refused unless it starts as SQLite does."""
     path = Path(work_dir) / FILE_NAME
     with open(path, "rb") as handle:
         if handle.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
             raise BackupProblem(reasons.RESTORE_FAILED, "the restored file is not an SQLite database",
                                 hint="check the source's pattern and the backup job")
-    findings, freshness = database.verify_database(database.SQLITE, str(path), site, manifest, started_at, watchdog)
-    return neutralised_findings(Path(work_dir) / NEUTRALISED) + findings, freshness
+    return str(path)
 
 
 def neutralised_findings(listing: Path, shown_at_most: int = 10) -> list[Finding]:
@@ -82,3 +75,10 @@ def neutralised_findings(listing: Path, shown_at_most: int = 10) -> list[Finding
                     message=f"set aside before any query, never run by the verifier: {shown}",
                     hint="views, triggers and virtual tables are not checked: name real tables in checks.sql "
                          "and checks.newest_record")]
+
+
+OPTIONS = file_options("sqlite", "An SQLite database file (or .backup output), plain, gzip or zstd: "
+                                 "PRAGMA integrity_check in a throwaway container, then DuckDB's checks.", "file")
+ENGINE = Engine("sqlite", OPTIONS, plan, Database(SQLITE, attached_file,
+                                                  set_aside=lambda work_dir: neutralised_findings(Path(work_dir) / NEUTRALISED)),
+                manifest="file")

@@ -1,55 +1,48 @@
-"""What the file engines (sqlite, files) share: an idle container of the tools image that
-receives the plaintext into the work directory and runs the engine's own checker inside.
+"""What the file engines (sqlite, files) share: their settings, and a plan whose container is an
+idle one of the tools image, receiving the plaintext into the work directory, where the engine's
+own checker runs.
 
 The work directory lies on a memory filesystem (drills.workdir); what is written there is
-capped at engine.tmpfs, so a restore can neither fill the host's memory nor its disk.
+capped at engine.tmpfs by the plan's first filter, so a restore can neither fill the host's
+memory nor its disk.
 """
 
-import time
-from pathlib import Path
+from dataclasses import dataclass
+from functools import partial
 
-from drills.errors import BackupProblem, InfrastructureError
-from drills.runtimes.docker import DRILL_LABEL, ContainerSpec
+from drills.engines.plan import Plan, Step, common_options, restore_container
+from drills.errors import BackupProblem
+from drills.options import Choice, Record, Text
 from drills import reasons
 
-WORK_INSIDE = "/run/drill"
-USER = "999:999"
-READY_TIMEOUT = 30
+DEFAULT_TOOLS_IMAGE = "restore-drill/tools:bookworm"
 
 
-def restore_container(site, drill_id: str, work_dir: str, command: list[str], tmpfs: dict[str, str]) -> ContainerSpec:
-    """Every engine's container: named after its work directory (DRILL_ID.TOKEN, known before it
-    starts), labelled for the reaper, uid 999, the work directory at WORK_INSIDE."""
-    return ContainerSpec(
-        name=f"restore-drill-{Path(work_dir).name}",
-        image=site.engine.image,
-        command=command,
-        user=USER,
-        labels={DRILL_LABEL: drill_id, "io.restore-drill.site": site.id},
-        tmpfs=tmpfs,
-        binds={work_dir: WORK_INSIDE},
-        memory=site.engine.memory,
-    )
+@dataclass(frozen=True)
+class FileSettings:
+    type: str
+    image: str
+    memory: int
+    tmpfs: int
+    timeout: int
+    max_decompressed: int
+    format: str = "file"
 
 
-def idle_container(site, drill_id: str, work_dir: str) -> ContainerSpec:
-    """A container that waits (no network, read-only root) for the restore's commands."""
-    return restore_container(site, drill_id, work_dir, ["sleep", "infinity"], {"/tmp": "size=64m,mode=1777"})
+def file_options(engine_type: str, doc: str, format_name: str) -> Record:
+    return Record(doc, {
+        "type": Choice("Engine plug-in.", (engine_type,), required=True, example=engine_type),
+        "image": Text("Image holding the checking tools (sqlite3, tar), without network.",
+                      default=DEFAULT_TOOLS_IMAGE, example=DEFAULT_TOOLS_IMAGE),
+        **common_options("Most bytes the restored file or tree may take (in memory, never on disk)."),
+    }, build=lambda **fields: FileSettings(**fields, format=format_name))
 
 
-def wait_until_ready(runtime, container_id: str, probe: list[str], what: str, hint: str,
-                     timeout: float = READY_TIMEOUT, interval: float = 0.1) -> None:
-    """Run `probe` in the container until it succeeds: every engine waits for its server this
-    way. error.runtime if `what` is not ready within `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while runtime.run(container_id, probe, timeout=10).exit_code != 0:
-        if time.monotonic() > deadline:
-            raise InfrastructureError(reasons.ERROR_RUNTIME, f"{what} did not start within {timeout:g} s", hint=hint)
-        time.sleep(interval)
-
-
-def wait_ready(runtime, container_id: str) -> None:
-    wait_until_ready(runtime, container_id, ["true"], "the restore container", "check the tools image (engine.image)")
+def file_plan(site, drill_id: str, work_dir: str, steps: tuple[Step, ...], filters: tuple = ()) -> Plan:
+    """An idle container (no network, read-only root) that the steps run in, the dump capped."""
+    container = restore_container(site, drill_id, work_dir, ["sleep", "infinity"], {"/tmp": "size=64m,mode=1777"})
+    return Plan(container=container, server="the restore container", ready=("true",), steps=steps,
+                filters=(partial(capped, limit=site.engine.tmpfs), *filters))
 
 
 def capped(chunks, limit: int):
@@ -62,17 +55,6 @@ def capped(chunks, limit: int):
                                 hint="a decompression bomb, or a real backup larger than engine.tmpfs: raise it "
                                      "if the site's data is that big")
         yield chunk
-
-
-def receive(runtime, container_id: str, engine, plaintext, command: list[str]) -> str:
-    """Stream the plaintext (capped at engine.tmpfs) into `command` inside; its output.
-    BackupProblem("restore.failed") if the command fails."""
-    result = runtime.run(container_id, command, input=capped(plaintext, engine.tmpfs), timeout=engine.timeout)
-    if result.exit_code != 0:
-        raise BackupProblem(reasons.RESTORE_FAILED, f"{command[0]} failed (exit {result.exit_code}): "
-                                                    f"{last_lines(result.output)}",
-                            hint="the backup does not restore: check the backup job and its log")
-    return result.output
 
 
 def last_lines(output: str, count: int = 5) -> str:

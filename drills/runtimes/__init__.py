@@ -1,1 +1,1 @@
-"""Where restores run. `docker` is the runtime; its module documents the contract."""
+"""Where restores run: the contract and its plain data (spec), Docker (docker), a scripted stand-in for unit tests (stub)."""

@@ -1,61 +1,24 @@
-"""Runtime `docker`: throwaway restore containers through the Docker engine's API.
-
-Contract of a runtime (the pipeline needs nothing else):
-    start(spec) -> container id           starts a container from a ContainerSpec (named spec.name)
-    run(id, command, input=None, stdout=None, timeout) -> ExecResult
-        runs a command inside, streaming `input` (an iterator of byte chunks) to its stdin
-        and, if given, its stdout to `stdout.write`; raises BackupProblem("restore.timeout")
-        past the timeout
-    oom_killed(id) -> bool                whether its memory limit killed a process in it
-    remove(id or name)                    removes it and its anonymous volumes (a missing one is
-                                          fine); InfrastructureError if it stays after retries
-    labelled() -> [container id]          every container carrying the drill label
-Engine failures raise InfrastructureError(reasons.ERROR_RUNTIME): the site is not blamed.
-"""
+"""Runtime `docker`: throwaway restore containers through the Docker engine's API (the contract:
+drills.runtimes.spec)."""
 
 import select
 import socket
 import struct
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Iterator
 
 import docker
 import docker.errors
 import requests.exceptions
 
-from drills.errors import BackupProblem, InfrastructureError
+from drills.errors import InfrastructureError
+from drills.runtimes.spec import DRILL_LABEL, ContainerSpec, ExecResult, timed_out
 from drills import reasons
 
-DRILL_LABEL = "io.restore-drill.drill"
 OUTPUT_TAIL = 64 * 1024
 SEND_POLL = 1.0  # seconds between checks that the command still reads
 REMOVE_RETRY_DELAYS = (1, 2, 4, 8)  # seconds; the engine sometimes fails a forced removal transiently
-
-
-@dataclass(frozen=True)
-class ContainerSpec:
-    """Everything about a restore container, as plain data (unit-tested without an engine)."""
-
-    name: str  # known before the start, so teardown can remove a container whose start was interrupted
-    image: str
-    command: list[str]
-    user: str
-    labels: dict[str, str]
-    tmpfs: dict[str, str]
-    binds: dict[str, str]  # host directory -> path inside
-    memory: int
-    pids: int = 512
-    cpus: float = 2.0
-    read_only: bool = True
-    cap_add: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ExecResult:
-    exit_code: int
-    output: str
 
 
 def run_arguments(spec: ContainerSpec) -> dict:
@@ -145,6 +108,18 @@ class DockerRuntime:
                             timeout=10).output
         return any(line.split()[:1] == ["oom_kill"] and line.split()[1] != "0" for line in counters.splitlines())
 
+    def free_bytes(self, container_id: str, path: str) -> int | None:
+        """Room left on the filesystem at `path` inside (statvfs: blocks available x block size);
+        None if the container cannot answer (it stopped)."""
+        try:
+            answer = self.run(container_id, ["stat", "-f", "-c", "%a %S", path], timeout=10)
+        except InfrastructureError:
+            return None
+        fields = answer.output.split()
+        if answer.exit_code != 0 or len(fields) != 2 or not all(field.isdigit() for field in fields):
+            return None
+        return int(fields[0]) * int(fields[1])
+
     def labelled(self) -> list[str]:
         return [c.id for c in self.client.containers.list(all=True, filters={"label": DRILL_LABEL})]
 
@@ -178,13 +153,6 @@ def send_chunk(connection: socket.socket, data: memoryview, deadline: float, run
         except (BrokenPipeError, ConnectionResetError):
             return False
     return True
-
-
-def timed_out(timeout: float | None) -> BackupProblem:
-    limit = f" of {timeout:.0f} s" if timeout else ""
-    return BackupProblem(reasons.RESTORE_TIMEOUT, f"the restore did not finish within the time limit{limit}",
-                         hint="a backup much larger than usual, or a dump that hangs: raise engine.timeout "
-                              "only if the data really grew")
 
 
 def unreachable(error: Exception) -> InfrastructureError:

@@ -137,17 +137,16 @@ class Box:
     def __enter__(self) -> "Box":
         from types import SimpleNamespace
 
-        from drills.catalog.schema import DEFAULT_MARIADB_IMAGE, DEFAULT_TOOLS_IMAGE
-        from drills.engines import mariadb, tools
+        from drills.engines import ENGINES, executor
         from drills.workdir import make_work_dir
 
-        module, image = (mariadb, DEFAULT_MARIADB_IMAGE) if self.engine_type == "mariadb" else (tools, DEFAULT_TOOLS_IMAGE)
+        engine = ENGINES["mariadb" if self.engine_type == "mariadb" else "sqlite"]  # sqlite: an idle tools container
         self.work = make_work_dir(f"box-{uuid.uuid4().hex[:8]}")
-        settings = SimpleNamespace(id="box", engine=SimpleNamespace(image=image, memory=1024**3, tmpfs=512 * 1024**2))
-        spec = (module.container_spec if module is mariadb else tools.idle_container)(settings, "box", str(self.work))
-        self.container = spec.name
-        self.runtime.start(spec)
-        module.wait_ready(self.runtime, self.container)
+        settings = SimpleNamespace(id="box", engine=engine.settings(memory="1g", tmpfs="512m"))
+        plan = engine.plan(settings, "box", str(self.work))
+        self.container = plan.container.name
+        self.runtime.start(plan.container)
+        executor.serve(plan, self.runtime, self.container)
         return self
 
     def sh(self, script: str) -> str:

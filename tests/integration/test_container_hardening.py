@@ -7,27 +7,24 @@ from types import SimpleNamespace
 
 import pytest
 
-from drills.catalog.schema import DEFAULT_MARIADB_IMAGE, DEFAULT_POSTGRES_IMAGE, DEFAULT_TOOLS_IMAGE
-from drills.engines import ENGINES
+from drills.engines import ENGINES, executor
 from drills.runtimes.docker import DRILL_LABEL
 from drills.workdir import make_work_dir
 
-IMAGES = {"postgres": DEFAULT_POSTGRES_IMAGE, "mariadb": DEFAULT_MARIADB_IMAGE, "sqlite": DEFAULT_TOOLS_IMAGE,
-          "files": DEFAULT_TOOLS_IMAGE}
 DATA_TMPFS = {"postgres": "/var/lib/postgresql/data", "mariadb": "/var/lib/mysql"}
 
 
 @pytest.fixture(params=sorted(ENGINES))
 def running(request, docker_engine):
-    """A restore container started from the engine's real spec, ready, then removed."""
+    """A restore container started from the engine's real plan, ready, then removed."""
     engine_type = request.param
-    engine = SimpleNamespace(image=IMAGES[engine_type], tmpfs=512 * 1024**2, memory=1024**3)
+    engine = ENGINES[engine_type].settings(tmpfs="512m", memory="1g")
     work_dir = make_work_dir("hardening-test")
-    module = ENGINES[engine_type]
-    spec = module.container_spec(SimpleNamespace(id="pharmacie", engine=engine), "hardening-test", str(work_dir))
+    plan = ENGINES[engine_type].plan(SimpleNamespace(id="pharmacie", engine=engine), "hardening-test", str(work_dir))
+    spec = plan.container
     docker_engine.start(spec)
     try:
-        module.wait_ready(docker_engine, spec.name)
+        executor.serve(plan, docker_engine, spec.name)
         yield engine_type, docker_engine.client.containers.get(spec.name)
     finally:
         docker_engine.remove(spec.name)

@@ -5,6 +5,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from drills.checks import database
+from drills.checks.dialects import POSTGRES
 from drills.checks.duckdb_connection import connect_with
 from drills.demo.generator import table_sizes
 from drills.demo.seed import SourceDatabase
@@ -15,8 +16,8 @@ def test_the_server_made_pharmacy_has_the_generators_shape(docker_engine):
     with SourceDatabase(patients=3000, runtime=docker_engine, as_of=as_of, at_scale=True) as source:
         manifest = json.loads(source.manifest("pharmacie-test"))  # the foreign keys were added: they hold
         connection = connect_with("postgres")
-        database.attach(connection, database.POSTGRES, source.dsn)
-        (names, towns, cip, newest) = database.run(connection, database.POSTGRES, """
+        database.attach(connection, POSTGRES, source.dsn)
+        (names, towns, cip, newest) = database.run(connection, POSTGRES, """
             SELECT (SELECT count(DISTINCT nom) FROM patients) AS names,
                    (SELECT count(DISTINCT ville) FROM patients) AS towns,
                    (SELECT cip13 FROM produits WHERE id = 1) AS cip, (SELECT max(vendu_le)::text FROM ventes) AS newest

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from drills.catalog.schema import DEFAULT_POSTGRES_IMAGE
+from drills.engines.postgres import DEFAULT_POSTGRES_IMAGE
 from drills.errors import BackupProblem
 from drills.runtimes.docker import DRILL_LABEL, ContainerSpec
 

@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from drills.engines import files
+from drills.checks import restored
+from drills.engines import executor, files
 from drills.runtimes.docker import DockerRuntime
 from drills.workdir import make_work_dir
 from tests.integration.test_engine_conformance import drill
@@ -38,19 +39,19 @@ def hostile_tar() -> bytes:
 
 def test_entries_escaping_the_root_are_refused_inside_the_container(tmp_path):
     runtime, work = DockerRuntime(), make_work_dir("hostile-archive")
-    site = SimpleNamespace(id="hostile", engine=SimpleNamespace(image="restore-drill/tools:bookworm", memory=2**30,
-                                                                tmpfs=2**30, timeout=60))
-    spec = files.container_spec(site, "hostile-archive", str(work))
+    site = SimpleNamespace(id="hostile", engine=files.ENGINE.settings(memory="1g", tmpfs="1g", timeout="60s"))
+    plan = files.plan(site, "hostile-archive", str(work))
+    spec = plan.container
     try:
         runtime.start(spec)
-        files.wait_ready(runtime, spec.name)
-        files.restore(runtime, spec.name, site.engine, iter([hostile_tar()]))
+        executor.restore(plan, runtime, spec.name, site.engine, iter([hostile_tar()]))
         root = work / files.ROOT
         assert (root / "scans" / "ordonnance.pdf").read_bytes() == b"%PDF-1.4 a real scan"
         assert not (work / "escape.txt").exists() and not Path("/tmp/absolute.txt").exists()
         assert (root / "tmp" / "absolute.txt").exists()  # the leading / removed: under the root
         assert not (root / "scans" / "hard").exists()
-        findings, _ = files.verify(str(work), SimpleNamespace(checks=SimpleNamespace(may_be_empty=False)), None, None, None)
+        findings, _ = restored.verify(files.ENGINE, str(work), SimpleNamespace(checks=SimpleNamespace(may_be_empty=False)),
+                                      None, None, None)
         (unsafe,) = [f for f in findings if f.code == "verify.unsafe_archive"]
         for expected in ("../escape.txt", "absolute paths", "scans/passwd -> /etc/passwd",
                          "scans/up -> ../../../../outside", "dev/zero0", "scans/hard"):

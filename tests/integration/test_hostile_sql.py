@@ -23,21 +23,20 @@ HOSTILE = {
 
 @contextmanager
 def restore_container(engine: dict, tmp_path):
-    """A ready restore container of a site with `engine`, removed at the end: (runtime, name, site)."""
+    """A started restore container of a site with `engine`, removed at the end: (runtime, plan, site)."""
     from drills.catalog import load_catalog
     from drills.engines import ENGINES
     from tests.helpers import write_catalog
 
     site = load_catalog(write_catalog(tmp_path, [{**site_entry("hostile", tmp_path, tmp_path / "k"),
                                                   "engine": engine}])).sites[0]
-    runtime, work, module = DockerRuntime(), make_work_dir("hostile-restore"), ENGINES[engine["type"]]
-    spec = module.container_spec(site, "hostile-restore", str(work))
-    runtime.start(spec)
+    runtime, work = DockerRuntime(), make_work_dir("hostile-restore")
+    plan = ENGINES[engine["type"]].plan(site, "hostile-restore", str(work))
+    runtime.start(plan.container)
     try:
-        module.wait_ready(runtime, spec.name)
-        yield runtime, spec.name, site
+        yield runtime, plan, site
     finally:
-        runtime.remove(spec.name)
+        runtime.remove(plan.container.name)
         subprocess.run(["rm", "-rf", str(work)], check=True)
 
 
@@ -54,11 +53,12 @@ CASES = [("postgres", name, dump) for name, dump in HOSTILE.items()] + \
 
 @pytest.mark.parametrize("engine, name, dump", CASES, ids=[f"{engine}: {name}" for engine, name, _ in CASES])
 def test_a_hostile_dump_fails_and_runs_nothing(engine, name, dump, docker_engine, tmp_path):
-    from drills.engines import ENGINES
+    from drills.engines import executor
 
-    with restore_container(ENGINES_SETTINGS[engine], tmp_path) as (runtime, container, site):
+    with restore_container(ENGINES_SETTINGS[engine], tmp_path) as (runtime, plan, site):
+        container = plan.container.name
         with pytest.raises(BackupProblem) as refused:
-            ENGINES[engine].restore(runtime, container, site.engine, iter([dump]))
+            executor.restore(plan, runtime, container, site.engine, iter([dump]))
         assert refused.value.code == "restore.failed"
         left = runtime.run(container, ["sh", "-c", "ls /tmp/pwned-* 2>/dev/null | wc -l"], timeout=10).output.strip()
         assert left == "0", f"{name}: a statement ran"

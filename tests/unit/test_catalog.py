@@ -5,7 +5,7 @@ import textwrap
 import pytest
 
 from drills.catalog import load_catalog
-from drills.catalog.validate import SIZE_UNITS, UNITS, parse_amount
+from drills.options import SIZE_UNITS, UNITS, parse_amount
 from drills.errors import ConfigError
 
 EXAMPLE = """\

@@ -93,4 +93,4 @@ def test_an_export_of_a_site_that_is_not_postgresql_is_refused_before_any_restor
     site = SimpleNamespace(id="cabinet", engine=SimpleNamespace(type="files"))
     with pytest.raises(ConfigError) as refused:
         KitExport(site, ["age1unused"], tmp_path)
-    assert refused.value.code == "config.usage" and "PostgreSQL" in refused.value.message
+    assert refused.value.code == "config.usage" and "exports postgres sites" in refused.value.message

@@ -1,19 +1,22 @@
 """The restore plan as plain data: container hardening and the exact commands, without an engine."""
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import docker.errors
 import pytest
 
-from drills.engines import postgres
+from drills.engines import executor, postgres
 from drills.errors import InfrastructureError
-from drills.runtimes.docker import DRILL_LABEL, REMOVE_RETRY_DELAYS, ContainerSpec, DockerRuntime, run_arguments
+from drills.runtimes.docker import REMOVE_RETRY_DELAYS, DockerRuntime, run_arguments
+from drills.runtimes.spec import DRILL_LABEL, ContainerSpec
+from drills.runtimes.stub import StubRuntime
 
 
 def engine(**overrides):
-    settings = dict(type="postgres", format="custom", image="postgres:15", jobs=1, memory=2 * 1024**3,
-                    tmpfs=1024**3, timeout=600, max_decompressed=10 * 1024**3)
-    return SimpleNamespace(**{**settings, **overrides})
+    values = dict(image="postgres:15", jobs=1, memory=2 * 1024**3, tmpfs=1024**3, timeout=600,
+                  max_decompressed=10 * 1024**3)
+    return replace(postgres.ENGINE.settings(), **{**values, **overrides})
 
 
 def test_the_restore_container_has_no_network_no_privileges_and_bounded_resources():
@@ -48,27 +51,18 @@ def test_parallel_jobs_restore_from_the_dump_staged_in_the_container():
     assert "--jobs=4" in command and command[-1] == postgres.STAGED_DUMP
 
 
-class RecordingRuntime:
-    """Records what runs in the container, in order; every command succeeds."""
-
-    def __init__(self):
-        self.steps = []
-
-    def run(self, container_id, command, input=None, timeout=None):
-        received = b"".join(input) if input is not None else b""
-        self.steps.append((command[0] if command[0] != "sh" else "stage", len(received)))
-        return SimpleNamespace(exit_code=0, output="")
-
-
 @pytest.mark.parametrize("jobs, expected", [
-    (2, [("stage", 6), "server ready", ("pg_restore", 0)]),  # staged while the server starts
-    (1, ["server ready", ("pg_restore", 6)]),  # streamed: the server must be up first
+    (2, [("stage", 6), "pg_isready", "psql", ("pg_restore", 0)]),  # staged while the server starts
+    (1, ["pg_isready", "psql", ("pg_restore", 6)]),  # streamed: the server must be up first
 ])
 def test_the_dump_is_staged_before_waiting_for_the_server_and_restored_after(jobs, expected):
-    runtime = RecordingRuntime()
-    postgres.restore(runtime, "c", engine(jobs=jobs), iter([b"PG", b"DUMP"]),
-                     ready=lambda: runtime.steps.append("server ready"))
-    assert runtime.steps == expected
+    site = SimpleNamespace(id="p", engine=engine(jobs=jobs))
+    plan = postgres.plan(site, "d", "/s")
+    runtime = StubRuntime()
+    runtime.start(plan.container)
+    executor.restore(plan, runtime, plan.container.name, site.engine, iter([b"PG", b"DUMP"]))
+    steps = [("stage" if command[0] == "sh" else command[0], size) for command, size in runtime.ran]
+    assert [step if step[1] or step[0] in ("stage", "pg_restore") else step[0] for step in steps] == expected
 
 
 def test_a_plain_dump_is_piped_into_psql_as_an_unprivileged_role_that_stops_at_the_first_error():
