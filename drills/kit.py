@@ -3,8 +3,9 @@
 `drill export SITE` runs a drill of the newest backup and, once the restored database is
 verified, exports it while its container still runs: every table to Parquet and CSV (DuckDB,
 over the read-only attach), the schema as SQL (`pg_dump --schema-only` inside the container),
-and a manifest with each table's rows and each file's size and sha256. The export is read
-back and its counts compared with the restored database before anything is written out.
+and a manifest with each table's rows, its content fingerprint (drills.checks.fingerprints) and
+each file's size and sha256. The export is read back and its counts compared with the restored
+database before anything is written out.
 
 Patient data only leaves encrypted: the files are staged on a memory filesystem (tmpfs, never
 the host's disk; refused otherwise), streamed as a tar straight into the age writer, and the
@@ -22,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from drills.checks import database
+from drills.checks.dialects import POSTGRES
 from drills import redaction
 from drills.checks.duckdb_connection import connect_with
 from drills.checks.findings import PASS, Finding
@@ -113,7 +115,9 @@ class KitExport:
         """Every table to Parquet and CSV, read back and compared; {table: its entry}."""
         connection = connect_with("postgres")
         try:
-            restored = database.attach_and_count(connection, postgres.attach_dsn(socket_dir), writable=(str(folder),))
+            target = postgres.verifier_target(socket_dir, self.site.engine.timeout)  # the fingerprints' text form
+            restored = database.attach_and_count(connection, target, writable=(str(folder),))
+            digests = database.table_fingerprints(connection, POSTGRES, dict.fromkeys(restored, 1))
             entries, taken = {}, set()
             for table, rows in sorted(restored.items()):
                 schema, name = table.split(".", 1)
@@ -131,7 +135,8 @@ class KitExport:
                     raise InfrastructureError(reasons.ERROR_EXPORT,
                                               f"{table}: {rows} rows restored, the export reads back {read_back}",
                                               hint="a bug in the export: report it with this drill id")
-                entries[table] = {"rows": rows, "parquet": described(parquet), "csv": described(csv)}
+                entries[table] = {"rows": rows, "fingerprint": {"digest": digests[table], "one_in": 1},
+                                  "parquet": described(parquet), "csv": described(csv)}
             return entries
         except InfrastructureError:
             raise

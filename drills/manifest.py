@@ -6,6 +6,10 @@
 A documents archive (engine `files`) lists its files instead of tables:
     "files": {"scans/2026/ordonnance-0001.pdf": {"size": 48213, "sha256": "..."}, ...}
 
+Format 2 (written by `drill seal SITE --dsn`, in the dump's own snapshot) adds each table's
+content fingerprint (drills.checks.fingerprints; format 1 is still read):
+    "fingerprints": {"public.patients": {"digest": "16 hex digits", "one_in": 1}, ...}
+
 Found as `X.manifest.json`, or age-encrypted as `X.manifest.json.age`, beside backup `X`.
 """
 
@@ -27,7 +31,7 @@ from drills.errors import BackupProblem, ConfigError
 from drills.streams import ChunkReader, decompressed
 from drills import reasons
 
-FORMAT = 1
+FORMAT, FINGERPRINTED = 1, 2  # a manifest with fingerprints is format 2
 # How far the site's clock and the storage's may disagree: a manifest time past its backup's (or
 # past now) by more than this is refused. A forged taken_at gains at most this much freshness.
 MAX_CLOCK_SKEW = timedelta(minutes=15)
@@ -40,6 +44,7 @@ class Manifest:
     engine: str
     tables: dict[str, int]
     files: dict[str, dict] | None = None
+    fingerprints: dict[str, dict] | None = None  # format 2: table -> {digest, one_in}
 
 
 def find(backup, identities) -> tuple[Manifest | None, str | None]:
@@ -59,8 +64,12 @@ def parse(data: bytes) -> Manifest:
         document = json.loads(data)
     except (ValueError, UnicodeDecodeError) as error:
         raise invalid(f"the manifest is not JSON: {error}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise invalid(f"the manifest is not format {FORMAT}")
+    if not isinstance(document, dict) or document.get("format") not in (FORMAT, FINGERPRINTED):
+        raise invalid(f"the manifest is not format {FORMAT} or {FINGERPRINTED}")
+    fingerprints = document.get("fingerprints") if document["format"] == FINGERPRINTED else None
+    if fingerprints is not None and not (isinstance(fingerprints, dict) and all(
+            valid_fingerprint(entry) for entry in fingerprints.values())):
+        raise invalid("the manifest's fingerprints must map table names to {digest, one_in}")
     files = document.get("files")
     tables = document.get("tables", {} if files is not None else None)
     if not isinstance(tables, dict) or not all(
@@ -75,7 +84,14 @@ def parse(data: bytes) -> Manifest:
     if taken_at.tzinfo is None:
         raise invalid("the manifest's taken_at has no time zone")
     return Manifest(site=str(document.get("site")), taken_at=taken_at, engine=str(document.get("engine")),
-                    tables=dict(tables), files=files)
+                    tables=dict(tables), files=files, fingerprints=fingerprints)
+
+
+def valid_fingerprint(entry) -> bool:
+    one_in = entry.get("one_in") if isinstance(entry, dict) else None
+    return (isinstance(one_in, int) and not isinstance(one_in, bool) and 1 <= one_in <= 2**62
+            and one_in & (one_in - 1) == 0 and isinstance(entry.get("digest"), str)
+            and re.fullmatch(r"[0-9a-f]{16}", entry["digest"]) is not None)
 
 
 def valid_file_entry(entry) -> bool:
@@ -168,9 +184,11 @@ def of_backup_file(engine: str, path: Path, site_id: str, taken_at: datetime | N
 
 
 def render(site_id: str, engine: str, taken_at: datetime, tables: dict[str, int] | None = None,
-           files: dict[str, dict] | None = None) -> str:
-    document = {"format": FORMAT, "site": site_id, "taken_at": taken_at.isoformat(timespec="seconds"),
-                "engine": engine}
+           files: dict[str, dict] | None = None, fingerprints: dict[str, dict] | None = None) -> str:
+    document = {"format": FINGERPRINTED if fingerprints is not None else FORMAT, "site": site_id,
+                "taken_at": taken_at.isoformat(timespec="seconds"), "engine": engine}
+    if fingerprints is not None:
+        document["fingerprints"] = dict(sorted(fingerprints.items()))
     if files is not None:
         document["files"] = dict(sorted(files.items()))
     else:

@@ -71,6 +71,9 @@ VERIFY_TABLE_MISSING = reason("verify.table_missing", FAIL, "a table of the mani
                               "restored", "the dump left the table out: check the backup job's options")
 VERIFY_COUNT_MISMATCH = reason("verify.count_mismatch", FAIL, "a table's exact row count differs from the manifest",
                                "rows were lost between the count and the dump: check the backup job")
+VERIFY_CONTENT_MISMATCH = reason("verify.content_mismatch", FAIL, "a table's content fingerprint differs from the "
+                                 "manifest's (taken in the dump's snapshot): a value changed, whatever the counts",
+                                 "the dump was altered after it was taken: check who can write the backups")
 VERIFY_BOUNDS = reason("verify.bounds", FAIL, "a table's row count is outside its configured `min`/`max`",
                        "check the data, or the bounds in the catalog")
 VERIFY_ASSERTION_FAILED = reason("verify.assertion_failed", FAIL, "an SQL assertion returned another value, or "
@@ -113,6 +116,9 @@ ERROR_INTERNAL = reason("error.internal", ERROR, "an unexpected error in Restore
                         "names it)", "a bug in Restore Drill: report it with the drill id")
 ERROR_EXPORT = reason("error.export", ERROR, "`drill export` could not write or read back the kit (staging space, "
                       "DuckDB)", "free the export staging space, then export again")
+ERROR_SEAL = reason("error.seal", ERROR, "`drill seal` could not dump, count or fingerprint the live database (psql "
+                    "or pg_dump failed)", "check the DSN, the role's rights, and that psql and pg_dump are of the "
+                    "server's major version or newer")
 ERROR_STORAGE = reason("error.storage", ERROR, "the report could not be stored (evidence volume full, read-only or "
                        "failing); the drill's verdict is still logged and alerted, unsigned",
                        "free space on the evidence volume, or check it, then drill again")

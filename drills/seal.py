@@ -1,15 +1,19 @@
-"""`drill seal`: the site side. What an editor or IT provider adds to a site's nightly backup job,
-right after the dump:
+"""`drill seal`: the site side. What an editor or IT provider runs as a site's nightly backup job.
 
-    pg_dump -Fc -f /var/backups/lgo.dump lgo
-    drill seal pharmacie-du-port /var/backups/lgo.dump --dsn 'dbname=lgo' --recipients-file /etc/restore-drill/recipients
-    rm /var/backups/lgo.dump
+PostgreSQL, recommended: drill seal makes the dump itself, in one snapshot with its manifest
+(drills.snapshot), so that the counts and fingerprints are of the dump's own moment:
 
-It writes the manifest (exact row counts from the live database, a manifest the job wrote, or,
-for an SQLite file or a documents archive, read from the file itself),
-encrypts the dump and the manifest with age to every recipient (the site's own recovery key and
-the drill service's key), and uploads both to the site's source (local, S3 or SFTP): the
-manifest first, then the backup, each appearing only once whole. Nothing plaintext is written.
+    drill seal pharmacie-du-port --dsn 'dbname=lgo' --recipients-file /etc/restore-drill/recipients
+
+Or after the job's own dump (an SQLite file, a documents archive, MariaDB, or a job's manifest):
+
+    drill seal pharmacie-du-port /var/backups/lgo.dump --manifest /var/backups/lgo.manifest.json ...
+
+With a DUMP and --dsn the live database is counted after the dump: writes in between make the
+drill red although the backup is good, so the command warns. Either way the manifest and the dump
+are encrypted with age to every recipient (the site's own recovery key and the drill service's
+key) and uploaded to the site's source (local, S3 or SFTP): the manifest first, then the backup,
+each appearing only once whole. Nothing plaintext is written.
 """
 
 import json
@@ -17,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from drills import manifest as manifests
-from drills import sources
+from drills import snapshot, sources
 from drills.crypto.encrypt import AgeWriter, parse_recipient
 from drills.engines import engine_for
 from drills.errors import ConfigError
@@ -57,20 +61,50 @@ def file_chunks(path: Path):
             yield chunk
 
 
-def seal(site, dump: Path, recipients: list[str], dsn: str | None = None, manifest_file: str | None = None,
-         taken_at: datetime | None = None) -> dict:
-    """Seal and upload `dump` for `site`; what was written."""
-    if not dump.is_file():
-        raise ConfigError(f"no dump at {dump}", code=reasons.CONFIG_USAGE)
+def checked_recipients(recipients: list[str]) -> None:
     if not recipients:
         raise ConfigError("name the recipients: the site's recovery key and the drill service's key",
                           code=reasons.CONFIG_BAD_RECIPIENT,
                           hint="--recipient age1... (repeatable) or --recipients-file")
     for recipient in recipients:
         parse_recipient(recipient)
-    manifest = manifest_for(site, dump, dsn, manifest_file, taken_at or datetime.now(timezone.utc))
-    name = dump.name + ".age"
+
+
+def uploaded(site, name: str, recipients: list[str], manifest: bytes, dump_chunks) -> dict:
+    """The manifest, then the dump, sealed and uploaded as `name` (each appears only once whole)."""
     encrypted_upload(site, name + ".manifest.json.age", recipients, [manifest])
-    size = encrypted_upload(site, name, recipients, file_chunks(dump))
+    size = encrypted_upload(site, name, recipients, dump_chunks)
+    document = json.loads(manifest)
     return {"site": site.id, "backup": name, "manifest": name + ".manifest.json.age", "bytes": size,
-            "tables": len(json.loads(manifest)["tables"]), "recipients": len(recipients)}
+            "tables": len(document.get("tables", {})), "fingerprints": len(document.get("fingerprints", {})),
+            "recipients": len(recipients)}
+
+
+def seal(site, dump: Path, recipients: list[str], dsn: str | None = None, manifest_file: str | None = None,
+         taken_at: datetime | None = None) -> dict:
+    """Seal and upload `dump` for `site`; what was written."""
+    if not dump.is_file():
+        raise ConfigError(f"no dump at {dump}", code=reasons.CONFIG_USAGE)
+    checked_recipients(recipients)
+    manifest = manifest_for(site, dump, dsn, manifest_file, taken_at or datetime.now(timezone.utc))
+    return uploaded(site, dump.name + ".age", recipients, manifest, file_chunks(dump))
+
+
+def seal_snapshot(site, dsn: str, recipients: list[str], dump_format: str = "custom") -> dict:
+    """Dump the live database and count and fingerprint it in one snapshot (drills.snapshot),
+    then seal and upload both: no plaintext file on the site's disk."""
+    if site.engine.type not in snapshot.ENGINES:
+        raise ConfigError(f"drill seal makes the dump itself for {', '.join(snapshot.ENGINES)} sites; "
+                          f"{site.id} is {site.engine.type}", code=reasons.CONFIG_USAGE,
+                          hint="give the DUMP the backup job wrote, with --dsn or --manifest")
+    snapshot.check_format(dump_format)
+    checked_recipients(recipients)
+    session = snapshot.PsqlSession(dsn)
+    try:
+        snapshot_id, taken_at = snapshot.snapshot_of(session)
+        counts, digests = snapshot.counted_in(session, site.checks.fingerprints, site.checks.fingerprint_rows)
+        manifest = manifests.render(site.id, site.engine.type, taken_at, tables=counts, fingerprints=digests)
+        name = f"{site.id}-{taken_at:%Y%m%dT%H%M%SZ}.{snapshot.FORMATS[dump_format][1]}.age"
+        return uploaded(site, name, recipients, manifest.encode(), snapshot.dumped(dsn, snapshot_id, dump_format))
+    finally:
+        session.close()

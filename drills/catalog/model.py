@@ -83,6 +83,8 @@ class Checks:
     sql: list[SqlAssertion] = field(default_factory=list)
     newest_record: str | None = None
     may_be_empty: bool = False
+    fingerprints: str | list[str] = "all"
+    fingerprint_rows: int = 50_000_000
 
 
 @dataclass(frozen=True)

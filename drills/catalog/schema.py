@@ -35,6 +35,12 @@ def single_select(value):
     return value
 
 
+def fingerprint_choice(value):
+    if value in ("all", "off") or (isinstance(value, list) and value and all(isinstance(t, str) and t for t in value)):
+        return value
+    raise ValueError(f"expected all, off or a list of tables, got {value!r}")
+
+
 def scalar(value):
     if isinstance(value, (dict, list)) or value is None:
         raise ValueError(f"expect must be a number or a string, got {value!r}")
@@ -159,6 +165,13 @@ CHECKS = Record(
         "newest_record": Text("The canary: a timestamp or date column (schema.table.column) whose newest value "
                               "gives the age of the data itself; verify.stale_data above the RPO target.",
                               pattern=r"([^.\s]+\.)?[^.\s]+\.[^.\s]+", example="public.ventes.vendu_le"),
+        "fingerprints": Custom("Which tables' content fingerprints (format 2 manifests, `drill seal SITE --dsn`) are "
+                               "compared after the restore: all, off, or a list of tables; a difference is "
+                               "verify.content_mismatch.", fingerprint_choice, "all, off or a list",
+                               default="all", example=["public.patients", "public.ordonnances"]),
+        "fingerprint_rows": Number("Rows above which `drill seal` fingerprints a table by a sample (the rows whose "
+                                   "hash is divisible by a power of two), said in the finding.",
+                                   minimum=1, default=50_000_000, example=10_000_000),
     },
     build=model.Checks,
 )

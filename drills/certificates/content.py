@@ -19,6 +19,7 @@ from drills.reports.signing import digest, verify
 from drills import reasons
 
 TABLE_CHECKS = ("table.count", "table.bounds", "table.unexpected")
+SHOWN_WITH_TABLES = (*TABLE_CHECKS, "table.fingerprint")
 
 
 @dataclass
@@ -27,7 +28,7 @@ class Certificate:
     title: str
     statement: str
     sections: list[tuple[str, list[tuple[str, str]]]]  # (heading, [(label, value)])
-    tables: list[tuple[str, str, str, str]]            # (table, expected, restored, status)
+    tables: list[tuple[str, str, str, str, str]]       # (table, expected, restored, fingerprint, status)
     checks: list[tuple[str, str, str]]                 # (check, subject, status)
     verification: list[str]                            # steps a third party follows
     report_name: str
@@ -55,13 +56,15 @@ def build(report_bytes: bytes, report_name: str, keyring: dict, lang: str) -> Ce
     t = lambda key, **values: text(lang, key, **values)  # noqa: E731
     backup = report["backup"]
     tables = table_rows(report["findings"], t)
-    restored = {name: int(actual) for name, _, actual, _ in tables if actual.isdigit()}
+    restored = {name: int(actual) for name, _, actual, _, _ in tables if actual.isdigit()}
+    identical = all(fingerprint.startswith("=") for _, _, _, fingerprint, _ in tables) and bool(tables)
     fingerprint = hashlib.sha256(public_key.public_bytes_raw()).hexdigest()
     return Certificate(
         lang=lang,
         title=t("title"),
         statement=t("statement", backup=backup["name"], site=report["site_name"], site_id=report["site"],
-                    date=day(report["started_at"], lang), tables=len(restored), rows=number(sum(restored.values()), lang)),
+                    date=day(report["started_at"], lang), tables=len(restored), rows=number(sum(restored.values()), lang))
+        + (" " + t("statement.identical") if identical else ""),
         sections=[
             (t("section.site"), [(t("site.name"), report["site_name"]), (t("site.id"), report["site"]),
                                  (t("site.tenant"), report["tenant"])]),
@@ -85,27 +88,33 @@ def build(report_bytes: bytes, report_name: str, keyring: dict, lang: str) -> Ce
         ],
         tables=tables,
         checks=[(f["check"], f["subject"], t(f"status.{f['status']}")) for f in report["findings"]
-                if f["check"] not in TABLE_CHECKS],
+                if f["check"] not in SHOWN_WITH_TABLES],
         verification=[t("verify.extract", name=report_name), t("verify.hash", digest=digest(report_bytes)),
                       t("verify.command", name=report_name), t("verify.key", fingerprint=fingerprint)],
         report_name=report_name,
         report_bytes=report_bytes,
         public_key_pem=public_pem(public_key),
-        labels={key: t(f"label.{key}") for key in ("table", "expected", "restored", "status", "check", "subject",
+        labels={key: t(f"label.{key}") for key in ("table", "expected", "restored", "fingerprint", "status", "check", "subject",
                                                    "tables", "checks", "verify", "generated")},
     )
 
 
-def table_rows(findings: list[dict], t) -> list[tuple[str, str, str, str]]:
-    """Every table the drill counted: expected (manifest count or bounds) and restored rows."""
+def table_rows(findings: list[dict], t) -> list[tuple[str, str, str, str, str]]:
+    """Every table the drill counted: expected (manifest count or bounds) and restored rows, and its
+    content fingerprint (`= digest` when the restored rows are identical to the source's)."""
+    prints = {f["subject"]: f for f in findings if f["check"] == "table.fingerprint"}
     rows = []
     for finding in findings:
         if finding["check"] in TABLE_CHECKS:
             expected = finding["expected"]
             if isinstance(expected, dict):
                 expected = " ".join(f"{key} {value}" for key, value in expected.items() if value is not None)
+            fingerprint = prints.get(finding["subject"])
+            shown = "-" if fingerprint is None else ("= " if fingerprint["status"] == "pass" else "≠ ") + \
+                str(fingerprint["actual"])
             rows.append((finding["subject"], "-" if expected is None else str(expected),
-                         "-" if finding["actual"] is None else str(finding["actual"]), t(f"status.{finding['status']}")))
+                         "-" if finding["actual"] is None else str(finding["actual"]), shown,
+                         t(f"status.{finding['status']}")))
     return rows
 
 

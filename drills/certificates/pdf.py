@@ -36,8 +36,8 @@ def render_pdf(certificate: Certificate) -> bytes:
         table(pdf, pairs, (55, 125), None, mono)
     labels = certificate.labels
     section(pdf, labels["tables"])
-    table(pdf, certificate.tables, (80, 35, 35, 30),
-          (labels["table"], labels["expected"], labels["restored"], labels["status"]), mono)
+    table(pdf, certificate.tables, (55, 25, 25, 50, 25),
+          (labels["table"], labels["expected"], labels["restored"], labels["fingerprint"], labels["status"]), mono)
     if certificate.checks:
         section(pdf, labels["checks"])
         table(pdf, certificate.checks, (45, 105, 30), (labels["check"], labels["subject"], labels["status"]), mono)

@@ -14,6 +14,11 @@ TEXT = {
               "container with no network, then verified: {tables} tables and {rows} rows, matching what was "
               "recorded when the backup was taken. This certificate is the human form of a signed report "
               "(Ed25519), attached to this document."},
+    "statement.identical": {
+        "fr": "Les lignes restaurées sont identiques à celles de la source au moment de la sauvegarde : l'empreinte "
+              "du contenu de chaque table, calculée par le serveur dans l'instantané du dump, est la même.",
+        "en": "The restored rows are identical to the source's at backup time: every table's content "
+              "fingerprint, computed by the server in the dump's own snapshot, is the same."},
     "months": {"fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
                "en": "January February March April May June July August September October November December"},
     "section.site": {"fr": "Site", "en": "Site"},
@@ -54,6 +59,7 @@ TEXT = {
     "label.table": {"fr": "Table", "en": "Table"},
     "label.expected": {"fr": "Attendu", "en": "Expected"},
     "label.restored": {"fr": "Restauré", "en": "Restored"},
+    "label.fingerprint": {"fr": "Empreinte du contenu", "en": "Content fingerprint"},
     "label.status": {"fr": "État", "en": "Status"},
     "label.check": {"fr": "Contrôle", "en": "Check"},
     "label.subject": {"fr": "Objet", "en": "Subject"},

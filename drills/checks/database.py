@@ -11,6 +11,7 @@ from datetime import date, datetime, timezone
 import duckdb
 
 from drills import redaction
+from drills.checks import fingerprints
 from drills.checks.duckdb_connection import connect_with, lock_down
 from drills.checks.dialects import ALIAS, POSTGRES, Dialect
 from drills.checks.findings import FAIL, PASS, WARN, Finding, empty
@@ -46,18 +47,48 @@ def without_passwords(text: str) -> str:
     return PASSWORD_SETTING.sub(r"\1***", text)
 
 
+def table_sources(connection: duckdb.DuckDBPyConnection, dialect: Dialect) -> dict[str, str]:
+    """Every user table: its name (the dialect's) -> how a query names it."""
+    tables = run(connection, dialect, dialect.list_tables)
+    if dialect.server_function:
+        return {dialect.name(schema, name): f"{dialect.quoted(schema)}.{dialect.quoted(name)}" for schema, name in tables}
+    return {dialect.name(schema, name): f"{ALIAS}.{quote_identifier(schema)}.{quote_identifier(name)}"
+            for schema, name in tables}
+
+
 def table_counts(connection: duckdb.DuckDBPyConnection, dialect: Dialect) -> dict[str, int]:
     """Exact row count of every user table, keyed by the dialect's table name."""
-    tables = run(connection, dialect, dialect.list_tables)
-    if not tables:
+    sources = table_sources(connection, dialect)
+    if not sources:
         return {}
-    if dialect.server_function:
-        sources = [f"{dialect.quoted(schema)}.{dialect.quoted(name)}" for schema, name in tables]
-    else:
-        sources = [f"{ALIAS}.{quote_identifier(schema)}.{quote_identifier(name)}" for schema, name in tables]
-    union = " UNION ALL ".join(f"SELECT {sql_literal(dialect.name(schema, name))} AS name, count(*) AS n FROM {source}"
-                               for (schema, name), source in zip(tables, sources))
+    union = " UNION ALL ".join(f"SELECT {sql_literal(name)} AS name, count(*) AS n FROM {source}"
+                               for name, source in sources.items())
     return {name: count for name, count in run(connection, dialect, union)}
+
+
+def table_fingerprints(connection, dialect: Dialect, wanted: dict[str, int]) -> dict[str, str]:
+    """The content fingerprint (drills.checks.fingerprints) of each restored table of `wanted`
+    (name -> one_in), computed by the server in one round trip."""
+    sources = table_sources(connection, dialect) if wanted else {}
+    parts = [f"SELECT {sql_literal(name)} AS name, {dialect.digest.format(one_in=int(one_in))} AS digest "
+             f"FROM ({dialect.row_hashes.format(table=sources[name])}) r"
+             for name, one_in in sorted(wanted.items()) if name in sources]
+    if not parts:
+        return {}
+    return {name: fingerprints.hexadecimal(total) for name, total in run(connection, dialect, " UNION ALL ".join(parts))}
+
+
+def content_findings(connection, dialect: Dialect, manifest, choice) -> list[Finding]:
+    """The manifest's fingerprints the site checks, against the restored tables'."""
+    declared = (manifest.fingerprints if manifest else None) or {}
+    expected = fingerprints.selected(declared, choice)
+    if not expected:
+        return []
+    if not dialect.row_hashes:
+        return [Finding("table.fingerprint", f"{len(expected)} table(s)", WARN,
+                        message=f"fingerprints are not computed on {dialect.extension} databases yet: not checked")]
+    restored = table_fingerprints(connection, dialect, {table: entry["one_in"] for table, entry in expected.items()})
+    return fingerprints.findings(restored, expected)
 
 
 def run(connection, dialect: Dialect, sql: str) -> list[tuple]:
@@ -203,6 +234,7 @@ def verify_database(dialect: Dialect, target: str, site, manifest, started_at: d
             restored = attach_and_count(connection, target, dialect)
             findings = [empty(site.id, "table")] if not restored and not site.checks.may_be_empty else []
             findings += manifest_findings(restored, manifest.tables) if manifest else []
+            findings += content_findings(connection, dialect, manifest, site.checks.fingerprints)
             findings += bounds_findings(restored, site.checks.tables)
             findings += assertion_findings(connection, site.checks.sql)
             freshness = None

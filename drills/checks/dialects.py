@@ -19,6 +19,10 @@ class Dialect:
     newest: str = "max({column})"  # the newest value of a column, as seconds since 1970 where the server can
     quote: str = '"'
     qualified: bool = True  # table names as schema.table (database.table for MariaDB)
+    # Content fingerprints (drills.checks.fingerprints), computed by the server: `row_hashes` selects
+    # each row's u64 as `h` from {table}; `digest` sums those divisible by {one_in}, mod 2^64, as text.
+    row_hashes: str | None = None
+    digest: str | None = None
 
     def name(self, schema: str, table: str) -> str:
         return f"{schema}.{table}" if self.qualified else table
@@ -30,7 +34,13 @@ class Dialect:
 POSTGRES = Dialect("postgres", """
 SELECT table_schema, table_name FROM information_schema.tables
 WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')
-ORDER BY 1, 2""", "postgres_query", newest="extract(epoch FROM max({column}))::float8")
+ORDER BY 1, 2""", "postgres_query", newest="extract(epoch FROM max({column}))::float8",
+                    row_hashes="SELECT ('x' || left(md5(ROW(t.*)::text), 16))::bit(64)::bigint AS h FROM {table} t",
+                    digest="mod(mod(coalesce(sum(h) FILTER (WHERE mod(h, {one_in}) = 0), 0), 18446744073709551616)"
+                           " + 18446744073709551616, 18446744073709551616)::text")
+# The session settings a row's text form depends on, fixed wherever PostgreSQL fingerprints it.
+POSTGRES_TEXT_FORM = {"TimeZone": "UTC", "DateStyle": "ISO", "IntervalStyle": "postgres", "extra_float_digits": "1",
+                      "bytea_output": "hex", "lc_monetary": "C"}
 MYSQL = Dialect("mysql", """
 SELECT table_schema, table_name FROM information_schema.tables
 WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')

@@ -1,5 +1,6 @@
 """`drill manifest` and `drill seal`: what runs on the site's side, beside the backup job."""
 
+import sys
 from pathlib import Path
 
 from drills.commands.common import add_recipients, catalog_of, recipients_of, usage
@@ -16,12 +17,17 @@ def register(add) -> None:
                                         "database=lgo'")
     manifest.add_argument("--file", help="sqlite: the database file; files: the tar archive (plain, gzip, zstd)")
     manifest.add_argument("--site", required=True)
-    seal_command = add("seal", seal, "site side: encrypt a dump and its manifest with age and upload both to the "
+    seal_command = add("seal", seal, "site side: dump the live database with its manifest in one snapshot (--dsn, "
+                                     "no DUMP), or take the job's DUMP; encrypt both with age and upload them to the "
                                      "site's source")
     seal_command.add_argument("site", metavar="SITE")
-    seal_command.add_argument("dump", metavar="DUMP", help="the dump or archive the backup job just wrote")
-    seal_command.add_argument("--dsn", help="count the live PostgreSQL database for the manifest, e.g. 'dbname=lgo'")
-    seal_command.add_argument("--manifest", help="or: the manifest the backup job wrote")
+    seal_command.add_argument("dump", metavar="DUMP", nargs="?",
+                              help="the dump or archive the backup job wrote (leave out with --dsn: drill seal dumps)")
+    seal_command.add_argument("--dsn", help="the live PostgreSQL database, e.g. 'dbname=lgo': without DUMP, dumped, "
+                                            "counted and fingerprinted in one snapshot")
+    seal_command.add_argument("--format", default="custom", choices=["custom", "plain"],
+                              help="without DUMP: pg_dump's format (default custom)")
+    seal_command.add_argument("--manifest", help="with DUMP: the manifest the backup job wrote")
     add_recipients(seal_command)
 
 
@@ -40,12 +46,23 @@ def print_manifest(arguments) -> int:
 
 
 def seal(arguments) -> int:
-    from drills.seal import seal as seal_backup
+    from drills.seal import seal as seal_backup, seal_snapshot
+    from drills.snapshot import ENGINES as SNAPSHOT_ENGINES
 
     catalog = catalog_of(arguments)
-    written = seal_backup(catalog.site(arguments.site), Path(arguments.dump), recipients_of(arguments),
-                          arguments.dsn, arguments.manifest)
+    site = catalog.site(arguments.site)
+    if arguments.dump is None:
+        if not arguments.dsn:
+            raise usage("give --dsn (drill seal dumps the live database) or the DUMP the backup job wrote")
+        written = seal_snapshot(site, arguments.dsn, recipients_of(arguments), arguments.format)
+    else:
+        if arguments.dsn:
+            better = f" Let drill seal make the dump: drill seal {site.id} --dsn DSN" \
+                if site.engine.type in SNAPSHOT_ENGINES else ""
+            print(f"drill: warning: {site.id}'s counts are taken now, after the dump: rows written in between make "
+                  f"the drill red although the backup is good.{better}", file=sys.stderr)
+        written = seal_backup(site, Path(arguments.dump), recipients_of(arguments), arguments.dsn, arguments.manifest)
     emit(arguments, written, f"{written['site']}: {written['backup']} and {written['manifest']} uploaded "
                              f"({written['bytes']:,} bytes sealed for {written['recipients']} recipient(s), "
-                             f"{written['tables']} tables in the manifest)")
+                             f"{written['tables']} tables and {written['fingerprints']} fingerprints in the manifest)")
     return 0

@@ -10,7 +10,7 @@ The restore tools run inside the container too (matching versions, and a hostile
 import shlex
 from dataclasses import dataclass
 
-from drills.checks.dialects import POSTGRES
+from drills.checks.dialects import POSTGRES, POSTGRES_TEXT_FORM
 from drills.engines.plain_sql import without_privileges
 from drills.engines.plan import (
     EARLY, SETUP, WORK_INSIDE, Database, Engine, LastError, Plan, Step, common_options, data_tmpfs, restore_container,
@@ -50,7 +50,8 @@ SQLSTATE_CLASSES = {
 }
 # The verifier's own sessions: a statement that runs longer is cancelled by the server itself,
 # and names resolve in pg_catalog first whatever a restored database's settings say.
-VERIFIER_OPTIONS = "-c search_path=pg_catalog -c statement_timeout={milliseconds}"
+VERIFIER_OPTIONS = ("-c search_path=pg_catalog " + " ".join(f"-c {name}={value}" for name, value in POSTGRES_TEXT_FORM.items())
+                    + " -c statement_timeout={milliseconds}")
 STATEMENT_GRACE = 30  # seconds
 CONNECT = ["-h", SOCKET_INSIDE, "-U", "postgres"]
 READY_TIMEOUT = 60

@@ -42,8 +42,9 @@ def test_the_french_certificate_states_the_restore_with_every_table_and_the_tota
     certificate = build(signed(private_key), "000003-x.json", keyring, "fr")
     assert "restaurée intégralement le 21 novembre 2026" in certificate.statement
     assert "3 tables et 7\u202f400 lignes" in certificate.statement  # the bounds line is not counted twice
-    assert ("public.ordonnances", "5400", "5400", "conforme") in certificate.tables
-    assert ("public.patients", "min 1", "2000", "conforme") in certificate.tables
+    assert ("public.ordonnances", "5400", "5400", "-", "conforme") in certificate.tables
+    assert ("public.patients", "min 1", "2000", "-", "conforme") in certificate.tables
+    assert "identiques" not in certificate.statement, "no fingerprint, no claim of identical rows"
     phases = dict(dict(certificate.sections)["Durées"])
     assert list(phases)[:3] == ["Récupération", "Déchiffrement", "Restauration"]
 
@@ -94,3 +95,22 @@ def test_an_export_of_a_site_that_is_not_postgresql_is_refused_before_any_restor
     with pytest.raises(ConfigError) as refused:
         KitExport(site, ["age1unused"], tmp_path)
     assert refused.value.code == "config.usage" and "exports postgres sites" in refused.value.message
+
+
+def fingerprinted(private_key, tables: dict) -> bytes:
+    report = json.loads(signed(private_key))
+    report["findings"] = [f for f in report["findings"] if f["check"] != "table.bounds"] + [
+        {"check": "table.fingerprint", "subject": name, "status": "pass", "expected": digest, "actual": digest,
+         "message": "", "code": "", "hint": ""} for name, digest in tables.items()]
+    report.pop("signature")
+    return sign(report, private_key)
+
+
+def test_rows_are_said_identical_only_when_every_table_has_a_matching_fingerprint(key):
+    private_key, keyring = key
+    every = {name: f"{index:016x}" for index, name in enumerate(TABLES)}
+    certificate = build(fingerprinted(private_key, every), "000003-x.json", keyring, "fr")
+    assert ("public.ordonnances", "5400", "5400", "= 0000000000000001", "conforme") in certificate.tables
+    assert "Les lignes restaurées sont identiques" in certificate.statement
+    some = build(fingerprinted(private_key, {"public.patients": "00000000000000aa"}), "000003-x.json", keyring, "en")
+    assert "identical" not in some.statement
