@@ -35,6 +35,7 @@ from drills.workdir import memory_filesystem
 from drills import reasons
 
 KIT_FORMAT = 1
+EVERY_ROW = {"one_in": 1, "key": None}  # the kit's fingerprints are of every row
 DEFAULT_STAGING = "/dev/shm"
 
 
@@ -117,7 +118,7 @@ class KitExport:
         try:
             target = postgres.verifier_target(socket_dir, self.site.engine.timeout)  # the fingerprints' text form
             restored = database.attach_and_count(connection, target, writable=(str(folder),))
-            digests = database.table_fingerprints(connection, POSTGRES, dict.fromkeys(restored, 1))
+            digests = database.table_fingerprints(connection, POSTGRES, {table: EVERY_ROW for table in restored})
             entries, taken = {}, set()
             for table, rows in sorted(restored.items()):
                 schema, name = table.split(".", 1)
@@ -135,7 +136,7 @@ class KitExport:
                     raise InfrastructureError(reasons.ERROR_EXPORT,
                                               f"{table}: {rows} rows restored, the export reads back {read_back}",
                                               hint="a bug in the export: report it with this drill id")
-                entries[table] = {"rows": rows, "fingerprint": {"digest": digests[table], "one_in": 1},
+                entries[table] = {"rows": rows, "fingerprint": {"digest": digests[table], **EVERY_ROW},
                                   "parquet": described(parquet), "csv": described(csv)}
             return entries
         except InfrastructureError:

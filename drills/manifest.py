@@ -7,8 +7,10 @@ A documents archive (engine `files`) lists its files instead of tables:
     "files": {"scans/2026/ordonnance-0001.pdf": {"size": 48213, "sha256": "..."}, ...}
 
 Format 2 (written by `drill seal SITE --dsn`, in the dump's own snapshot) adds each table's
-content fingerprint (drills.checks.fingerprints; format 1 is still read):
-    "fingerprints": {"public.patients": {"digest": "16 hex digits", "one_in": 1}, ...}
+content fingerprint (drills.checks.fingerprints; format 1 is still read), and the tables no
+snapshot covered (MariaDB's non-transactional ones: their counts are approximate):
+    "fingerprints": {"public.patients": {"digest": "16 hex digits", "one_in": 1, "key": null}, ...},
+    "inexact": ["lgo.journal_myisam"]
 
 Found as `X.manifest.json`, or age-encrypted as `X.manifest.json.age`, beside backup `X`.
 """
@@ -44,7 +46,8 @@ class Manifest:
     engine: str
     tables: dict[str, int]
     files: dict[str, dict] | None = None
-    fingerprints: dict[str, dict] | None = None  # format 2: table -> {digest, one_in}
+    fingerprints: dict[str, dict] | None = None  # format 2: table -> {digest, one_in, key}
+    inexact: tuple[str, ...] = ()  # format 2: tables no snapshot covered (their counts are approximate)
 
 
 def find(backup, identities) -> tuple[Manifest | None, str | None]:
@@ -69,7 +72,10 @@ def parse(data: bytes) -> Manifest:
     fingerprints = document.get("fingerprints") if document["format"] == FINGERPRINTED else None
     if fingerprints is not None and not (isinstance(fingerprints, dict) and all(
             valid_fingerprint(entry) for entry in fingerprints.values())):
-        raise invalid("the manifest's fingerprints must map table names to {digest, one_in}")
+        raise invalid("the manifest's fingerprints must map table names to {digest, one_in, key}")
+    inexact = document.get("inexact", []) if document["format"] == FINGERPRINTED else []
+    if not (isinstance(inexact, list) and all(isinstance(table, str) for table in inexact)):
+        raise invalid("the manifest's inexact must list table names")
     files = document.get("files")
     tables = document.get("tables", {} if files is not None else None)
     if not isinstance(tables, dict) or not all(
@@ -84,14 +90,17 @@ def parse(data: bytes) -> Manifest:
     if taken_at.tzinfo is None:
         raise invalid("the manifest's taken_at has no time zone")
     return Manifest(site=str(document.get("site")), taken_at=taken_at, engine=str(document.get("engine")),
-                    tables=dict(tables), files=files, fingerprints=fingerprints)
+                    tables=dict(tables), files=files, fingerprints=fingerprints, inexact=tuple(inexact))
 
 
 def valid_fingerprint(entry) -> bool:
     one_in = entry.get("one_in") if isinstance(entry, dict) else None
+    key = entry.get("key") if isinstance(entry, dict) else None
     return (isinstance(one_in, int) and not isinstance(one_in, bool) and 1 <= one_in <= 2**62
             and one_in & (one_in - 1) == 0 and isinstance(entry.get("digest"), str)
-            and re.fullmatch(r"[0-9a-f]{16}", entry["digest"]) is not None)
+            and re.fullmatch(r"[0-9a-f]{16}", entry["digest"]) is not None
+            and (key is None or (isinstance(key, list) and 0 < len(key) <= 32
+                                 and all(isinstance(column, str) and 0 < len(column) <= 128 for column in key))))
 
 
 def valid_file_entry(entry) -> bool:
@@ -184,11 +193,13 @@ def of_backup_file(engine: str, path: Path, site_id: str, taken_at: datetime | N
 
 
 def render(site_id: str, engine: str, taken_at: datetime, tables: dict[str, int] | None = None,
-           files: dict[str, dict] | None = None, fingerprints: dict[str, dict] | None = None) -> str:
+           files: dict[str, dict] | None = None, fingerprints: dict[str, dict] | None = None,
+           inexact: list[str] = ()) -> str:
     document = {"format": FINGERPRINTED if fingerprints is not None else FORMAT, "site": site_id,
                 "taken_at": taken_at.isoformat(timespec="seconds"), "engine": engine}
     if fingerprints is not None:
         document["fingerprints"] = dict(sorted(fingerprints.items()))
+        document["inexact"] = sorted(inexact)
     if files is not None:
         document["files"] = dict(sorted(files.items()))
     else:

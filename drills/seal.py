@@ -1,7 +1,7 @@
 """`drill seal`: the site side. What an editor or IT provider runs as a site's nightly backup job.
 
 PostgreSQL, recommended: drill seal makes the dump itself, in one snapshot with its manifest
-(drills.snapshot), so that the counts and fingerprints are of the dump's own moment:
+(drills.sealing), so that the counts and fingerprints are of the dump's own moment:
 
     drill seal pharmacie-du-port --dsn 'dbname=lgo' --recipients-file /etc/restore-drill/recipients
 
@@ -21,7 +21,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from drills import manifest as manifests
-from drills import snapshot, sources
+from drills import sources
+from drills.sealing import SNAPSHOTS
 from drills.crypto.encrypt import AgeWriter, parse_recipient
 from drills.engines import engine_for
 from drills.errors import ConfigError
@@ -90,21 +91,20 @@ def seal(site, dump: Path, recipients: list[str], dsn: str | None = None, manife
     return uploaded(site, dump.name + ".age", recipients, manifest, file_chunks(dump))
 
 
-def seal_snapshot(site, dsn: str, recipients: list[str], dump_format: str = "custom") -> dict:
-    """Dump the live database and count and fingerprint it in one snapshot (drills.snapshot),
-    then seal and upload both: no plaintext file on the site's disk."""
-    if site.engine.type not in snapshot.ENGINES:
-        raise ConfigError(f"drill seal makes the dump itself for {', '.join(snapshot.ENGINES)} sites; "
+def seal_snapshot(site, dsn: str, recipients: list[str], dump_format: str | None = None) -> dict:
+    """Dump the live database and count and fingerprint it in one snapshot (drills.sealing), then
+    seal and upload both: no plaintext file on the site's disk."""
+    if site.engine.type not in SNAPSHOTS:
+        raise ConfigError(f"drill seal makes the dump itself for {', '.join(SNAPSHOTS)} sites; "
                           f"{site.id} is {site.engine.type}", code=reasons.CONFIG_USAGE,
-                          hint="give the DUMP the backup job wrote, with --dsn or --manifest")
-    snapshot.check_format(dump_format)
+                          hint="give the DUMP the backup job wrote, with --manifest")
     checked_recipients(recipients)
-    session = snapshot.PsqlSession(dsn)
+    snapshot = SNAPSHOTS[site.engine.type](dsn, dump_format)
     try:
-        snapshot_id, taken_at = snapshot.snapshot_of(session)
-        counts, digests = snapshot.counted_in(session, site.checks.fingerprints, site.checks.fingerprint_rows)
-        manifest = manifests.render(site.id, site.engine.type, taken_at, tables=counts, fingerprints=digests)
-        name = f"{site.id}-{taken_at:%Y%m%dT%H%M%SZ}.{snapshot.FORMATS[dump_format][1]}.age"
-        return uploaded(site, name, recipients, manifest.encode(), snapshot.dumped(dsn, snapshot_id, dump_format))
+        counts, digests = snapshot.counted(site.checks.fingerprints, site.checks.fingerprint_rows)
+        manifest = manifests.render(site.id, site.engine.type, snapshot.taken_at, tables=counts, fingerprints=digests,
+                                    inexact=snapshot.inexact)
+        name = f"{site.id}-{snapshot.taken_at:%Y%m%dT%H%M%SZ}.{snapshot.extension}.age"
+        return uploaded(site, name, recipients, manifest.encode(), snapshot.dump())
     finally:
-        session.close()
+        snapshot.close()

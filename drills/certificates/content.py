@@ -57,7 +57,8 @@ def build(report_bytes: bytes, report_name: str, keyring: dict, lang: str) -> Ce
     backup = report["backup"]
     tables = table_rows(report["findings"], t)
     restored = {name: int(actual) for name, _, actual, _, _ in tables if actual.isdigit()}
-    identical = all(fingerprint.startswith("=") for _, _, _, fingerprint, _ in tables) and bool(tables)
+    identical = bool(tables) and all(fingerprint.startswith("=") and "(" not in fingerprint
+                                     for _, _, _, fingerprint, _ in tables)  # every row of every table
     fingerprint = hashlib.sha256(public_key.public_bytes_raw()).hexdigest()
     return Certificate(
         lang=lang,
@@ -109,13 +110,20 @@ def table_rows(findings: list[dict], t) -> list[tuple[str, str, str, str, str]]:
             expected = finding["expected"]
             if isinstance(expected, dict):
                 expected = " ".join(f"{key} {value}" for key, value in expected.items() if value is not None)
-            fingerprint = prints.get(finding["subject"])
-            shown = "-" if fingerprint is None else ("= " if fingerprint["status"] == "pass" else "≠ ") + \
-                str(fingerprint["actual"])
+            shown = fingerprint_shown(prints.get(finding["subject"]))
             rows.append((finding["subject"], "-" if expected is None else str(expected),
                          "-" if finding["actual"] is None else str(finding["actual"]), shown,
                          t(f"status.{finding['status']}")))
     return rows
+
+
+def fingerprint_shown(finding: dict | None) -> str:
+    """`= digest` (restored rows identical), `≠ digest`, with `(1/N)` for a sample; `-` without one."""
+    if finding is None:
+        return "-"
+    declared = finding["expected"] if isinstance(finding["expected"], dict) else {}
+    sample = f" (1/{declared['one_in']})" if declared.get("one_in", 1) > 1 else ""
+    return ("= " if finding["status"] == "pass" else "≠ ") + str(finding["actual"]) + sample
 
 
 def phase_order(item: tuple[str, float]) -> int:

@@ -66,16 +66,25 @@ def table_counts(connection: duckdb.DuckDBPyConnection, dialect: Dialect) -> dic
     return {name: count for name, count in run(connection, dialect, union)}
 
 
-def table_fingerprints(connection, dialect: Dialect, wanted: dict[str, int]) -> dict[str, str]:
+def table_fingerprints(connection, dialect: Dialect, wanted: dict[str, dict]) -> dict[str, str]:
     """The content fingerprint (drills.checks.fingerprints) of each restored table of `wanted`
-    (name -> one_in), computed by the server in one round trip."""
+    (name -> its manifest entry: one_in, key), computed by the server in one round trip."""
     sources = table_sources(connection, dialect) if wanted else {}
-    parts = [f"SELECT {sql_literal(name)} AS name, {dialect.digest.format(one_in=int(one_in))} AS digest "
-             f"FROM ({dialect.row_hashes.format(table=sources[name])}) r"
-             for name, one_in in sorted(wanted.items()) if name in sources]
+    columns = table_columns(connection, dialect) if wanted else {}
+    parts = [f"SELECT {sql_literal(name)} AS name, digest "
+             f"FROM ({fingerprints.query(dialect, sources[name], entry, columns.get(name, []))}) d"
+             for name, entry in sorted(wanted.items()) if name in sources]
     if not parts:
         return {}
     return {name: fingerprints.hexadecimal(total) for name, total in run(connection, dialect, " UNION ALL ".join(parts))}
+
+
+def table_columns(connection, dialect: Dialect) -> dict[str, list[tuple[str, str]]]:
+    """Each table's columns and their types, in order, where the dialect fingerprints column by column."""
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for schema, table, column, kind in run(connection, dialect, dialect.list_columns) if dialect.list_columns else []:
+        columns.setdefault(dialect.name(schema, table), []).append((column, kind))
+    return columns
 
 
 def content_findings(connection, dialect: Dialect, manifest, choice) -> list[Finding]:
@@ -84,11 +93,10 @@ def content_findings(connection, dialect: Dialect, manifest, choice) -> list[Fin
     expected = fingerprints.selected(declared, choice)
     if not expected:
         return []
-    if not dialect.row_hashes:
+    if not dialect.row_hash:
         return [Finding("table.fingerprint", f"{len(expected)} table(s)", WARN,
                         message=f"fingerprints are not computed on {dialect.extension} databases yet: not checked")]
-    restored = table_fingerprints(connection, dialect, {table: entry["one_in"] for table, entry in expected.items()})
-    return fingerprints.findings(restored, expected)
+    return fingerprints.findings(table_fingerprints(connection, dialect, expected), expected)
 
 
 def run(connection, dialect: Dialect, sql: str) -> list[tuple]:
@@ -106,7 +114,9 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def manifest_findings(restored: dict[str, int], expected: dict[str, int]) -> list[Finding]:
+def manifest_findings(restored: dict[str, int], expected: dict[str, int], inexact=()) -> list[Finding]:
+    """Each manifest table present with its count; the `inexact` ones (no snapshot covered them)
+    differing is a warning, not a failure."""
     findings = []
     for table, count in sorted(expected.items()):
         if table not in restored:
@@ -114,6 +124,10 @@ def manifest_findings(restored: dict[str, int], expected: dict[str, int]) -> lis
                                     message=f"{table} is in the manifest but not in the restored database",
                                     code=reasons.VERIFY_TABLE_MISSING,
                                     hint="the backup lacks a table the site had: check the backup job's scope"))
+        elif restored[table] != count and table in inexact:
+            findings.append(Finding("table.count", table, WARN, expected=count, actual=restored[table],
+                                    message=f"{table} has {restored[table]:,} rows, the manifest about {count:,}: "
+                                            "its engine has no transactions, so no snapshot covered its count"))
         elif restored[table] != count:
             findings.append(Finding("table.count", table, FAIL, expected=count, actual=restored[table],
                                     message=f"{table} has {restored[table]:,} rows, the manifest says {count:,}",
@@ -233,7 +247,7 @@ def verify_database(dialect: Dialect, target: str, site, manifest, started_at: d
         with watchdog.guarding(connection.interrupt):
             restored = attach_and_count(connection, target, dialect)
             findings = [empty(site.id, "table")] if not restored and not site.checks.may_be_empty else []
-            findings += manifest_findings(restored, manifest.tables) if manifest else []
+            findings += manifest_findings(restored, manifest.tables, manifest.inexact) if manifest else []
             findings += content_findings(connection, dialect, manifest, site.checks.fingerprints)
             findings += bounds_findings(restored, site.checks.tables)
             findings += assertion_findings(connection, site.checks.sql)

@@ -19,10 +19,15 @@ class Dialect:
     newest: str = "max({column})"  # the newest value of a column, as seconds since 1970 where the server can
     quote: str = '"'
     qualified: bool = True  # table names as schema.table (database.table for MariaDB)
-    # Content fingerprints (drills.checks.fingerprints), computed by the server: `row_hashes` selects
-    # each row's u64 as `h` from {table}; `digest` sums those divisible by {one_in}, mod 2^64, as text.
-    row_hashes: str | None = None
+    # Content fingerprints (drills.checks.fingerprints), computed by the server: `row_hash` hashes the
+    # text form of {columns} to a 64-bit integer; `digest` sums the `h` of the rows, mod 2^64, as text.
+    # The columns are `whole_row` where the server has a row's text form, else each column of
+    # `list_columns` in the form `column_forms` gives its type ("" for the others).
+    row_hash: str | None = None
     digest: str | None = None
+    whole_row: str | None = None
+    column_forms: tuple[tuple[str, str], ...] = (("", "t.{name}"),)
+    list_columns: str | None = None
 
     def name(self, schema: str, table: str) -> str:
         return f"{schema}.{table}" if self.qualified else table
@@ -35,16 +40,28 @@ POSTGRES = Dialect("postgres", """
 SELECT table_schema, table_name FROM information_schema.tables
 WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')
 ORDER BY 1, 2""", "postgres_query", newest="extract(epoch FROM max({column}))::float8",
-                    row_hashes="SELECT ('x' || left(md5(ROW(t.*)::text), 16))::bit(64)::bigint AS h FROM {table} t",
-                    digest="mod(mod(coalesce(sum(h) FILTER (WHERE mod(h, {one_in}) = 0), 0), 18446744073709551616)"
-                           " + 18446744073709551616, 18446744073709551616)::text")
+                    row_hash="hashtextextended(ROW({columns})::text, 0)", whole_row="t.*",
+                    digest="mod(mod(coalesce(sum(h), 0), 18446744073709551616) + 18446744073709551616, "
+                           "18446744073709551616)::text")
 # The session settings a row's text form depends on, fixed wherever PostgreSQL fingerprints it.
 POSTGRES_TEXT_FORM = {"TimeZone": "UTC", "DateStyle": "ISO", "IntervalStyle": "postgres", "extra_float_digits": "1",
                       "bytea_output": "hex", "lc_monetary": "C"}
+# Each column's text in a MariaDB row's text form: as utf8mb4 (so columns of other character sets
+# mix), binary ones in hex, a TIMESTAMP as its instant (its text follows the session's time zone).
+MYSQL_COLUMN_FORMS = (("", "QUOTE(CONVERT(t.{name} USING utf8mb4))"), ("timestamp", "QUOTE(UNIX_TIMESTAMP(t.{name}))"),
+                      *((kind, "QUOTE(HEX(t.{name}))") for kind in ("binary", "varbinary", "tinyblob", "blob",
+                                                                     "mediumblob", "longblob")))
 MYSQL = Dialect("mysql", """
 SELECT table_schema, table_name FROM information_schema.tables
 WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')
-ORDER BY 1, 2""", "mysql_query", newest="UNIX_TIMESTAMP(max({column}))", quote="`")
+ORDER BY 1, 2""", "mysql_query", newest="UNIX_TIMESTAMP(max({column}))", quote="`",
+                 row_hash="CAST(CONV(LEFT(MD5(CONCAT_WS(',', {columns})), 16), 16, 10) AS UNSIGNED)",
+                 digest="CAST(MOD(COALESCE(SUM(h), 0), 18446744073709551616) AS CHAR)",
+                 column_forms=MYSQL_COLUMN_FORMS,
+                 list_columns="""
+SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns
+WHERE table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')
+ORDER BY table_schema, table_name, ordinal_position""")
 SQLITE = Dialect("sqlite", f"""
 SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = '{ALIAS}' ORDER BY 1, 2""",
                  None, qualified=False)

@@ -23,10 +23,12 @@ def register(add) -> None:
     seal_command.add_argument("site", metavar="SITE")
     seal_command.add_argument("dump", metavar="DUMP", nargs="?",
                               help="the dump or archive the backup job wrote (leave out with --dsn: drill seal dumps)")
-    seal_command.add_argument("--dsn", help="the live PostgreSQL database, e.g. 'dbname=lgo': without DUMP, dumped, "
-                                            "counted and fingerprinted in one snapshot")
-    seal_command.add_argument("--format", default="custom", choices=["custom", "plain"],
-                              help="without DUMP: pg_dump's format (default custom)")
+    seal_command.add_argument("--dsn", help="the live database (PostgreSQL: 'dbname=lgo'; MariaDB: 'host=localhost "
+                                            "socket=/run/mysqld/mysqld.sock user=backup database=lgo'): without DUMP, "
+                                            "dumped, counted and fingerprinted in one snapshot")
+    seal_command.add_argument("--format", choices=["custom", "plain", "directory"],
+                              help="without DUMP, PostgreSQL: pg_dump's format (default custom; directory: dumped by "
+                                   "parallel jobs on /dev/shm, uploaded as a tar); MariaDB dumps plain SQL")
     seal_command.add_argument("--manifest", help="with DUMP: the manifest the backup job wrote")
     add_recipients(seal_command)
 
@@ -47,7 +49,7 @@ def print_manifest(arguments) -> int:
 
 def seal(arguments) -> int:
     from drills.seal import seal as seal_backup, seal_snapshot
-    from drills.snapshot import ENGINES as SNAPSHOT_ENGINES
+    from drills.sealing import SNAPSHOTS
 
     catalog = catalog_of(arguments)
     site = catalog.site(arguments.site)
@@ -58,7 +60,7 @@ def seal(arguments) -> int:
     else:
         if arguments.dsn:
             better = f" Let drill seal make the dump: drill seal {site.id} --dsn DSN" \
-                if site.engine.type in SNAPSHOT_ENGINES else ""
+                if site.engine.type in SNAPSHOTS else ""
             print(f"drill: warning: {site.id}'s counts are taken now, after the dump: rows written in between make "
                   f"the drill red although the backup is good.{better}", file=sys.stderr)
         written = seal_backup(site, Path(arguments.dump), recipients_of(arguments), arguments.dsn, arguments.manifest)

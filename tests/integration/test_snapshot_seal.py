@@ -7,13 +7,14 @@ import json
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from drills.checks import fingerprints
 from drills.demo.seed import SourceDatabase
 from drills.engines.postgres import CONNECT, DATABASE
-from drills.snapshot import PsqlSession
+from drills.sealing.postgres import psql
 from tests.helpers import drill_command, site_entry, write_catalog
 
 SITE = "pharmacie-instantanee"
@@ -22,9 +23,9 @@ PGBENCH = ["pgbench", *CONNECT, DATABASE]
 
 @pytest.fixture
 def catalog(tmp_path, keys_dir):
-    def make(pattern="*.dump.age", **engine):
+    def make(pattern="*.dump.age", checks=None, **engine):
         entry = site_entry(SITE, tmp_path / "backups", keys_dir["dir"] / "drill.agekey",
-                           source={"pattern": pattern}, engine={"type": "postgres", **engine})
+                           source={"pattern": pattern}, engine={"type": "postgres", **engine}, checks=checks or {})
         path = write_catalog(tmp_path, [entry])
         assert drill_command("keys", "init", "--catalog", str(path)).returncode == 0
         return str(path)
@@ -53,7 +54,7 @@ def pgbench(database, *options: str) -> str:
 
 def test_pgbench_writing_during_the_seal_leaves_every_count_exact_and_every_fingerprint_equal(
         catalog, docker_engine, keys_dir):
-    catalog = catalog()
+    catalog = catalog(checks={"fingerprint_rows": 50_000})  # pgbench_accounts (200,000 rows) sampled by its key
     with SourceDatabase(patients=150, runtime=docker_engine) as live:
         pgbench(live, "-i", "-q", "-s", "2")
         for _ in range(3):
@@ -66,16 +67,18 @@ def test_pgbench_writing_during_the_seal_leaves_every_count_exact_and_every_fing
             assert sealed.returncode == 0, sealed.stderr
             assert "number of transactions actually processed" in outputs[0]
             report = drilled(catalog)
-            assert (report["outcome"], report["reason"]) == ("pass", None), report["findings"]
+            assert (report["outcome"], report["reason"]) == ("pass", None), [(f["code"], f["message"]) for f in report["findings"]]
             counts, prints = by_check(report, "table.count"), by_check(report, "table.fingerprint")
             assert len(counts) >= 12 and set(prints) == set(counts)
             assert all(f["status"] == "pass" for f in [*counts.values(), *prints.values()])
+            assert prints["public.pgbench_accounts"]["expected"]["one_in"] == 4
+            assert prints["public.pgbench_accounts"]["expected"]["key"] == ["aid"]
             in_snapshot = counts["public.pgbench_history"]["actual"]
             assert 0 < in_snapshot < live_count(live, "public.pgbench_history"), "written before and after the snapshot"
 
 
 def live_count(database, table: str) -> int:
-    session = PsqlSession(database.dsn)
+    session = psql(database.dsn)
     try:
         return int(session.query(f"SELECT count(*) FROM {table}")[0][0])
     finally:
@@ -145,7 +148,7 @@ def test_every_kind_of_value_fingerprints_alike_on_the_restored_server_and_by_ha
     with SourceDatabase(patients=20, runtime=docker_engine) as live:
         live.execute(KINDS_OF_VALUES)
         sealed = seal(catalog, live.dsn, keys_dir["recipient"])
-        session = PsqlSession(live.dsn)  # the row texts under the fingerprint's session settings
+        session = psql(live.dsn)  # each row's text form under the fingerprint's session settings
         try:
             rows = [bytes.fromhex(row[0]) for row in  # hex: a row's text may hold a newline
                     session.query("SELECT encode(convert_to(ROW(t.*)::text, 'UTF8'), 'hex') FROM public.valeurs t")]
@@ -155,9 +158,21 @@ def test_every_kind_of_value_fingerprints_alike_on_the_restored_server_and_by_ha
     manifest_of = tmp_path / "backups" / (json.loads(sealed.stdout)["manifest"])
     manifest = json.loads(subprocess.run(["age", "-d", "-i", str(keys_dir["dir"] / "drill.agekey"), str(manifest_of)],
                                          capture_output=True, check=True).stdout)
-    by_hand = fingerprints.reference(rows)
+    by_hand = fingerprints.postgres_reference(rows)  # no server: the row texts alone
     assert manifest["format"] == 2 and manifest["fingerprints"]["public.valeurs"]["digest"] == by_hand
     report = drilled(catalog)
     assert report["outcome"] == "pass", report["findings"]
     restored = by_check(report, "table.fingerprint")["public.valeurs"]
     assert restored["status"] == "pass" and restored["actual"] == by_hand
+
+
+def test_a_directory_format_dump_is_made_by_parallel_jobs_in_memory_and_drills_green(
+        catalog, docker_engine, keys_dir):
+    catalog = catalog(pattern="*.tar.age", format="directory")
+    with SourceDatabase(patients=60, runtime=docker_engine) as live:
+        sealed = seal(catalog, live.dsn, keys_dir["recipient"], "--format", "directory")
+    assert sealed.returncode == 0, sealed.stderr
+    assert not list(Path("/dev/shm").glob("restore-drill-seal-*")), "the staged dump is removed"
+    report = drilled(catalog)
+    assert (report["outcome"], report["reason"]) == ("pass", None)
+    assert by_check(report, "table.fingerprint")["public.patients"]["status"] == "pass"

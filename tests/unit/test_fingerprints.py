@@ -1,6 +1,5 @@
 """The content fingerprint's algorithm (drills.checks.fingerprints) and its place in the manifest."""
 
-import hashlib
 import json
 from datetime import datetime, timezone
 
@@ -11,26 +10,37 @@ from drills.checks import fingerprints
 from drills.checks.dialects import POSTGRES
 from drills.errors import BackupProblem
 
-ROWS = [b"(1,DUPONT,\"Jean, dit \"\"Jeannot\"\"\")", b"(2,,)", "(3,Ézéchiel,\"ligne\nsuivante\")".encode()]
+# hashtextextended(text, 0) as PostgreSQL 15 computed them (SELECT s, hashtextextended(s, 0) ...).
+POSTGRES_VECTORS = {"": -6939563903564495251, "a": 3591986179850072241, "abc": -6747756470228489321,
+                    "abcdefghijkl": -7556637188122330412, "abcdefghijklm": 8871624171452417744,
+                    '(1,"DUPONT, Jean",,t)': -8783800098903606357, "Ézéchiel €": 5904018304335772387,
+                    "x" * 37: -271095027154046655}
 
 
-def test_a_fingerprint_is_the_sum_of_the_rows_md5_prefixes_modulo_2_to_the_64():
-    expected = sum(int(hashlib.md5(row).hexdigest()[:16], 16) for row in ROWS) % 2**64
-    assert fingerprints.reference(ROWS) == format(expected, "016x")
-    assert fingerprints.reference([]) == "0" * 16
+@pytest.mark.parametrize("text, expected", POSTGRES_VECTORS.items(), ids=range(len(POSTGRES_VECTORS)))
+def test_the_python_text_hash_is_postgresqls_hashtextextended(text, expected):
+    assert fingerprints.postgres_text_hash(text.encode()) == expected
 
 
-def test_it_ignores_the_rows_order_and_sees_one_changed_byte_or_one_row_twice():
-    assert fingerprints.reference(reversed(ROWS)) == fingerprints.reference(ROWS)
-    assert fingerprints.reference([ROWS[0].replace(b"Jean", b"Jeau"), *ROWS[1:]]) != fingerprints.reference(ROWS)
-    assert fingerprints.reference([*ROWS, ROWS[0]]) != fingerprints.reference(ROWS)
+def test_a_tables_fingerprint_can_be_recomputed_from_its_rows_texts_alone():
+    texts = [text.encode() for text in POSTGRES_VECTORS]
+    assert fingerprints.postgres_reference(texts) == fingerprints.combined(POSTGRES_VECTORS.values())
 
 
-def test_a_sample_counts_only_the_rows_whose_hash_the_power_of_two_divides():
-    rows = [f"({number},x)".encode() for number in range(2000)]
-    kept = [row for row in rows if fingerprints.u64(row) % 8 == 0]
-    assert 150 < len(kept) < 350
-    assert fingerprints.reference(rows, one_in=8) == fingerprints.reference(kept)
+HASHES = [-4_211_483_329_061_781_522, 7_125_512_201_451_223_001, 2**63 - 1, -(2**63)]
+
+
+def test_a_fingerprint_is_the_sum_of_the_rows_64_bit_hashes_modulo_2_to_the_64_whatever_their_sign():
+    assert fingerprints.combined(HASHES) == format(sum(HASHES) % 2**64, "016x")
+    unsigned = [value % 2**64 for value in HASHES]
+    assert fingerprints.combined(unsigned) == fingerprints.combined(HASHES)
+    assert fingerprints.combined([]) == "0" * 16
+
+
+def test_it_ignores_the_rows_order_and_sees_a_changed_row_or_a_row_twice():
+    assert fingerprints.combined(reversed(HASHES)) == fingerprints.combined(HASHES)
+    assert fingerprints.combined([HASHES[0] + 1, *HASHES[1:]]) != fingerprints.combined(HASHES)
+    assert fingerprints.combined([*HASHES, HASHES[1]]) != fingerprints.combined(HASHES)
 
 
 @pytest.mark.parametrize("rows, cap, expected", [(10, None, 1), (100, 100, 1), (101, 100, 2), (1000, 100, 16)])
@@ -42,20 +52,26 @@ def test_a_servers_signed_or_unsigned_sum_reads_as_the_same_digest():
     assert fingerprints.hexadecimal(-1) == "ffffffffffffffff" and fingerprints.hexadecimal(str(2**64 + 5)) == "0" * 15 + "5"
 
 
-def test_the_postgres_sql_reads_each_rows_whole_text_form_and_samples_by_its_hash():
-    sql = POSTGRES.row_hashes.format(table='"public"."patients"')
-    assert "md5(ROW(t.*)::text)" in sql and 'FROM "public"."patients" t' in sql
-    assert "mod(h, 4) = 0" in POSTGRES.digest.format(one_in=4)
+def test_the_postgres_query_hashes_each_rows_whole_text_form_and_samples_by_the_primary_key():
+    whole = fingerprints.query(POSTGRES, '"public"."patients"', {"one_in": 1, "key": None})
+    assert whole == ("SELECT mod(mod(coalesce(sum(h), 0), 18446744073709551616) + 18446744073709551616, "
+                     "18446744073709551616)::text AS digest FROM (SELECT hashtextextended(ROW(t.*)::text, 0) AS h "
+                     'FROM "public"."patients" t) r')
+    by_key = fingerprints.query(POSTGRES, '"public"."ventes"', {"one_in": 8, "key": ["id", 'we"ird']})
+    assert by_key.endswith('FROM "public"."ventes" t WHERE mod(hashtextextended(ROW(t."id", t."we""ird")::text, 0), '
+                           "8) = 0) r")
+    no_key = fingerprints.query(POSTGRES, "x", {"one_in": 2, "key": None})
+    assert "WHERE mod(hashtextextended(ROW(t.*)::text, 0), 2) = 0" in no_key
 
 
 def test_mismatched_fingerprints_are_content_mismatch_findings_naming_the_table():
-    expected = {"public.patients": {"digest": "00000000000000aa", "one_in": 1},
-                "public.ventes": {"digest": "00000000000000bb", "one_in": 4},
-                "public.absente": {"digest": "00000000000000cc", "one_in": 1}}
+    expected = {"public.patients": {"digest": "00000000000000aa", "one_in": 1, "key": None},
+                "public.ventes": {"digest": "00000000000000bb", "one_in": 4, "key": ["id"]},
+                "public.absente": {"digest": "00000000000000cc", "one_in": 1, "key": None}}
     found = fingerprints.findings({"public.patients": "00000000000000aa", "public.ventes": "00000000000000bc"}, expected)
     assert [(f.subject, f.status, f.code) for f in found] == [
         ("public.patients", "pass", ""), ("public.ventes", "fail", "verify.content_mismatch")]
-    assert "1 row in 4" in found[1].message
+    assert "1 row in 4 by the hash of its primary key" in found[1].message
 
 
 @pytest.mark.parametrize("choice, expected", [("all", {"a", "b"}), ("off", set()), (["b", "c"], {"b"})])
@@ -66,21 +82,59 @@ def test_the_site_chooses_which_fingerprints_are_checked(choice, expected):
 def manifest(**fingerprints_entry) -> bytes:
     document = json.loads(manifests.render("p", "postgres", datetime(2026, 12, 1, tzinfo=timezone.utc),
                                            tables={"public.patients": 3},
-                                           fingerprints={"public.patients": {"digest": "0123456789abcdef", "one_in": 1}}))
+                                           fingerprints={"public.patients": {"digest": "0123456789abcdef", "one_in": 1, "key": None}}))
     document["fingerprints"]["public.patients"].update(fingerprints_entry)
     return json.dumps(document).encode()
 
 
 def test_a_manifest_with_fingerprints_is_format_2_and_format_1_is_still_read():
     parsed = manifests.parse(manifest())
-    assert parsed.fingerprints == {"public.patients": {"digest": "0123456789abcdef", "one_in": 1}}
+    assert parsed.fingerprints == {"public.patients": {"digest": "0123456789abcdef", "one_in": 1, "key": None}}
     old = manifests.parse(manifests.render("p", "postgres", datetime(2026, 12, 1, tzinfo=timezone.utc), tables={"t": 1}).encode())
     assert json.loads(manifests.render("p", "postgres", datetime(2026, 12, 1, tzinfo=timezone.utc)))["format"] == 1
     assert old.fingerprints is None
 
 
-@pytest.mark.parametrize("entry", [{"digest": "XYZ"}, {"one_in": 3}, {"one_in": 0}, {"one_in": True}, {"digest": 12}])
+@pytest.mark.parametrize("entry", [{"digest": "XYZ"}, {"one_in": 3}, {"one_in": 0}, {"one_in": True}, {"digest": 12},
+                                   {"key": "id"}, {"key": []}, {"key": [""]}, {"key": [1]}])
 def test_a_malformed_fingerprint_makes_the_manifest_invalid(entry):
     with pytest.raises(BackupProblem) as raised:
         manifests.parse(manifest(**entry))
     assert raised.value.code == "manifest.invalid"
+
+
+def test_the_mariadb_query_hashes_each_column_in_the_text_form_of_its_type():
+    from drills.checks.dialects import MYSQL
+
+    columns = [("id", "int"), ("vu_le", "timestamp"), ("photo", "BLOB"), ("nom", "varchar")]
+    whole = fingerprints.query(MYSQL, "`lgo`.`patients`", {"one_in": 1, "key": None}, columns)
+    assert ("CONCAT_WS(',', QUOTE(CONVERT(t.`id` USING utf8mb4)), QUOTE(UNIX_TIMESTAMP(t.`vu_le`)), "
+            "QUOTE(HEX(t.`photo`)), QUOTE(CONVERT(t.`nom` USING utf8mb4)))") in whole
+    assert whole.startswith("SELECT CAST(MOD(COALESCE(SUM(h), 0), 18446744073709551616) AS CHAR) AS digest")
+    sampled = fingerprints.query(MYSQL, "`lgo`.`patients`", {"one_in": 4, "key": ["id"]}, columns)
+    assert sampled.endswith("WHERE mod(CAST(CONV(LEFT(MD5(CONCAT_WS(',', QUOTE(CONVERT(t.`id` USING utf8mb4)))), 16), "
+                            "16, 10) AS UNSIGNED), 4) = 0) r")
+
+
+def test_a_mariadb_dsn_becomes_client_options_with_the_password_out_of_the_command_line():
+    from drills.errors import ConfigError
+    from drills.sealing.mariadb import client
+
+    arguments, database, environment = client("host=localhost socket=/run/mysqld.sock user=backup password=s3cr3t "
+                                              "database=lgo")
+    assert arguments == ["--no-defaults", "--host=localhost", "--socket=/run/mysqld.sock", "--user=backup"]
+    assert (database, environment) == ("lgo", {"MYSQL_PWD": "s3cr3t"}) and "s3cr3t" not in " ".join(arguments)
+    with pytest.raises(ConfigError):
+        client("host=localhost user=backup")
+
+
+def test_an_inexact_tables_count_differing_is_a_warning_and_an_exact_ones_a_failure():
+    from drills.checks.database import manifest_findings
+
+    found = manifest_findings({"lgo.journal": 12, "lgo.patients": 3}, {"lgo.journal": 10, "lgo.patients": 2},
+                              inexact=("lgo.journal",))
+    assert [(f.subject, f.status) for f in found] == [("lgo.journal", "warn"), ("lgo.patients", "fail")]
+    assert "no snapshot covered" in found[0].message
+    parsed = manifests.parse(manifests.render("p", "mariadb", datetime(2026, 12, 1, tzinfo=timezone.utc),
+                                              tables={"lgo.journal": 10}, fingerprints={}, inexact=["lgo.journal"]).encode())
+    assert parsed.inexact == ("lgo.journal",)
