@@ -28,6 +28,7 @@ bench: setup
 	.venv/bin/python -m benchmarks.scheduler_tick
 	.venv/bin/python -m benchmarks.dashboard
 	.venv/bin/python -m benchmarks.evidence
+	.venv/bin/python -m benchmarks.fingerprints
 
 clean-demo:
 	rm -rf demo

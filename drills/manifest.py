@@ -96,7 +96,8 @@ def parse(data: bytes) -> Manifest:
 def valid_fingerprint(entry) -> bool:
     one_in = entry.get("one_in") if isinstance(entry, dict) else None
     key = entry.get("key") if isinstance(entry, dict) else None
-    return (isinstance(one_in, int) and not isinstance(one_in, bool) and 1 <= one_in <= 2**62
+    return (isinstance(entry, dict) and isinstance(entry.get("integer_key", False), bool)
+            and isinstance(one_in, int) and not isinstance(one_in, bool) and 1 <= one_in <= 2**62
             and one_in & (one_in - 1) == 0 and isinstance(entry.get("digest"), str)
             and re.fullmatch(r"[0-9a-f]{16}", entry["digest"]) is not None
             and (key is None or (isinstance(key, list) and 0 < len(key) <= 32

@@ -66,8 +66,9 @@ def check_across_fields(values: dict, ctx: Context) -> None:
         if isinstance(ENGINES[site.engine.type].reads, Tree):
             for name in ("tables", "sql", "newest_record"):
                 if getattr(site.checks, name):
-                    ctx.problem(("sites", index, "checks", name), f"checks.{name} is for databases; a {site.engine.type} "
-                                                                  "archive is checked against its manifest")
+                    ctx.problem(("sites", index, "checks", name),
+                                f"checks.{name} is for databases; a {site.engine.type} archive is checked against "
+                                "its manifest")
 
 
 def parse_with_lines(text: str, path: Path):

@@ -84,7 +84,7 @@ class Checks:
     newest_record: str | None = None
     may_be_empty: bool = False
     fingerprints: str | list[str] = "all"
-    fingerprint_rows: int = 50_000_000
+    fingerprint_rows: int = 1_000_000
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,7 @@ CHECKS = Record(
                                default="all", example=["public.patients", "public.ordonnances"]),
         "fingerprint_rows": Number("Rows above which `drill seal` fingerprints a table by a sample (the rows whose "
                                    "hash is divisible by a power of two), said in the finding.",
-                                   minimum=1, default=50_000_000, example=10_000_000),
+                                   minimum=1, default=1_000_000, example=10_000_000),
     },
     build=model.Checks,
 )

@@ -64,8 +64,8 @@ def build(report_bytes: bytes, report_name: str, keyring: dict, lang: str) -> Ce
         lang=lang,
         title=t("title"),
         statement=t("statement", backup=backup["name"], site=report["site_name"], site_id=report["site"],
-                    date=day(report["started_at"], lang), tables=len(restored), rows=number(sum(restored.values()), lang))
-        + (" " + t("statement.identical") if identical else ""),
+                    date=day(report["started_at"], lang), tables=len(restored),
+                    rows=number(sum(restored.values()), lang)) + (" " + t("statement.identical") if identical else ""),
         sections=[
             (t("section.site"), [(t("site.name"), report["site_name"]), (t("site.id"), report["site"]),
                                  (t("site.tenant"), report["tenant"])]),
@@ -95,7 +95,8 @@ def build(report_bytes: bytes, report_name: str, keyring: dict, lang: str) -> Ce
         report_name=report_name,
         report_bytes=report_bytes,
         public_key_pem=public_pem(public_key),
-        labels={key: t(f"label.{key}") for key in ("table", "expected", "restored", "fingerprint", "status", "check", "subject",
+        labels={key: t(f"label.{key}") for key in ("table", "expected", "restored", "fingerprint", "status", "check",
+                                                   "subject",
                                                    "tables", "checks", "verify", "generated")},
     )
 

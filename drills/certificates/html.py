@@ -37,7 +37,7 @@ def render_html(certificate: Certificate) -> bytes:
     for heading, pairs in certificate.sections:
         parts += [f"<h2>{escape(heading)}</h2>", rows_table(["", ""], pairs)]
     parts += [f"<h2>{escape(labels['tables'])}</h2>",
-              rows_table([labels["table"], labels["expected"], labels["restored"], labels["fingerprint"], labels["status"]],
+              rows_table([labels[key] for key in ("table", "expected", "restored", "fingerprint", "status")],
                          certificate.tables, numeric=(1, 2))]
     if certificate.checks:
         parts += [f"<h2>{escape(labels['checks'])}</h2>",

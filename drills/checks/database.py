@@ -51,7 +51,8 @@ def table_sources(connection: duckdb.DuckDBPyConnection, dialect: Dialect) -> di
     """Every user table: its name (the dialect's) -> how a query names it."""
     tables = run(connection, dialect, dialect.list_tables)
     if dialect.server_function:
-        return {dialect.name(schema, name): f"{dialect.quoted(schema)}.{dialect.quoted(name)}" for schema, name in tables}
+        return {dialect.name(schema, name): f"{dialect.quoted(schema)}.{dialect.quoted(name)}"
+                for schema, name in tables}
     return {dialect.name(schema, name): f"{ALIAS}.{quote_identifier(schema)}.{quote_identifier(name)}"
             for schema, name in tables}
 
@@ -76,7 +77,8 @@ def table_fingerprints(connection, dialect: Dialect, wanted: dict[str, dict]) ->
              for name, entry in sorted(wanted.items()) if name in sources]
     if not parts:
         return {}
-    return {name: fingerprints.hexadecimal(total) for name, total in run(connection, dialect, " UNION ALL ".join(parts))}
+    sums = run(connection, dialect, " UNION ALL ".join(parts))
+    return {name: fingerprints.hexadecimal(total) for name, total in sums}
 
 
 def table_columns(connection, dialect: Dialect) -> dict[str, list[tuple[str, str]]]:

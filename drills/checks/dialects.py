@@ -28,6 +28,7 @@ class Dialect:
     whole_row: str | None = None
     column_forms: tuple[tuple[str, str], ...] = (("", "t.{name}"),)
     list_columns: str | None = None
+    integer_key_hash: str | None = None  # how a one-column integer primary key is hashed to sample by it
 
     def name(self, schema: str, table: str) -> str:
         return f"{schema}.{table}" if self.qualified else table
@@ -41,6 +42,7 @@ SELECT table_schema, table_name FROM information_schema.tables
 WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')
 ORDER BY 1, 2""", "postgres_query", newest="extract(epoch FROM max({column}))::float8",
                     row_hash="hashtextextended(ROW({columns})::text, 0)", whole_row="t.*",
+                    integer_key_hash="hashint8extended({column}::int8, 0)",
                     digest="mod(mod(coalesce(sum(h), 0), 18446744073709551616) + 18446744073709551616, "
                            "18446744073709551616)::text")
 # The session settings a row's text form depends on, fixed wherever PostgreSQL fingerprints it.

@@ -6,9 +6,11 @@ on the restored server. A count can stay right while a value changed; a fingerpr
 
 text(r) is the server's own text form of the whole row under fixed session settings, hash() its
 64-bit text hash (PostgreSQL: hashtextextended(text, 0), reimplemented below so that a fingerprint
-can be recomputed without a server); docs/fingerprints.md says exactly which and how. A table with more rows than the cap is sampled: only the rows whose
-primary key's hash (the whole row's, without one) is divisible by `one_in`, a power of two, count;
-both are recorded in the manifest so that both sides take the same rows.
+can be recomputed without a server); docs/fingerprints.md says exactly which and how. A table
+with more rows than the cap is sampled: only the rows whose primary key's hash (hashint8extended
+for one integer column, else its text form's; the whole row's without a key) is divisible by
+`one_in`, a power of two, count; both are recorded in the manifest so that both sides take the
+same rows.
 """
 
 from drills.checks.findings import FAIL, PASS, Finding
@@ -34,6 +36,16 @@ def postgres_text_hash(data: bytes) -> int:
     a, b, c = final(a, b, c)
     value = (b << 32) | c
     return value - MODULUS if value >= 2**63 else value
+
+
+def postgres_int8_hash(value: int) -> int:
+    """PostgreSQL's hashint8extended(value, 0): how a table sampled by an integer key picks its rows."""
+    low, high = value & WORD, (value >> 32) & WORD
+    low ^= high if value >= 0 else ~high & WORD
+    a, b, c = final((0x9E3779B9 + 4 + 3923095 + low) & WORD, (0x9E3779B9 + 4 + 3923095) & WORD,
+                    (0x9E3779B9 + 4 + 3923095) & WORD)
+    unsigned = (b << 32) | c
+    return unsigned - MODULUS if unsigned >= 2**63 else unsigned
 
 
 def le32(data: bytes, start: int) -> int:
@@ -99,11 +111,20 @@ def query(dialect, source: str, entry: dict, columns: list[tuple[str, str]] = ()
     every = dialect.whole_row or listed(dialect, columns)
     sample = ""
     if entry["one_in"] > 1:
-        types = dict(columns)
-        key = listed(dialect, [(column, types.get(column, "")) for column in entry["key"]]) if entry.get("key") else every
-        sample = f" WHERE mod({dialect.row_hash.format(columns=key)}, {int(entry['one_in'])}) = 0"
+        sample = f" WHERE mod({sampler(dialect, entry, columns, every)}, {int(entry['one_in'])}) = 0"
     row_hash = dialect.row_hash.format(columns=every)
     return f"SELECT {dialect.digest} AS digest FROM (SELECT {row_hash} AS h FROM {source} t{sample}) r"
+
+
+def sampler(dialect, entry: dict, columns: list[tuple[str, str]], every: str) -> str:
+    """The hash a sampled table's rows are picked by: its one-column integer key's (cheapest), its
+    primary key's text form, or the whole row's (no primary key)."""
+    key = entry.get("key")
+    if key and entry.get("integer_key") and dialect.integer_key_hash:
+        return dialect.integer_key_hash.format(column=f"t.{dialect.quoted(key[0])}")
+    types = dict(columns)
+    return dialect.row_hash.format(columns=listed(dialect, [(column, types.get(column, "")) for column in key])
+                                   if key else every)
 
 
 def listed(dialect, columns: list[tuple[str, str]]) -> str:
@@ -124,7 +145,8 @@ def selected(fingerprints: dict[str, dict], choice) -> dict[str, dict]:
 def sampling(entry: dict) -> str:
     if entry["one_in"] == 1:
         return ""
-    return f" (a sample: 1 row in {entry['one_in']} by the hash of its {'primary key' if entry.get('key') else 'content'})"
+    picked_by = "primary key" if entry.get("key") else "content"
+    return f" (a sample: 1 row in {entry['one_in']} by the hash of its {picked_by})"
 
 
 def findings(restored: dict[str, str], expected: dict[str, dict]) -> list[Finding]:

@@ -66,8 +66,8 @@ LAST_ERROR = LastError(command=(), label="", pattern=r"^ERROR (\d+) \(", classes
 
 def plan(site, drill_id: str, work_dir: str) -> Plan:
     database = site.engine.database
-    create = Step("creating the restore database", ("mariadb", *CLIENT, "-e", f"CREATE DATABASE IF NOT EXISTS `{database}`"),
-                  when=SETUP, timeout=30)
+    create = Step("creating the restore database",
+                  ("mariadb", *CLIENT, "-e", f"CREATE DATABASE IF NOT EXISTS `{database}`"), when=SETUP, timeout=30)
     restoring = Step("mariadb", ("mariadb", *CLIENT, "--binary-mode", database), dump=True,
                      hint="the dump does not restore: check the backup job's mysqldump and its log")
     return Plan(container=container_spec(site, drill_id, work_dir), server="the MariaDB server",

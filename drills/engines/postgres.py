@@ -50,8 +50,9 @@ SQLSTATE_CLASSES = {
 }
 # The verifier's own sessions: a statement that runs longer is cancelled by the server itself,
 # and names resolve in pg_catalog first whatever a restored database's settings say.
-VERIFIER_OPTIONS = ("-c search_path=pg_catalog " + " ".join(f"-c {name}={value}" for name, value in POSTGRES_TEXT_FORM.items())
-                    + " -c statement_timeout={milliseconds}")
+VERIFIER_OPTIONS = " ".join(["-c search_path=pg_catalog", *(f"-c {name}={value}" for name, value in
+                                                             POSTGRES_TEXT_FORM.items()),
+                             "-c statement_timeout={milliseconds}"])
 STATEMENT_GRACE = 30  # seconds
 CONNECT = ["-h", SOCKET_INSIDE, "-U", "postgres"]
 READY_TIMEOUT = 60
@@ -115,7 +116,8 @@ def plan(site, drill_id: str, work_dir: str) -> Plan:
     staging = (Step("staging the dump in the container", tuple(STAGE_COMMANDS[engine.format]), when=EARLY, dump=True,
                     hint="the dump is damaged, or larger than engine.tmpfs"),) if staged(engine) else ()
     restoring = Step("psql" if engine.format == "plain" else "pg_restore", tuple(restore_command(engine)),
-                     dump=not staged(engine), hint="the dump does not restore: check the backup job's pg_dump and its log")
+                     dump=not staged(engine),
+                     hint="the dump does not restore: check the backup job's pg_dump and its log")
     return Plan(container=container_spec(site, drill_id, work_dir), server="the PostgreSQL server",
                 ready=("pg_isready", "-q", *CONNECT), ready_timeout=READY_TIMEOUT, steps=(*staging, CREATE, restoring),
                 filters=(without_privileges,) if engine.format == "plain" else (),

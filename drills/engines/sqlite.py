@@ -79,6 +79,8 @@ def neutralised_findings(listing: Path, shown_at_most: int = 10) -> list[Finding
 
 OPTIONS = file_options("sqlite", "An SQLite database file (or .backup output), plain, gzip or zstd: "
                                  "PRAGMA integrity_check in a throwaway container, then DuckDB's checks.", "file")
-ENGINE = Engine("sqlite", OPTIONS, plan, Database(SQLITE, attached_file,
-                                                  set_aside=lambda work_dir: neutralised_findings(Path(work_dir) / NEUTRALISED)),
-                manifest="file")
+def set_aside(work_dir: str) -> list[Finding]:
+    return neutralised_findings(Path(work_dir) / NEUTRALISED)
+
+
+ENGINE = Engine("sqlite", OPTIONS, plan, Database(SQLITE, attached_file, set_aside), manifest="file")

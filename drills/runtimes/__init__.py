@@ -1,1 +1,2 @@
-"""Where restores run: the contract and its plain data (spec), Docker (docker), a scripted stand-in for unit tests (stub)."""
+"""Where restores run: the contract and its plain data (spec), Docker (docker), and a scripted
+stand-in for unit tests (stub)."""

@@ -79,7 +79,8 @@ class Snapshot:
         """Every table's count, and the fingerprints the site checks of the transactional ones."""
         where = f"table_schema = {quoted_text(self.database)}"
         engines = dict(self.session.query(f"SELECT table_name, engine FROM information_schema.tables WHERE {where}"))
-        estimates = dict(self.session.query(f"SELECT table_name, table_rows FROM information_schema.tables WHERE {where}"))
+        estimates = dict(self.session.query(f"SELECT table_name, table_rows FROM information_schema.tables "
+                                            f"WHERE {where}"))
         columns: dict[str, list[tuple[str, str]]] = {}
         for schema, table, column, kind in self.session.query(MYSQL.list_columns):
             if schema == self.database:
@@ -107,7 +108,8 @@ class Snapshot:
     def primary_key(self, schema: str, table: str) -> list[str]:
         return [column for [column] in self.session.query(
             "SELECT column_name FROM information_schema.key_column_usage WHERE constraint_name = 'PRIMARY' "
-            f"AND table_schema = {quoted_text(schema)} AND table_name = {quoted_text(table)} ORDER BY ordinal_position")]
+            f"AND table_schema = {quoted_text(schema)} AND table_name = {quoted_text(table)} "
+            "ORDER BY ordinal_position")]
 
     def dump(self):
         return output_of(self.process, "mariadb-dump", first=self.head)

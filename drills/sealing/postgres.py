@@ -25,9 +25,11 @@ from drills import reasons
 FORMATS = {"custom": ("c", "dump"), "plain": ("p", "sql"), "directory": ("d", "tar")}  # pg_dump's, the extension
 STAGING = "/dev/shm"  # a directory-format dump is written here (a memory filesystem), then tarred
 SESSION = {**POSTGRES_TEXT_FORM, "search_path": "pg_catalog"}  # the verifier's settings (drills.engines.postgres)
-PRIMARY_KEY = ("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
-               "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = {table}::regclass AND i.indisprimary "
+PRIMARY_KEY = ("SELECT a.attname, a.atttypid::regtype::text FROM pg_index i JOIN pg_attribute a "
+               "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+               "WHERE i.indrelid = {table}::regclass AND i.indisprimary "
                "ORDER BY array_position(i.indkey::int2[], a.attnum)")
+INTEGERS = ("smallint", "integer", "bigint")
 ESTIMATE = "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = {table}::regclass"
 
 
@@ -44,8 +46,8 @@ class Snapshot:
         self.extension = FORMATS[self.format][1]
         self.session = psql(dsn)
         self.session.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        [[self.id, taken]] = self.session.query("SELECT pg_export_snapshot(), "
-                                                "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US+00:00')")
+        [[self.id, taken]] = self.session.query(
+            "SELECT pg_export_snapshot(), to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US+00:00')")
         self.taken_at = datetime.fromisoformat(taken)
         self.inexact: list[str] = []  # every table is in the snapshot
 
@@ -62,8 +64,9 @@ class Snapshot:
             [[estimate]] = self.session.query(ESTIMATE.format(table=literal(source)))
             entry = {"one_in": fingerprints.one_in(int(estimate), cap), "key": None}
             if entry["one_in"] > 1:
-                entry["key"] = [column for [column] in self.session.query(PRIMARY_KEY.format(table=literal(source)))] \
-                    or None
+                key = self.session.query(PRIMARY_KEY.format(table=literal(source)))
+                entry["key"] = [column for column, _ in key] or None
+                entry["integer_key"] = len(key) == 1 and key[0][1] in INTEGERS
             [[total]] = self.session.query(fingerprints.query(POSTGRES, source, entry))
             digests[name] = {"digest": fingerprints.hexadecimal(total), **entry}
         return counts, digests

@@ -73,6 +73,7 @@ def test_pgbench_writing_during_the_seal_leaves_every_count_exact_and_every_fing
             assert all(f["status"] == "pass" for f in [*counts.values(), *prints.values()])
             assert prints["public.pgbench_accounts"]["expected"]["one_in"] == 4
             assert prints["public.pgbench_accounts"]["expected"]["key"] == ["aid"]
+            assert prints["public.pgbench_accounts"]["expected"]["integer_key"] is True
             in_snapshot = counts["public.pgbench_history"]["actual"]
             assert 0 < in_snapshot < live_count(live, "public.pgbench_history"), "written before and after the snapshot"
 

@@ -22,6 +22,18 @@ def test_the_python_text_hash_is_postgresqls_hashtextextended(text, expected):
     assert fingerprints.postgres_text_hash(text.encode()) == expected
 
 
+@pytest.mark.parametrize("value, expected", [(0, 4154612158245552303), (1, -3670598878359251130),
+                                             (-1, -1888257769727981238), (2**40, -4519207317629470217),
+                                             (-(2**40), 6372911805303557281), (2**63 - 1, 1977219185673256887)])
+def test_the_python_integer_hash_is_postgresqls_hashint8extended(value, expected):
+    assert fingerprints.postgres_int8_hash(value) == expected  # vectors from PostgreSQL 15
+
+
+def test_a_table_with_a_one_column_integer_key_is_sampled_by_that_keys_hash():
+    query = fingerprints.query(POSTGRES, "x", {"one_in": 16, "key": ["id"], "integer_key": True})
+    assert 'WHERE mod(hashint8extended(t."id"::int8, 0), 16) = 0' in query
+
+
 def test_a_tables_fingerprint_can_be_recomputed_from_its_rows_texts_alone():
     texts = [text.encode() for text in POSTGRES_VECTORS]
     assert fingerprints.postgres_reference(texts) == fingerprints.combined(POSTGRES_VECTORS.values())
