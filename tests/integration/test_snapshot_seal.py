@@ -60,8 +60,9 @@ def test_pgbench_writing_during_the_seal_leaves_every_count_exact_and_every_fing
         for _ in range(3):
             load = threading.Thread(target=lambda: outputs.append(pgbench(live, "-n", "-c", "4", "-j", "2", "-T", "6")))
             outputs: list[str] = []
+            before = live_count(live, "public.pgbench_history")
             load.start()
-            time.sleep(1)  # pgbench is writing when the snapshot is taken, and goes on during the dump
+            writing(lambda: live_count(live, "public.pgbench_history") > before)  # when the snapshot is taken
             sealed = seal(catalog, live.dsn, keys_dir["recipient"])
             load.join()
             assert sealed.returncode == 0, sealed.stderr
@@ -76,6 +77,14 @@ def test_pgbench_writing_during_the_seal_leaves_every_count_exact_and_every_fing
             assert prints["public.pgbench_accounts"]["expected"]["integer_key"] is True
             in_snapshot = counts["public.pgbench_history"]["actual"]
             assert 0 < in_snapshot < live_count(live, "public.pgbench_history"), "written before and after the snapshot"
+
+
+def writing(written, seconds: float = 60) -> None:
+    """Wait until the workload has committed something (`written()`), however loaded the machine."""
+    deadline = time.monotonic() + seconds
+    while not written():
+        assert time.monotonic() < deadline, "the workload wrote nothing"
+        time.sleep(0.1)
 
 
 def live_count(database, table: str) -> int:

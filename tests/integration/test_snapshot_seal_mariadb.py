@@ -28,9 +28,13 @@ INSERT INTO lgo.compteurs SELECT seq, 0 FROM seq_1_to_10;
 CREATE TABLE lgo.journal (ligne text) ENGINE=Aria;
 INSERT INTO lgo.journal VALUES ('démarrage');
 """
-# Statements a busy site sends, autocommitted one by one, by three clients at once.
-WORKLOAD = ("seq 1 6000 | sed 's/.*/INSERT INTO lgo.evenements (n) VALUES (&); "
-            "UPDATE lgo.compteurs SET v = v + 1 WHERE id = 1 + & % 10;/' | " + CLIENT)
+# Statements a busy site sends for six seconds, autocommitted one by one, by three clients at once.
+WORKLOAD = ("timeout 6 sh -c 'i=0; while :; do i=$((i+1)); echo \"INSERT INTO lgo.evenements (n) VALUES ($i); "
+            "UPDATE lgo.compteurs SET v = v + 1 WHERE id = 1 + $i % 10;\"; done' | " + CLIENT)
+
+
+def events(live) -> int:
+    return int(live.sh(f"{CLIENT} -N -e 'SELECT COUNT(*) FROM lgo.evenements'").strip())
 
 
 def test_writes_during_a_mariadb_seal_leave_every_count_exact_and_every_fingerprint_equal(
@@ -45,13 +49,17 @@ def test_writes_during_a_mariadb_seal_leave_every_count_exact_and_every_fingerpr
         dsn = f"host=localhost socket={live.work}/mysqld.sock user=root database=lgo"
         for _ in range(3):
             writers = threading.Thread(target=lambda: live.sh(" & ".join([WORKLOAD] * 3) + " & wait"))
+            before = events(live)
             writers.start()
-            time.sleep(0.5)
+            deadline = time.monotonic() + 60
+            while events(live) == before:  # writing when the snapshots are taken, and on during the dump
+                assert time.monotonic() < deadline, "the workload wrote nothing"
+                time.sleep(0.1)
             sealed = drill_command("seal", SITE, "--dsn", dsn, "--recipient", keys_dir["recipient"], "--json",
                                    "--catalog", catalog)
             writers.join()
             assert sealed.returncode == 0, sealed.stderr
-            events_now = int(live.sh(f"{CLIENT} -N -e 'SELECT COUNT(*) FROM lgo.evenements'").strip())
+            events_now = events(live)
             report = json.loads(drill_command("run", SITE, "--json", "--catalog", catalog).stdout)
             assert (report["outcome"], report["reason"]) == ("pass", None), \
                 [(f["code"], f["message"]) for f in report["findings"] if f["status"] != "pass"]
