@@ -29,6 +29,7 @@ class Dialect:
     column_forms: tuple[tuple[str, str], ...] = (("", "t.{name}"),)
     list_columns: str | None = None
     integer_key_hash: str | None = None  # how a one-column integer primary key is hashed to sample by it
+    non_transactional: str | None = None  # lists the tables no snapshot covers (a manifest's `inexact` ones)
 
     def name(self, schema: str, table: str) -> str:
         return f"{schema}.{table}" if self.qualified else table
@@ -60,6 +61,9 @@ ORDER BY 1, 2""", "mysql_query", newest="UNIX_TIMESTAMP(max({column}))", quote="
                  row_hash="CAST(CONV(LEFT(MD5(CONCAT_WS(',', {columns})), 16), 16, 10) AS UNSIGNED)",
                  digest="CAST(MOD(COALESCE(SUM(h), 0), 18446744073709551616) AS CHAR)",
                  column_forms=MYSQL_COLUMN_FORMS,
+                 non_transactional="""
+SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND engine <> 'InnoDB'
+AND table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')""",
                  list_columns="""
 SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns
 WHERE table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')

@@ -35,10 +35,11 @@ class SqlSession:
         self.process.wait(timeout=30)
         raise failed(self.tool, self.errors)
 
-    def close(self, last: str = "COMMIT") -> None:
+    def close(self) -> None:
+        """End the transaction (read only: nothing to keep) and the client."""
         if self.process.poll() is None:
             try:
-                self.process.communicate(f"{last};\n", timeout=60)
+                self.process.communicate("COMMIT;\n", timeout=60)
             except (BrokenPipeError, subprocess.TimeoutExpired):
                 self.process.kill()
                 self.process.wait()

@@ -186,3 +186,22 @@ def test_a_directory_format_dump_is_made_by_parallel_jobs_in_memory_and_drills_g
     report = drilled(catalog)
     assert (report["outcome"], report["reason"]) == ("pass", None)
     assert by_check(report, "table.fingerprint")["public.patients"]["status"] == "pass"
+
+
+def test_a_forged_manifest_can_neither_crash_the_verifier_nor_excuse_a_count(catalog, tmp_path, docker_engine, keys_dir):
+    catalog = catalog()
+    with SourceDatabase(patients=30, runtime=docker_engine) as live:
+        sealed = seal(catalog, live.dsn, keys_dir["recipient"])
+    assert sealed.returncode == 0, sealed.stderr
+    path = tmp_path / "backups" / json.loads(sealed.stdout)["manifest"]
+    identity = str(keys_dir["dir"] / "drill.agekey")
+    manifest = json.loads(subprocess.run(["age", "-d", "-i", identity, str(path)], capture_output=True, check=True).stdout)
+    manifest["fingerprints"]["public.patients"].update(one_in=2, key=["absente"])  # no such column
+    manifest["tables"]["public.ventes"] += 1
+    manifest["inexact"] = ["public.ventes"]  # PostgreSQL has no table outside the snapshot
+    path.write_bytes(subprocess.run(["age", "-r", keys_dir["recipient"]], input=json.dumps(manifest).encode(),
+                                    capture_output=True, check=True).stdout)
+    report = drilled(catalog)
+    failed = {(f["check"], f["code"]) for f in report["findings"] if f["status"] == "fail"}
+    assert report["outcome"] == "fail" and ("table.count", "verify.count_mismatch") in failed
+    assert ("table.fingerprint", "verify.content_mismatch") in failed

@@ -150,3 +150,42 @@ def test_an_inexact_tables_count_differing_is_a_warning_and_an_exact_ones_a_fail
     parsed = manifests.parse(manifests.render("p", "mariadb", datetime(2026, 12, 1, tzinfo=timezone.utc),
                                               tables={"lgo.journal": 10}, fingerprints={}, inexact=["lgo.journal"]).encode())
     assert parsed.inexact == ("lgo.journal",)
+
+
+class ServerAnswering:
+    """Stands for DuckDB's connection to a restored server: answers every query with `rows`, or raises."""
+
+    def __init__(self, rows=(), error=None):
+        self.rows, self.error = list(rows), error
+
+    def execute(self, sql, parameters=None):
+        if self.error:
+            raise self.error
+        return self
+
+    def fetchall(self):
+        return self.rows
+
+
+def test_a_manifest_can_call_inexact_only_the_tables_restored_without_transactions():
+    from types import SimpleNamespace
+
+    from drills.checks.database import trusted_inexact
+    from drills.checks.dialects import MYSQL
+
+    manifest = SimpleNamespace(inexact=("lgo.journal", "lgo.patients"))  # patients forged as inexact
+    assert trusted_inexact(ServerAnswering([("lgo", "journal")]), MYSQL, manifest) == {"lgo.journal"}
+    assert trusted_inexact(ServerAnswering([("public", "patients")]), POSTGRES, manifest) == set(), \
+        "PostgreSQL snapshots every table: an inexact list there is ignored"
+
+
+def test_fingerprints_the_server_cannot_compute_fail_the_drill_with_content_mismatch_not_a_crash():
+    import duckdb
+    from types import SimpleNamespace
+
+    from drills.checks.database import content_findings
+
+    manifest = SimpleNamespace(fingerprints={"public.patients": {"digest": "0" * 16, "one_in": 2, "key": ["absente"]}})
+    failing = ServerAnswering(error=duckdb.Error('column t."absente" does not exist'))
+    (finding,) = content_findings(failing, POSTGRES, manifest, "all")
+    assert (finding.status, finding.code) == ("fail", "verify.content_mismatch")
