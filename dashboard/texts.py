@@ -106,6 +106,7 @@ TEXT = {
     "site.downloads": {"fr": "Rapports signés", "en": "Signed reports"},
     "site.choose_drill": {"fr": "Exercice", "en": "Drill"},
     "site.download": {"fr": "Télécharger le rapport signé", "en": "Download the signed report"},
+    "site.download_signature": {"fr": "Télécharger sa signature (.sig)", "en": "Download its signature (.sig)"},
     "site.open_drill": {"fr": "Voir le détail de l'exercice", "en": "Open the drill's details"},
     "drill_now": {"fr": "Lancer un exercice maintenant", "en": "Drill now"},
     "drill_now.sent": {"fr": "Exercice {drill_id} envoyé aux workers.", "en": "Drill {drill_id} sent to the workers."},

@@ -93,14 +93,24 @@ class AuditJournal:
         except FileNotFoundError:
             return 0
 
-    def problems(self) -> list[Problem]:
-        """Every line that breaks the chain, each named, in order."""
+    def read(self) -> bytes:
+        """The whole journal, never with a line half written (b"" if there is none yet)."""
         try:
             with open(self.path, "rb") as handle:
                 fcntl.flock(handle, fcntl.LOCK_SH)  # a line being written is not taken for a cut one
-                data = handle.read()
+                return handle.read()
         except FileNotFoundError:
-            return []
+            return b""
+
+    def head(self) -> tuple[int, int, str | None]:
+        """(lines, bytes, sha256 of the last line) of the journal now: what an anchor signs."""
+        data = self.read()
+        lines = journal_lines(data)
+        return len(lines), len(data), digest(lines[-1]) if lines else None
+
+    def problems(self) -> list[Problem]:
+        """Every line that breaks the chain, each named, in order."""
+        data = self.read()
         lines = journal_lines(data)
         entries = [parsed(line) for line in lines]
         found, previous = [], None

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from drills.reports import index, keys
 from drills.reports.evidence import EvidenceStore
 from drills.reports.report import read_report, UNREADABLE
-from drills.reports.signing import verify
+from drills.reports.signing import read_signature, verify
 from drills import reasons
 
 GREEN, AMBER, RED, NEVER = "green", "amber", "red", "never"
@@ -119,15 +119,19 @@ class Fleet:
         """(report, its bytes, what its signature check says) of the site's drill `sequence`."""
         path = self.report_path(scope, site_id, sequence)
         data = path.read_bytes()
-        valid, why = verify(data, keys.keyring(self.catalog.signing_key))
+        valid, why = verify(data, read_signature(path), keys.keyring(self.catalog.signing_key))
         return read_report(path), data, why if valid else f"INVALID: {why}"
+
+    def signature(self, scope: frozenset[str], site_id: str, sequence: int) -> bytes | None:
+        """The detached signature of the site's drill `sequence` (None for a format 1 report)."""
+        return read_signature(self.report_path(scope, site_id, sequence))
 
     def certificate(self, scope: frozenset[str], site_id: str, sequence: int, lang: str) -> tuple[str, bytes]:
         """(file name, PDF) of the reversibility certificate of a passed drill of the site."""
         from drills.certificates import certificate_files
 
         path = self.report_path(scope, site_id, sequence)
-        files = certificate_files(path.read_bytes(), path.name, keys.keyring(self.catalog.signing_key),
+        files = certificate_files(path.read_bytes(), read_signature(path), path.name, keys.keyring(self.catalog.signing_key),
                                   languages=(lang,), formats=("pdf",))
         return next(iter(files.items()))
 

@@ -14,8 +14,7 @@ import logging
 import shutil
 import socket
 import time
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
@@ -29,29 +28,17 @@ from drills.crypto.identities import identities_from
 from drills.checks import restored
 from drills.engines import engine_for, executor
 from drills.errors import DrillError, InfrastructureError
-from drills.reports import keys
+from drills.reports import anchors, keys
 from drills.reports.evidence import EvidenceStore
+from drills.reports.provenance import provenance
 from drills.reports.report import PHASES, REPORT_FORMAT, StoredReport, new_drill_id, now_utc
 from drills.runtimes.docker import DockerRuntime
-from drills.streams import Meter, Stopwatch, decompressed, drain, read_ahead, timed
+from drills.streams import Meter, Phases, Stopwatch, decompressed, drain, read_ahead, timed
 from drills.watchdog import Watchdog, interrupted
 from drills.workdir import make_work_dir
 from drills import reasons
 
 log = logging.getLogger("restore_drill.pipeline")
-
-
-@dataclass
-class Phases:
-    seconds: dict = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
-
-    @contextmanager
-    def measure(self, phase: str):
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[phase] += time.perf_counter() - started
 
 
 def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase: None,
@@ -72,10 +59,13 @@ def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase:
     signing_key = keys.load_private(catalog.signing_key)
     drill = Drill(site, runtime, clock, progress, drill_id, interruptions, after_verify, watchdog, attempt_of)
     report = drill.run()
+    store = EvidenceStore.of(catalog)
     try:
-        return EvidenceStore.of(catalog).append(site.id, report, signing_key)
+        stored = store.append(site.id, report, signing_key)
     except InfrastructureError as error:
         raise ReportNotStored(error, report) from None
+    anchors.anchor_logged(store, signing_key)  # the journal's head, signed as each drill ends
+    return stored
 
 
 class ReportNotStored(InfrastructureError):
@@ -100,12 +90,13 @@ class Drill:
         self.started_at = clock()
         self.drill_id = drill_id or new_drill_id(self.started_at)
         self.attempt_of = attempt_of
-        self.phases, self.findings = Phases(), []
+        self.phases, self.findings = Phases(dict.fromkeys(PHASES, 0.0)), []
         self.phase = "fetch"
         self.backup = self.manifest = self.manifest_name = self.meter = None
         self.error: DrillError | None = None
         self.rto_seconds: float | None = None
         self.data_freshness: Finding | None = None
+        self.image_id = self.server_version = None  # provenance, once known
 
     def progress(self, phase: str) -> None:
         self.phase = phase
@@ -129,6 +120,7 @@ class Drill:
                     container = plan.container.name
                     guards.enter_context(self.watchdog.guarding(lambda: self.runtime.remove(container)))
                     self.runtime.start(plan.container)
+                    self.image_id = self.runtime.image_id(container)
                 self.stream_and_restore(plan, identities)
                 self.progress("verify")
                 with self.phases.measure("verify"):
@@ -217,17 +209,19 @@ class Drill:
                                stop=self.watchdog.fired)
         started = time.perf_counter()
         try:
-            executor.restore(plan, self.runtime, plan.container.name, self.site.engine, timed(plaintext, waiting))
+            self.server_version = executor.restore(plan, self.runtime, plan.container.name, self.site.engine,
+                                                   timed(plaintext, waiting))
         finally:
             plaintext.close()  # the reading thread stops here
+            fetched = self.meter.seconds  # read while producing: the drain below is no part of it
             drain(ciphertext)  # a failed restore still records the hash of the whole file
             ciphertext.close()
             streaming = time.perf_counter() - started
             produced = producing.seconds
             waited = min(waiting.seconds, produced)
             share = waited / produced if produced else 0.0
-            self.phases.seconds["fetch"] += self.meter.seconds * share
-            self.phases.seconds["decrypt"] += (produced - self.meter.seconds) * share
+            self.phases.seconds["fetch"] += fetched * share
+            self.phases.seconds["decrypt"] += (produced - fetched) * share
             self.phases.seconds["restore"] += streaming - waited
 
     def backup_time(self) -> datetime | None:
@@ -273,6 +267,7 @@ class Drill:
             "contents_verified": self.contents_verified(),
             "findings": [finding.as_dict() for finding in self.findings],
             "host": socket.gethostname(),
+            "provenance": provenance(self.site.engine.image, self.image_id, self.server_version),
         }
 
     def contents_verified(self) -> bool:

@@ -164,6 +164,11 @@ REPLICA_DIFFERS = reason("replica.differs", EVIDENCE, "a local report differs fr
                          "the local copy was changed: the replica's is the original")
 REPLICA_ONLY = reason("replica.only", EVIDENCE, "the replica holds a report the local store lacks (deleted here)",
                       "restore it from the replica")
+AUDIT_REWRITTEN = reason("audit.rewritten", EVIDENCE, "a line of the audit journal is not the one a signed anchor "
+                         "holds: the journal was rewritten at or before it (even if chained again)",
+                         "the anchors locked in the evidence replica date the last intact state")
+AUDIT_TRUNCATED = reason("audit.truncated", EVIDENCE, "the audit journal has fewer lines than a signed anchor holds: "
+                         "its end was cut", "the anchors locked in the evidence replica date the lines lost")
 
 # Why `drill certificate` refuses.
 CERTIFICATE_NOT_PASSED = reason("certificate.not_passed", CERTIFICATE, "the drill did not pass: nothing to certify",

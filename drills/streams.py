@@ -183,6 +183,20 @@ class Stopped(Exception):
 
 
 @dataclass
+class Phases:
+    """Seconds spent in each phase (name -> seconds), each measured by `measure(phase)`."""
+    seconds: dict[str, float]
+
+    @contextmanager
+    def measure(self, phase: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] += time.perf_counter() - started
+
+
+@dataclass
 class Stopwatch:
     """Seconds spent inside `running()`, added up."""
     seconds: float = 0.0

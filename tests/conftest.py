@@ -249,3 +249,27 @@ def files_changed_since(moment: float, roots: list[Path]):
                         yield path
                 except OSError:
                     continue
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Every evidence document the run left in its temporary directory matches its schema
+    (docs/schemas, tests/schemas.py); an invalid one fails the run."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    basetemp = getattr(factory, "_basetemp", None)  # never made here: getbasetemp() would create it
+    if basetemp is None or not basetemp.is_dir():
+        return
+    from tests.schemas import validate_tree
+
+    skipped = []
+    validated, errors = validate_tree(basetemp, skipped)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    write = reporter.write_line if reporter else print
+    write("")  # after the progress line
+    for error in errors[:50]:
+        write(f"schemas: {basetemp}/{error}")
+    if len(errors) > 50:
+        write(f"schemas: ... and {len(errors) - 50} more errors")
+    write(f"schemas: {validated} documents validated, {len(skipped)} skipped" +
+          (f", {len(errors)} errors" if errors else ""))
+    if errors and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

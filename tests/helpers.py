@@ -61,3 +61,34 @@ def age_with_passphrase(target: Path, passphrase: str, plaintext: bytes) -> None
         session.expect(pexpect.EOF)
     finally:
         source.unlink()
+
+
+def format1_report(document: dict, private_key) -> bytes:
+    """A report as format 1 stored it (before detached signatures): Ed25519 over its JSON without
+    `signature`, keys sorted, compact, embedded; the file pretty-printed (docs/evidence-format.md)."""
+    import base64
+    import hashlib
+    import json
+
+    unsigned = {key: value for key, value in {**document, "format": 1}.items() if key != "signature"}
+    canonical = json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    public = private_key.public_key().public_bytes_raw()
+    signature = {"algorithm": "ed25519", "key_id": "ed25519:" + hashlib.sha256(public).hexdigest()[:16],
+                 "value": base64.b64encode(private_key.sign(canonical)).decode()}
+    return (json.dumps({**unsigned, "signature": signature}, indent=2, sort_keys=True, ensure_ascii=False)
+            + "\n").encode()
+
+
+def rechained(lines: list[bytes]) -> bytes:
+    """An audit journal as someone who can write it, but not sign, rewrites it: each line linked
+    to the one before again, so that its chain holds."""
+    import hashlib
+    import json
+
+    out, previous = [], None
+    for line in lines:
+        encoded = json.dumps({**json.loads(line), "previous_sha256": previous}, ensure_ascii=False,
+                             sort_keys=True).encode()
+        out.append(encoded)
+        previous = hashlib.sha256(encoded).hexdigest()
+    return b"\n".join(out) + b"\n"

@@ -7,7 +7,7 @@ from dashboard import session
 from dashboard.session import NotVisible, t
 from drills.fleet import certifiable
 
-user = session.require_role("operator", "admin")
+session.require_role("operator", "admin")
 site_id = session.visible_site(st.query_params.get("site"), fallback_first=False)
 try:
     sequence = int(st.query_params.get("drill", ""))
@@ -29,8 +29,6 @@ st.subheader(t("drill.timings"))
 st.dataframe(pd.DataFrame([{**report["phases"], "rto": report["rto_seconds"]}]), hide_index=True)
 st.subheader(t("drill.findings"))
 st.dataframe(pd.DataFrame(report["findings"]).astype(str), hide_index=True, width="stretch")
-st.download_button(t("site.download"), data, file_name=f"{site_id}-{sequence:06d}.json", mime="application/json",
-                   on_click=session.journal().record, args=("report.downloaded", user.name),
-                   kwargs={"site": site_id, "sequence": sequence})
+session.report_buttons(site_id, sequence, data)
 if certifiable(report):
     session.certificate_button(site_id, sequence)

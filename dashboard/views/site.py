@@ -88,9 +88,7 @@ sequence = st.selectbox(t("site.choose_drill"), choices,
                         format_func=lambda seq: next(f"#{h['sequence']} · {h['started_at'][:16]} · {h['outcome']}"
                                                      for h in history if h["sequence"] == seq))
 report, data, _ = fleet.report(scope, site_id, int(sequence))
-st.download_button(t("site.download"), data, file_name=f"{site_id}-{int(sequence):06d}.json",
-                   mime="application/json", on_click=session.journal().record,
-                   args=("report.downloaded", user.name), kwargs={"site": site_id, "sequence": int(sequence)})
+session.report_buttons(site_id, int(sequence), data)
 if certifiable(report):
     session.certificate_button(site_id, int(sequence))
 if st.button(t("site.open_drill")):

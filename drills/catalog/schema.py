@@ -8,7 +8,7 @@ from croniter import croniter
 from drills.catalog import model
 from drills.engines import ENGINES
 from drills.options import (
-    Choice, Custom, Duration, FilePath, Flag, ListOf, MapOf, Number, Record, Size, Text, Variants,
+    Choice, Custom, Duration, FilePath, Flag, ListOf, MapOf, Number, Record, Text, Variants,
 )
 
 SITE_ID_PATTERN = r"[a-z0-9][a-z0-9-]{0,62}"

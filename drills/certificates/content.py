@@ -2,8 +2,9 @@
 
 A certificate is the human form of one signed report of a passed drill: it states that the
 backup was restored in full, lists every table with its expected and restored counts, the
-checks, the timings, and how a third party checks it. The report itself travels inside the
-certificate (embedded), byte for byte, so `drill verify-report` can be run on it.
+checks, the timings, what produced it (Restore Drill's version, the restore image's digest)
+and how a third party checks it. The report and its detached signature travel inside the
+certificate (embedded), byte for byte, so openssl (or `drill verify-report`) can check them.
 """
 
 import hashlib
@@ -15,7 +16,7 @@ from drills.certificates.texts import text
 from drills.errors import ConfigError
 from drills.reports.report import PHASES
 from drills.reports.keys import public_pem
-from drills.reports.signing import digest, verify
+from drills.reports.signing import SIGNATURE_SUFFIX, digest, signer, verify
 from drills import reasons
 
 TABLE_CHECKS = ("table.count", "table.bounds", "table.unexpected")
@@ -33,13 +34,15 @@ class Certificate:
     verification: list[str]                            # steps a third party follows
     report_name: str
     report_bytes: bytes
+    signature: bytes | None  # detached (format 2); None for a format 1 report (embedded)
     public_key_pem: bytes
     labels: dict = field(default_factory=dict)
 
 
-def build(report_bytes: bytes, report_name: str, keyring: dict, lang: str) -> Certificate:
-    """The certificate of a signed report of a passed drill; ConfigError if it cannot be one."""
-    valid, why = verify(report_bytes, keyring)
+def build(report_bytes: bytes, signature: bytes | None, report_name: str, keyring: dict, lang: str) -> Certificate:
+    """The certificate of a signed report of a passed drill (`signature`: its detached signature);
+    ConfigError if it cannot be one."""
+    valid, why = verify(report_bytes, signature, keyring)
     if not valid:
         raise ConfigError(f"{report_name} cannot be certified: {why}", code=reasons.CERTIFICATE_INVALID_REPORT,
                           hint="check it with `drill verify-chain`; only an intact signed report is certified")
@@ -52,7 +55,8 @@ def build(report_bytes: bytes, report_name: str, keyring: dict, lang: str) -> Ce
                           "nothing (no manifest, no table bounds): a certificate cannot say the full file was restored",
                           code=reasons.CERTIFICATE_CONTENTS_UNVERIFIED,
                           hint="have the backup job write a manifest (drill seal, drill manifest), then drill again")
-    public_key = keyring[report["signature"]["key_id"]]
+    public_key = keyring[signer(report)]
+    made_by = report.get("provenance") or {}
     t = lambda key, **values: text(lang, key, **values)  # noqa: E731
     backup = report["backup"]
     tables = table_rows(report["findings"], t)
@@ -77,11 +81,14 @@ def build(report_bytes: bytes, report_name: str, keyring: dict, lang: str) -> Ce
                                   (t("drill.started"), report["started_at"]), (t("drill.finished"), report["finished_at"]),
                                   (t("drill.engine"), f"{report['engine']['type']}/{report['engine']['format']} "
                                                       f"({report['engine']['image']})"),
-                                  (t("drill.host"), report.get("host", "-"))]),
+                                  (t("drill.host"), report.get("host", "-")),
+                                  (t("drill.version"), made_by.get("restore_drill", "-")),
+                                  (t("drill.image_id"), (made_by.get("image") or {}).get("id") or "-"),
+                                  (t("drill.server_version"), made_by.get("server_version") or "-")]),
             (t("section.timings"), [(t(f"phase.{phase}"), f"{seconds:.1f} s")
                                     for phase, seconds in sorted(report["phases"].items(), key=phase_order)]
              + [(t("timing.rto"), f"{report['rto_seconds']:.1f} s / {report['targets']['rto_seconds']} s")]),
-            (t("section.signature"), [(t("signature.key_id"), report["signature"]["key_id"]),
+            (t("section.signature"), [(t("signature.key_id"), signer(report)),
                                       (t("signature.fingerprint"), fingerprint),
                                       (t("signature.report_sha256"), digest(report_bytes)),
                                       (t("signature.chain"), f"#{report['sequence']}, "
@@ -91,14 +98,27 @@ def build(report_bytes: bytes, report_name: str, keyring: dict, lang: str) -> Ce
         checks=[(f["check"], f["subject"], t(f"status.{f['status']}")) for f in report["findings"]
                 if f["check"] not in SHOWN_WITH_TABLES],
         verification=[t("verify.extract", name=report_name), t("verify.hash", digest=digest(report_bytes)),
-                      t("verify.command", name=report_name), t("verify.key", fingerprint=fingerprint)],
+                      t("verify.command" if signature is None else "verify.openssl", name=report_name,
+                        signature=report_name + SIGNATURE_SUFFIX),
+                      t("verify.key", fingerprint=fingerprint)],
         report_name=report_name,
         report_bytes=report_bytes,
+        signature=signature,
         public_key_pem=public_pem(public_key),
         labels={key: t(f"label.{key}") for key in ("table", "expected", "restored", "fingerprint", "status", "check",
                                                    "subject",
                                                    "tables", "checks", "verify", "generated")},
     )
+
+
+def attachments(certificate: Certificate) -> list[tuple[str, bytes, str, str]]:
+    """(file name, content, media type, description) of each file a certificate carries."""
+    files = [(certificate.report_name, certificate.report_bytes, "application/json", "signed drill report")]
+    if certificate.signature is not None:
+        files.append((certificate.report_name + SIGNATURE_SUFFIX, certificate.signature, "application/octet-stream",
+                      "detached Ed25519 signature of the report"))
+    return files + [("signing.pub", certificate.public_key_pem, "application/x-pem-file",
+                     "Ed25519 public key of the signer")]
 
 
 def table_rows(findings: list[dict], t) -> list[tuple[str, str, str, str, str]]:

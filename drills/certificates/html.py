@@ -4,7 +4,7 @@ key are inside it as downloadable links, byte for byte)."""
 import base64
 from html import escape
 
-from drills.certificates.content import Certificate
+from drills.certificates.content import Certificate, attachments
 
 STYLE = """
 body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:900px;margin:2em auto;color:#1b1b1b;padding:0 1em}
@@ -44,7 +44,7 @@ def render_html(certificate: Certificate) -> bytes:
                   rows_table([labels["check"], labels["subject"], labels["status"]], certificate.checks)]
     parts += [f"<h2>{escape(labels['verify'])}</h2>",
               "".join(f"<p>{escape(step)}</p>" for step in certificate.verification),
-              "<p>" + data_link(certificate.report_bytes, certificate.report_name, "application/json") + " · "
-              + data_link(certificate.public_key_pem, "signing.pub", "application/x-pem-file") + "</p>",
+              "<p>" + " · ".join(data_link(content, name, kind) for name, content, kind, _ in attachments(certificate))
+              + "</p>",
               f"<p><small>{escape(labels['generated'])}</small></p></body></html>"]
     return "\n".join(parts).encode()

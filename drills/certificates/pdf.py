@@ -3,7 +3,7 @@ embedded files (`pdfdetach -saveall` takes them out). Fonts: Debian's DejaVu, em
 
 from pathlib import Path
 
-from drills.certificates.content import Certificate
+from drills.certificates.content import Certificate, attachments
 from drills.errors import ConfigError
 from drills import reasons
 
@@ -45,10 +45,8 @@ def render_pdf(certificate: Certificate) -> bytes:
     pdf.set_font("DejaVu", "", 9)
     for step in certificate.verification:
         pdf.multi_cell(0, 5, step, new_x="LMARGIN", new_y="NEXT")
-    pdf.embed_file(bytes=certificate.report_bytes, basename=certificate.report_name, mime_type="application/json",
-                   desc="signed drill report")
-    pdf.embed_file(bytes=certificate.public_key_pem, basename="signing.pub", mime_type="application/x-pem-file",
-                   desc="Ed25519 public key of the signer")
+    for name, content, kind, description in attachments(certificate):
+        pdf.embed_file(bytes=content, basename=name, mime_type=kind, desc=description)
     return bytes(pdf.output())
 
 

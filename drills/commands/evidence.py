@@ -9,6 +9,7 @@ from drills.commands.common import catalog_of, cli_user, trusted_keys
 from drills.commands.output import emit
 from drills.errors import ConfigError
 from drills.reports.evidence import EvidenceStore
+from drills.reports.signing import read_signature
 from drills import reasons
 
 
@@ -28,7 +29,7 @@ def certificate(arguments) -> int:
     catalog = catalog_of(arguments)
     path = EvidenceStore(catalog.evidence).find(arguments.drill_id)
     languages = (arguments.lang,) if arguments.lang else ("fr", "en")
-    files = certificate_files(path.read_bytes(), path.name, trusted_keys(arguments), languages)
+    files = certificate_files(path.read_bytes(), read_signature(path), path.name, trusted_keys(arguments), languages)
     output = Path(arguments.output)
     output.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():

@@ -7,17 +7,19 @@ from pathlib import Path
 from drills.audit import AuditJournal
 from drills.commands.common import catalog_of, trusted_keys, usage
 from drills.commands.output import emit
-from drills.reports.chain import replica_problems, verify_chains
+from drills.reports import anchors, keys
+from drills.reports.chain import ChainProblem, replica_problems, verify_chains
 from drills.reports.evidence import EvidenceStore
-from drills.reports.signing import verify
+from drills.reports.signing import signature_path, verify
 
 PROBLEM_WORDS = {"cut": "cut short (a crash while it was written)", "unreadable": "not a journal line (edited)",
                  "unlinked": "not linked to the line before (that line was edited, inserted or deleted)"}
 
 
 def register(add) -> None:
-    report = add("verify-report", verify_report, "check a report's signature (exit 1 if invalid)")
+    report = add("verify-report", verify_report, "check a signed report's (or anchor's) signature (exit 1 if invalid)")
     report.add_argument("file")
+    report.add_argument("--signature", help="its detached signature (default: FILE.sig beside it)")
     report.add_argument("--public-key", help="trust only this public key (default: the catalog's keyring)")
     chain = add("verify-chain", verify_chain, "check a site's chain of reports: edited, deleted, reordered, "
                                               "replayed (exit 1)")
@@ -26,15 +28,22 @@ def register(add) -> None:
     chain.add_argument("--public-key", help="trust only this public key (default: the keyring)")
     chain.add_argument("--no-replica", action="store_true",
                        help="skip the comparison with the evidence replica's locked copies")
-    add("audit verify", verify_audit, "check the journal's chain (exit 1 if broken)")
+    audit = add("audit verify", verify_audit, "check the journal: its chain, and every signed anchor of it, local "
+                                              "or locked in the replica (exit 1: edited, rewritten, truncated)")
+    audit.add_argument("--public-key", help="trust only this public key (default: the keyring)")
+    audit.add_argument("--no-replica", action="store_true", help="skip the anchors locked in the evidence replica")
+    add("audit anchor", anchor_audit, "sign the journal's head as a new anchor, copied to the replica (cron: hourly)")
 
 
 def verify_report(arguments) -> int:
+    path = Path(arguments.file)
+    signature = Path(arguments.signature) if arguments.signature else signature_path(path)
     try:
-        data = Path(arguments.file).read_bytes()
+        data = path.read_bytes()
+        detached = signature.read_bytes() if signature.exists() or arguments.signature else None
     except OSError as error:
-        raise usage(f"cannot read {arguments.file}: {error.strerror}") from None
-    valid, why = verify(data, trusted_keys(arguments))
+        raise usage(f"cannot read {error.filename}: {error.strerror}") from None
+    valid, why = verify(data, detached, trusted_keys(arguments))
     print(json.dumps({"file": arguments.file, "valid": valid, "why": why}) if arguments.json
           else f"{arguments.file}: {'VALID' if valid else 'INVALID'}: {why}")
     return 0 if valid else 1
@@ -62,15 +71,29 @@ def verify_chain(arguments) -> int:
 
 
 def verify_audit(arguments) -> int:
-    return check_journal(AuditJournal(catalog_of(arguments).evidence), arguments)
+    catalog = catalog_of(arguments)
+    store = EvidenceStore.of(catalog)
+    found = anchors.problems(store, trusted_keys(arguments), use_replica=not arguments.no_replica)
+    return check_journal(AuditJournal(catalog.evidence), arguments, found)
 
 
-def check_journal(journal: AuditJournal, arguments) -> int:
+def anchor_audit(arguments) -> int:
+    catalog = catalog_of(arguments)
+    path = anchors.anchor(EvidenceStore.of(catalog), keys.load_private(catalog.signing_key))
+    emit(arguments, {"anchor": str(path) if path else None},
+         f"anchored: {path}" if path else "nothing journaled since the newest anchor")
+    return 0
+
+
+def check_journal(journal: AuditJournal, arguments, anchor_problems: list[ChainProblem] = ()) -> int:
     problems, total = journal.problems(), journal.count()
-    lines = [f"{journal.path}: {total} event(s), " + ("chain BROKEN:" if problems else "chain intact")]
+    broken = problems or anchor_problems
+    lines = [f"{journal.path}: {total} event(s), " + ("BROKEN:" if broken else "chain intact, anchors hold")]
     lines += [f"  line {problem.line}: {PROBLEM_WORDS.get(problem.kind, problem.kind)}" for problem in problems]
+    lines += [f"  anchor {problem.file}: {problem.code}: {problem.message}" for problem in anchor_problems]
     print(json.dumps({"journal": str(journal.path), "events": total,
                       "broken_lines": [problem.line for problem in problems],
-                      "problems": [{"line": problem.line, "kind": problem.kind} for problem in problems]})
+                      "problems": [{"line": problem.line, "kind": problem.kind} for problem in problems],
+                      "anchor_problems": [problem.as_dict() for problem in anchor_problems]})
           if arguments.json else "\n".join(lines))
-    return 1 if problems else 0
+    return 1 if broken else 0

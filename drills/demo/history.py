@@ -10,7 +10,8 @@ from pathlib import Path
 
 from drills.reports.report import REPORT_FORMAT, new_drill_id, summarize
 from drills.reports import index
-from drills.reports.signing import digest, sign
+from drills.reports.provenance import provenance
+from drills.reports.signing import digest, document_bytes, sign, signature_path
 from drills import reasons
 
 FAILURES = ((reasons.RESTORE_FAILED, "pg_restore failed (exit 1): invalid data in the dump"),
@@ -42,6 +43,7 @@ def synthetic_report(site, started_at: datetime, outcome: str, rto: float, reaso
         "contents_verified": True,  # as a drill compared with its manifest
         "findings": [] if outcome == "pass" else [finding],
         "host": "synthetic",
+        "provenance": {**provenance(site.engine.image, None, None), "host": "synthetic"},
     }
 
 
@@ -63,9 +65,10 @@ def write_history(evidence: Path, site, private_key, days: int, end: datetime, f
         if outcome == "error":
             reason, message = reasons.ERROR_RUNTIME, "the Docker engine is not reachable"
         report = synthetic_report(site, started, outcome, base_rto * rng.uniform(0.8, 1.3), reason, message)
-        data = sign({**report, "sequence": day + 1, "previous_sha256": previous}, private_key)
+        data = document_bytes({**report, "sequence": day + 1, "previous_sha256": previous}, private_key)
         path = directory / f"{day + 1:06d}-{report['drill_id']}.json"
         path.write_bytes(data)  # no fsync per file (write_once's): generated data, 365,000 files for the benchmark
+        signature_path(path).write_bytes(sign(data, private_key))
         previous = digest(data)
         summaries.append(json.dumps(summarize(json.loads(data), path.name)) + "\n")
     index.append_line(directory / index.INDEX_NAME, "".join(summaries))

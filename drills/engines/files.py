@@ -34,7 +34,7 @@ def plan(site, drill_id: str, work_dir: str) -> Plan:
     return file_plan(site, drill_id, work_dir, (
         Step("tar", ("sh", "-c", EXTRACT), dump=True, output=last_lines,
              hint="the archive is damaged or not a tar file: check the backup job"),
-    ), filters=(ending_as_tar_does,))
+    ), filters=(ending_as_tar_does,), version=("tar", "--version"))
 
 
 def ending_as_tar_does(chunks):

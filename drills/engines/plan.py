@@ -57,6 +57,7 @@ class Plan:
     filters: tuple[Filter, ...] = ()  # the dump goes through these, in order
     data_mounts: tuple[str, ...] = ()  # the tmpfs the restored data fills: found full, the restore was too large
     last_error: LastError | None = None
+    version: tuple[str, ...] | None = None  # prints the server's version (the report's provenance)
 
     def steps_when(self, when: str) -> list[Step]:
         return [step for step in self.steps if step.when == when]

@@ -121,7 +121,8 @@ def plan(site, drill_id: str, work_dir: str) -> Plan:
     return Plan(container=container_spec(site, drill_id, work_dir), server="the PostgreSQL server",
                 ready=("pg_isready", "-q", *CONNECT), ready_timeout=READY_TIMEOUT, steps=(*staging, CREATE, restoring),
                 filters=(without_privileges,) if engine.format == "plain" else (),
-                data_mounts=(DATA_DIR, "/tmp"), last_error=LAST_ERROR)
+                data_mounts=(DATA_DIR, "/tmp"), last_error=LAST_ERROR,
+                version=("postgres", "--version"))
 
 
 def attach_dsn(socket_dir: str, database: str = DATABASE) -> str:

@@ -44,7 +44,7 @@ def plan(site, drill_id: str, work_dir: str) -> Plan:
         Step("setting the file's views and triggers aside",
              ("sh", "-c", f"sqlite3 -bail {INSIDE} {shlex.quote(NEUTRALISE)} > {WORK_INSIDE}/{NEUTRALISED}"),
              output=last_lines, hint="the database file's schema is damaged: check the backup job"),
-    ))
+    ), version=("sqlite3", "--version"))
 
 
 def attached_file(work_dir: str, seconds_left: float) -> str:

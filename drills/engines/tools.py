@@ -38,11 +38,13 @@ def file_options(engine_type: str, doc: str, format_name: str) -> Record:
     }, build=lambda **fields: FileSettings(**fields, format=format_name))
 
 
-def file_plan(site, drill_id: str, work_dir: str, steps: tuple[Step, ...], filters: tuple = ()) -> Plan:
-    """An idle container (no network, read-only root) that the steps run in, the dump capped."""
+def file_plan(site, drill_id: str, work_dir: str, steps: tuple[Step, ...], filters: tuple = (),
+              version: tuple[str, ...] | None = None) -> Plan:
+    """An idle container (no network, read-only root) that the steps run in, the dump capped;
+    `version` prints the restoring tool's version."""
     container = restore_container(site, drill_id, work_dir, ["sleep", "infinity"], {"/tmp": "size=64m,mode=1777"})
     return Plan(container=container, server="the restore container", ready=("true",), steps=steps,
-                filters=(partial(capped, limit=site.engine.tmpfs), *filters))
+                filters=(partial(capped, limit=site.engine.tmpfs), *filters), version=version)
 
 
 def capped(chunks, limit: int):

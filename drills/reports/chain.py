@@ -1,7 +1,8 @@
 """Checks a site's chain of reports: every link signed, numbered in order, and holding the
 hash of the report before it. Each problem names the file and what happened to it:
 
-- report.unsigned / report.edited: the signature is missing or does not match the content;
+- report.unsigned / report.edited: the signature (NAME.json.sig, or embedded in a format 1
+  report) is missing or does not match the content;
 - report.unreadable: the file does not hold a whole JSON report (empty, cut short, not JSON): a
   damaged or incomplete write (a full disk or a crash under a version before atomic writes, data
   a filesystem lost), not an edit. It keeps its place: its number is its file name's, and the
@@ -32,7 +33,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from drills.reports.report import parse_report
 from drills.reports.index import sequence_of
 from drills.reports.keys import public_pem
-from drills.reports.signing import digest, verify
+from drills.reports.signing import digest, read_signature, signature_path, verify
 from drills import reasons
 
 
@@ -61,7 +62,7 @@ def verify_chain(paths: list[Path], keyring: dict) -> list[ChainProblem]:
             problems += unreadable_problems(path, data, expected)
             previous_digest, expected, after_unreadable = digest(data), max(expected, sequence_of(path) + 1), True
             continue
-        valid, why = verify(data, keyring)
+        valid, why = verify(data, read_signature(path), keyring)
         if not valid:
             code = reasons.REPORT_UNSIGNED if "not signed" in why else reasons.REPORT_EDITED
             problems.append(ChainProblem(path.name, code, why))
@@ -104,7 +105,7 @@ def verify_chain_with_pems(paths: list[Path], pems: dict[str, bytes]) -> list[Ch
 def link_problems(path: Path, report: dict, sequence: int, expected: int, previous_digest, seen,
                   after_unreadable: bool) -> list[ChainProblem]:
     found = []
-    if report.get("drill_id") in seen:
+    if report.get("drill_id") is not None and report.get("drill_id") in seen:  # anchors have none
         found.append(ChainProblem(path.name, reasons.CHAIN_REPLAYED,
                                   f"drill {report.get('drill_id')} is already in the chain as {seen[report.get('drill_id')]}"))
     if sequence_of(path) != sequence:
@@ -121,14 +122,16 @@ def link_problems(path: Path, report: dict, sequence: int, expected: int, previo
 
 def replica_problems(site_id: str, paths: list[Path], replica) -> list[ChainProblem]:
     """Differences between the site's reports on disk and their locked copies in `replica`."""
-    problems, local = [], {path.name for path in paths}
-    for path in paths:
+    files = [file for path in paths for file in (path, signature_path(path)) if file.exists()]
+    problems, local = [], {file.name for file in files}
+    for path in files:
         copy = replica.get(site_id, path.name)
         if copy is None:
             problems.append(ChainProblem(path.name, reasons.REPLICA_MISSING,
                                          "not in the evidence replica yet: run `drill evidence sync`"))
         elif copy != (data := path.read_bytes()):
-            what = "edited here" if parse_report(data) is not None else "unreadable here (a damaged write)"
+            what = "unreadable here (a damaged write)" if path.suffix == ".json" and parse_report(data) is None \
+                else "edited here"
             problems.append(ChainProblem(path.name, reasons.REPLICA_DIFFERS,
                                          f"differs from its locked copy in the replica: {what} (the replica holds "
                                          "the original)"))

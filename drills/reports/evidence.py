@@ -1,9 +1,10 @@
 """The evidence store: one write-once signed JSON report per drill, chained per site.
 
-Layout: EVIDENCE/SITE/NNNNNN-DRILL_ID.json, read-only once written, and SITE/index.jsonl, the
-summaries the dashboard reads (drills.reports.index). Each report carries its
-sequence number and the sha256 of the site's previous report file, so an edit, a deletion
-or a reordering breaks the chain.
+Layout: EVIDENCE/SITE/NNNNNN-DRILL_ID.json, read-only once written, its detached signature
+beside it (`.json.sig`, drills.reports.signing, written first), and SITE/index.jsonl, the
+summaries the dashboard reads (drills.reports.index). Each report carries its sequence number
+and the sha256 of the site's previous report file, so an edit, a deletion or a reordering
+breaks the chain. docs/evidence-format.md specifies all of it.
 
 A report is written whole or not at all, by one writer of the site's chain at a time (a lock
 on its directory): into a draft beside it (`.NNNNNN-DRILL_ID.json.draft-RANDOM`, a name the
@@ -32,7 +33,7 @@ from drills.errors import ConfigError, InfrastructureError
 
 from drills.reports import index
 from drills.reports.report import DRILL_ID, StoredReport, parse_report, read_report
-from drills.reports.signing import digest, sign
+from drills.reports.signing import SIGNATURE_SUFFIX, digest, document_bytes, sign, signature_path
 from drills import reasons
 
 log = logging.getLogger("restore_drill.evidence")
@@ -68,17 +69,14 @@ class EvidenceStore:
                     existing = self.site_reports(site_id)
                     sequence = index.sequence_of(existing[-1]) + 1 if existing else 1
                     previous = digest(existing[-1].read_bytes()) if existing else None  # readable or not: as it is
-                    data = sign({**report, "sequence": sequence, "previous_sha256": previous}, private_key)
+                    data = document_bytes({**report, "sequence": sequence, "previous_sha256": previous}, private_key)
                     path = directory / f"{sequence:06d}-{report['drill_id']}.json"
-                    try:
-                        write_once(path, data)
-                        break
-                    except FileExistsError:
-                        continue  # a writer the lock did not hold back took the name: chain after it
+                    if publish_signed(path, data, private_key):
+                        break  # else a writer the lock did not hold back took the name: chain after it
         except OSError as error:
             raise storage_error(Path(error.filename or directory), error) from None
         self.catch_up_index(site_id)
-        self.replicate(site_id, path, data)
+        self.replicate(site_id, path)
         return StoredReport(parse_report(data), path)
 
     def catch_up_index(self, site_id: str) -> None:
@@ -89,26 +87,29 @@ class EvidenceStore:
         except OSError as error:
             log.error("evidence index behind: %s", error, extra={"site": site_id})
 
-    def replicate(self, site_id: str, path: Path, data: bytes) -> None:
-        """Copy a report to the replica; a failure is logged, never lost: `sync` catches up."""
+    def replicate(self, site_id: str, path: Path) -> None:
+        """Copy a signed document and its signature to the replica (`site_id` is the folder:
+        a site's, or the journal's); a failure is logged, never lost: `sync` catches up."""
         from drills.reports.replica import ReplicaError
 
         if self.replica is None:
             return
         try:
-            self.replica.put(site_id, path.name, data)
-        except ReplicaError as error:
+            for file in signed_files(path):
+                self.replica.put(site_id, file.name, file.read_bytes())
+        except (ReplicaError, OSError) as error:
             log.error("evidence replica behind: %s", error, extra={"site": site_id, "report": path.name})
 
     def sync(self, site_ids: list[str]) -> dict[str, int]:
-        """Put every local report the replica lacks; {site: reports copied}."""
+        """Put every local report and signature the replica lacks; {site: reports copied}."""
         copied = {}
         for site_id in site_ids:
             held = set(self.replica.names(site_id))
-            missing = [path for path in self.site_reports(site_id) if path.name not in held]
-            for path in missing:
-                self.replica.put(site_id, path.name, path.read_bytes())
-            copied[site_id] = len(missing)
+            missing = [file for path in self.site_reports(site_id) for file in signed_files(path)
+                       if file.name not in held]
+            for file in missing:
+                self.replica.put(site_id, file.name, file.read_bytes())
+            copied[site_id] = sum(1 for file in missing if file.suffix == ".json")
         return copied
 
     def find(self, drill_id: str, site_id: str = "*") -> Path:
@@ -177,6 +178,31 @@ def write_once(path: Path, data: bytes) -> None:
         raise storage_error(path, error) from None
 
 
+def publish_signed(path: Path, data: bytes, private_key) -> bool:
+    """Publish `data` as `path` with its detached signature: the signature first, then the
+    document (its name is the publication: a document is never there unsigned). False if the
+    name is taken; error.storage as write_once, nothing then left under either name."""
+    if path.exists():
+        return False
+    signature = signature_path(path)
+    signature.unlink(missing_ok=True)  # an orphan: a crash came between the two writes
+    write_once(signature, sign(data, private_key))
+    try:
+        write_once(path, data)
+        return True
+    except BaseException as error:
+        remove_quietly(signature)
+        if isinstance(error, FileExistsError):
+            return False
+        raise
+
+
+def signed_files(path: Path) -> list[Path]:
+    """A stored document and, when it has one, its detached signature."""
+    signature = signature_path(path)
+    return [path, signature] if signature.exists() else [path]
+
+
 def remove_quietly(draft: Path) -> None:
     try:
         draft.unlink(missing_ok=True)
@@ -185,9 +211,12 @@ def remove_quietly(draft: Path) -> None:
 
 
 def remove_stray_drafts(directory: Path) -> None:
-    """Remove the drafts a crash left (older than STRAY_DRAFT_SECONDS: no write in progress)."""
+    """Remove the drafts and the signatures without a report a crash left (older than
+    STRAY_DRAFT_SECONDS: no write in progress)."""
     cutoff = time.time() - STRAY_DRAFT_SECONDS
-    for draft in directory.glob(f".[0-9]*-*.json{DRAFT}*"):
+    orphans = [signature for signature in directory.glob(f"[0-9]*-*.json{SIGNATURE_SUFFIX}")
+               if not signature.with_suffix("").exists()]  # a crash came between a signature and its report
+    for draft in [*directory.glob(f".[0-9]*-*.json{DRAFT}*"), *orphans]:
         try:
             if draft.lstat().st_mtime < cutoff:
                 draft.unlink()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TypedDict
 from drills import reasons
 
-REPORT_FORMAT = 1
+REPORT_FORMAT = 2  # 2: detached signature, signed_by and provenance; 1 is still read
 PHASES = ("fetch", "decrypt", "restore", "verify", "teardown")
 DRILL_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
 UNREADABLE = "unreadable"  # the outcome of a stored file that does not hold a whole report
@@ -41,9 +41,11 @@ class Report(TypedDict, total=False):
     contents_verified: bool
     findings: list[dict]
     host: str
-    sequence: int  # set by the evidence store, with previous_sha256 and the signature
+    provenance: dict  # format 2: what produced the report (drills.reports.provenance)
+    sequence: int  # set by the evidence store, with previous_sha256 and signed_by
     previous_sha256: str | None
-    signature: dict
+    signed_by: str  # format 2: the key id; the signature is the file NAME.sig beside it
+    signature: dict  # format 1 only: embedded
 
 
 @dataclass

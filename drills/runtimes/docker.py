@@ -123,6 +123,13 @@ class DockerRuntime:
     def labelled(self) -> list[str]:
         return [c.id for c in self.client.containers.list(all=True, filters={"label": DRILL_LABEL})]
 
+    def image_id(self, container_id: str) -> str | None:
+        """The id (sha256:...) of the image the container runs: the exact restore image."""
+        try:
+            return self.client.api.inspect_container(container_id)["Image"]
+        except docker.errors.DockerException:
+            return None
+
 
 def send_all(connection: socket.socket, chunks: Iterator[bytes], deadline: float, running) -> None:
     """Send every chunk, unless the command stops reading (it exited: its exit code says

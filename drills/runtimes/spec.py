@@ -12,6 +12,7 @@ scripted one for unit tests; tests/integration/test_runtime_conformance.py holds
     remove(id or name)                    removes it and its anonymous volumes (a missing one is
                                           fine); InfrastructureError if it stays after retries
     labelled() -> [container id]          every container carrying the drill label
+    image_id(id) -> str | None            the id (sha256:...) of the image it runs; None if unknown
 Failures of the runtime itself raise InfrastructureError(reasons.ERROR_RUNTIME): the site is not blamed.
 """
 

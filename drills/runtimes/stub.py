@@ -10,6 +10,7 @@ the input (a filter raising at the end of the stream raises here too), times out
 scripted as HANGS with restore.timeout, and refuses commands in a container it does not hold.
 """
 
+import hashlib
 from typing import Callable, Iterator
 
 from drills.errors import InfrastructureError
@@ -60,6 +61,10 @@ class StubRuntime:
 
     def labelled(self) -> list[str]:
         return [name for name, spec in self.containers.items() if DRILL_LABEL in spec.labels]
+
+    def image_id(self, container_id: str) -> str | None:
+        self.held(container_id)
+        return "sha256:" + hashlib.sha256(self.containers[container_id].image.encode()).hexdigest()
 
     def held(self, container_id: str) -> None:
         if container_id not in self.containers:

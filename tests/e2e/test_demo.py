@@ -58,7 +58,8 @@ def test_synthetic_reports_have_the_shape_of_real_ones(demo):
     real = json.loads(real.read_bytes())
     site = load_catalog(directory / "catalog.yaml").sites[0]
     made_up = synthetic_report(site, datetime.fromisoformat(real["started_at"]), "pass", 12.0)
-    assert set(made_up) == set(real) - {"sequence", "previous_sha256", "signature"}
+    assert set(made_up) == set(real) - {"sequence", "previous_sha256", "signed_by"}
+    assert set(made_up["provenance"]) == set(real["provenance"])
     assert set(made_up["backup"]) == set(real["backup"]) and set(made_up["phases"]) == set(real["phases"])
 
 

@@ -28,10 +28,12 @@ def test_verify_report_passes_the_untouched_report_and_fails_an_edited_one(catal
     assert result.returncode == 1 and json.loads(result.stdout)["valid"] is False
 
     unsigned = tmp_path / "unsigned.json"
-    del document["signature"]
-    unsigned.write_text(json.dumps(document))
+    unsigned.write_bytes(report_path.read_bytes())  # without its .sig beside it
     result = drill_command("verify-report", str(unsigned), "--catalog", str(catalog))
     assert result.returncode == 1 and "not signed" in result.stdout
+    result = drill_command("verify-report", str(unsigned), "--signature", str(report_path) + ".sig",
+                           "--catalog", str(catalog))
+    assert result.returncode == 0 and "VALID" in result.stdout
 
 
 def test_a_report_is_write_once_and_chained_to_the_previous_one(catalog):

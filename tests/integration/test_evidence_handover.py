@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from tests.conftest import PLAINTEXT_MARKERS
+from tests.schemas import validate
 from tests.helpers import age_identity, drill_command
 from tests.integration.conftest import SITE
 
@@ -103,6 +104,7 @@ def test_the_export_kit_opens_with_the_age_cli_and_every_table_matches_the_manif
             archive.extractall(read_back, filter="data")
         kit = read_back / f"{SITE}-kit"
         manifest = json.loads((kit / "manifest.json").read_text())
+        assert validate("kit-manifest", manifest) == [], "the kit's manifest is as docs/schemas says"
         assert manifest["drill_id"] == summary["drill_id"]
         assert {table: entry["rows"] for table, entry in manifest["tables"].items()} == backup_manifest["tables"]
         with duckdb.connect() as connection:

@@ -1,6 +1,7 @@
 """The evidence replica against a real S3-protocol server on loopback (moto in server mode), with
 a bucket under Object Lock: each report locked there as it is written, and verify-chain naming
-what was edited or deleted on the evidence directory."""
+what was edited or deleted on the evidence directory; the audit journal's anchors locked there
+too, so that `drill audit verify` finds a journal rewritten or cut along with its local anchors."""
 
 import json
 import uuid
@@ -10,7 +11,10 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 
-from tests.helpers import drill_command
+from drills.audit import AuditJournal
+from drills.catalog import load_catalog
+from drills.reports import anchors
+from tests.helpers import drill_command, rechained
 from tests.integration.conftest import SITE
 
 ENV = {"EVIDENCE_S3_KEY": "test-key", "EVIDENCE_S3_SECRET": "test-secret"}
@@ -54,14 +58,18 @@ def test_verify_chain_names_a_report_edited_or_the_newest_deleted_on_disk(replic
     catalog, _ = replicated
     first, second = run(catalog), run(catalog)
     first.chmod(0o644)
-    first.write_text(first.read_text().replace('"outcome": "pass"', '"outcome": "pass" '))
+    first.write_text(first.read_text().replace('"outcome": "pass"', '"outcome": "pass" '))  # one space
     second.chmod(0o644)
-    second.unlink()  # the newest: without the replica the shorter chain would look intact
-    assert drill_command("verify-chain", SITE, "--no-replica", "--catalog", str(catalog), env=ENV).returncode == 0
+    second.unlink()  # the newest, with its signature: without the replica the shorter chain looks intact
+    Path(f"{second}.sig").unlink()
+    alone = drill_command("verify-chain", SITE, "--no-replica", "--json", "--catalog", str(catalog), env=ENV)
+    assert [(p["file"], p["code"]) for p in json.loads(alone.stdout)[SITE]["problems"]] == [
+        (first.name, "report.edited")], "the exact bytes are signed: a space is an edit"
     result = drill_command("verify-chain", SITE, "--json", "--catalog", str(catalog), env=ENV)
     assert result.returncode == 1
     problems = {(p["file"], p["code"]) for p in json.loads(result.stdout)[SITE]["problems"]}
-    assert problems == {(first.name, "replica.differs"), (second.name, "replica.only")}
+    assert problems == {(first.name, "report.edited"), (first.name, "replica.differs"),
+                        (second.name, "replica.only"), (f"{second.name}.sig", "replica.only")}
 
 
 def test_a_replica_out_of_reach_never_loses_the_drill_and_sync_catches_up(replicated, s3_server):
@@ -74,8 +82,73 @@ def test_a_replica_out_of_reach_never_loses_the_drill_and_sync_catches_up(replic
     document["evidence_replica"]["endpoint"] = reachable
     catalog.write_text(yaml.safe_dump(document))
     behind = drill_command("verify-chain", SITE, "--json", "--catalog", str(catalog), env=ENV)
-    assert [p["code"] for p in json.loads(behind.stdout)[SITE]["problems"]] == ["replica.missing"]
+    assert [(p["file"], p["code"]) for p in json.loads(behind.stdout)[SITE]["problems"]] == [
+        (report.name, "replica.missing"), (report.name + ".sig", "replica.missing")]
     synced = drill_command("evidence", "sync", "--json", "--catalog", str(catalog), env=ENV)
     assert synced.returncode == 0 and json.loads(synced.stdout) == {SITE: 1}
     assert drill_command("verify-chain", SITE, "--catalog", str(catalog), env=ENV).returncode == 0
     assert s3_server.client().head_object(Bucket=bucket, Key=f"infogest/{SITE}/{report.name}")["ContentLength"] > 0
+
+
+def journaled_and_anchored(catalog, s3_server, bucket, events: int = 6):
+    """A drill, then `events` views journaled (as the dashboard does) and `drill audit anchor`:
+    (journal, the anchors on disk), each anchor locked in the replica."""
+    run(catalog)
+    journal = AuditJournal(load_catalog(catalog).evidence)
+    for number in range(events):
+        journal.record("report.viewed", f"marie-{number}", site=SITE, sequence=1)
+    assert drill_command("audit", "anchor", "--catalog", str(catalog), env=ENV).returncode == 0
+    local = anchors.anchor_paths(journal.path.parent.parent)
+    for path in local:
+        head = s3_server.client().head_object(Bucket=bucket, Key=f"infogest/.journal-anchors/{path.name}")
+        assert head["ObjectLockMode"] == "COMPLIANCE" and head["ContentLength"] == path.stat().st_size
+    return journal, local
+
+
+def number(path: Path) -> str:
+    return path.name.split("-")[0]
+
+
+def audit_problems(catalog, *options) -> tuple[int, set]:
+    result = drill_command("audit", "verify", "--json", *options, "--catalog", str(catalog), env=ENV)
+    found = json.loads(result.stdout)
+    return result.returncode, {("line", p["line"], p["kind"]) for p in found["problems"]} | {
+        (p["file"].split("-")[0], p["code"]) for p in found["anchor_problems"]}
+
+
+def without_local_anchors(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink()
+        Path(str(path) + ".sig").unlink()
+
+
+def test_a_middle_line_edited_in_the_journal_is_found_by_its_chain(replicated, s3_server):
+    catalog, bucket = replicated
+    journal, local = journaled_and_anchored(catalog, s3_server, bucket)
+    lines = journal.path.read_bytes().splitlines()
+    lines[-3] = lines[-3].replace(b"marie-", b"pierre")
+    journal.path.write_bytes(b"\n".join(lines) + b"\n")
+    assert audit_problems(catalog, "--no-replica") == (1, {("line", len(lines) - 1, "unlinked")})
+
+
+def test_a_journal_rewritten_and_chained_again_its_anchors_deleted_is_found_by_the_replica(replicated, s3_server):
+    catalog, bucket = replicated
+    journal, local = journaled_and_anchored(catalog, s3_server, bucket)
+    lines = journal.path.read_bytes().splitlines()
+    lines[-3] = lines[-3].replace(b"marie-", b"pierre")
+    journal.path.write_bytes(rechained(lines))
+    without_local_anchors(local)
+    assert audit_problems(catalog, "--no-replica") == (0, set()), "on disk alone, nothing is left to tell"
+    code, found = audit_problems(catalog)
+    assert code == 1 and {(number(local[-1]), "audit.rewritten"), (number(local[-1]), "replica.only")} <= found
+
+
+def test_a_journal_cut_at_its_end_its_anchors_deleted_is_found_by_the_replica(replicated, s3_server):
+    catalog, bucket = replicated
+    journal, local = journaled_and_anchored(catalog, s3_server, bucket)
+    journal.path.write_bytes(b"\n".join(journal.path.read_bytes().splitlines()[:-2]) + b"\n")
+    without_local_anchors(local)
+    assert audit_problems(catalog, "--no-replica") == (0, set())
+    code, found = audit_problems(catalog)
+    assert code == 1 and (number(local[-1]), "audit.truncated") in found
+

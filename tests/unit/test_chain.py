@@ -11,6 +11,8 @@ import pytest
 from drills.reports import keys
 from drills.reports.chain import replica_problems, verify_chain
 from drills.reports.evidence import EvidenceStore
+from drills.reports.signing import digest, signature_path, signer
+from tests.helpers import format1_report
 
 
 @pytest.fixture
@@ -71,11 +73,30 @@ def test_an_old_report_copied_back_as_the_newest_is_replayed(chain):
 
 def test_an_unsigned_report_is_named(chain):
     store, key_path = chain
-    path = writable(store.site_reports("pharmacie")[4])
-    document = json.loads(path.read_bytes())
-    del document["signature"]
-    path.write_text(json.dumps(document))
+    signature_path(store.site_reports("pharmacie")[4]).unlink()
     assert problems(store, key_path) == [("000005", "report.unsigned")]
+
+
+def test_a_signature_swapped_for_another_reports_is_an_edit(chain):
+    store, key_path = chain
+    fourth, fifth = store.site_reports("pharmacie")[3:5]
+    writable(signature_path(fifth)).write_bytes(signature_path(fourth).read_bytes())
+    assert problems(store, key_path) == [("000005", "report.edited")]
+
+
+def test_a_chain_of_format_1_reports_continued_in_format_2_verifies(tmp_path):
+    key_path = tmp_path / "keys" / "signing.ed25519"
+    keys.init(key_path)
+    store, key, previous = EvidenceStore(tmp_path / "evidence"), keys.load_private(key_path), None
+    (tmp_path / "evidence" / "pharmacie").mkdir(parents=True)
+    for sequence in (1, 2):
+        data = format1_report({"drill_id": f"20261101T00000{sequence}Z-0000000{sequence}", "site": "pharmacie",
+                               "outcome": "pass", "sequence": sequence, "previous_sha256": previous}, key)
+        (tmp_path / "evidence" / "pharmacie" / f"{sequence:06d}-old{sequence}.json").write_bytes(data)
+        previous = digest(data)
+    store.append("pharmacie", {"format": 2, "drill_id": "d3", "site": "pharmacie", "outcome": "pass"}, key)
+    assert [json.loads(path.read_bytes())["format"] for path in store.site_reports("pharmacie")] == [1, 1, 2]
+    assert problems(store, key_path) == []
 
 
 def test_reports_signed_before_a_rotation_still_verify_and_new_ones_use_the_new_key(chain):
@@ -83,7 +104,7 @@ def test_reports_signed_before_a_rotation_still_verify_and_new_ones_use_the_new_
     old_id, new_key = keys.rotate(key_path)
     store.append("pharmacie", {"drill_id": "d6", "site": "pharmacie", "outcome": "pass"}, keys.load_private(key_path))
     assert problems(store, key_path) == []
-    signers = [json.loads(path.read_bytes())["signature"]["key_id"] for path in store.site_reports("pharmacie")]
+    signers = [signer(json.loads(path.read_bytes())) for path in store.site_reports("pharmacie")]
     assert signers == [old_id] * 5 + [keys.key_id(new_key)] and old_id != keys.key_id(new_key)
     assert set(keys.keyring(key_path)) == {old_id, keys.key_id(new_key)}
 

@@ -14,6 +14,7 @@ import pytest
 from drills.errors import InfrastructureError
 from drills.reports import evidence, index, keys
 from drills.reports.chain import verify_chain
+from drills.reports.signing import signature_path
 from drills.reports.evidence import EvidenceStore
 from tests.helpers import PROJECT
 
@@ -53,7 +54,7 @@ def stray_draft(store, name: str, age_seconds: float):
 
 def test_a_report_is_published_under_its_name_read_only_with_no_draft_left(store, key):
     path = store.append("s", report("d1"), key).path
-    assert names(store) == ["000001-d1.json", "index.jsonl"]
+    assert names(store) == ["000001-d1.json", "000001-d1.json.sig", "index.jsonl"]
     assert oct(path.stat().st_mode & 0o777) == "0o444" and path.stat().st_nlink == 1
 
 
@@ -84,10 +85,39 @@ def test_a_write_refused_by_a_full_disk_is_error_storage_and_leaves_no_report(st
     assert raised.value.code == "error.storage"
     assert "No space left on device" in raised.value.message and "000002-d2.json" in raised.value.message
     assert "free space" in raised.value.hint
-    assert names(store) == ["000001-d1.json", "index.jsonl"]
+    assert names(store) == ["000001-d1.json", "000001-d1.json.sig", "index.jsonl"]
     store.append("s", report("d3"), key)
     assert chain_problems(store, tmp_path) == []
     assert [json.loads(path.read_bytes())["drill_id"] for path in store.site_reports("s")] == ["d1", "d3"]
+
+
+def test_a_report_refused_after_its_signature_was_written_leaves_neither(store, key, tmp_path, monkeypatch):
+    store.append("s", report("d1"), key)
+    real_write = os.write
+
+    def full_past_a_signature(descriptor, data):  # the 64-byte signature lands, the report does not
+        if len(data) > 64:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(descriptor, data)
+
+    monkeypatch.setattr(os, "write", full_past_a_signature)
+    with pytest.raises(InfrastructureError) as raised:
+        store.append("s", report("d2"), key)
+    monkeypatch.undo()
+    assert raised.value.code == "error.storage"
+    assert names(store) == ["000001-d1.json", "000001-d1.json.sig", "index.jsonl"]
+
+
+def test_a_signature_a_crash_left_without_its_report_is_replaced_or_removed(store, key, tmp_path):
+    store.append("s", report("d1"), key)
+    orphan = store.root / "s" / "000002-d2.json.sig"
+    orphan.write_bytes(bytes(64))  # a crash between the signature and its report
+    old = store.root / "s" / "000002-gone.json.sig"
+    old.write_bytes(bytes(64))
+    os.utime(old, (time.time() - evidence.STRAY_DRAFT_SECONDS - 60,) * 2)
+    second = store.append("s", report("d2"), key).path  # the same drill stored again after the crash
+    assert second.name == "000002-d2.json" and not old.exists()
+    assert signature_path(second).read_bytes() != bytes(64) and chain_problems(store, tmp_path) == []
 
 
 def test_an_evidence_root_that_cannot_hold_a_site_is_error_storage(store, key, tmp_path):

@@ -9,7 +9,8 @@ from drills.errors import ConfigError
 from drills.reports import index, keys
 from drills.reports.evidence import EvidenceStore
 from drills.reports.report import parse_report, read_report
-from drills.reports.signing import digest, verify
+from drills.reports.signing import digest, read_signature, signature_path, verify
+from tests.helpers import format1_report
 
 
 @pytest.fixture
@@ -20,23 +21,38 @@ def key_path(tmp_path):
 
 
 def report(drill_id="d1", outcome="pass"):
-    return {"format": 1, "drill_id": drill_id, "site": "s", "outcome": outcome, "findings": []}
+    """The few fields the store reads (a sketch, no format: not a whole report to the schema check)."""
+    return {"drill_id": drill_id, "site": "s", "outcome": outcome, "findings": []}
 
 
-def test_a_stored_report_verifies_and_any_edit_breaks_it(tmp_path, key_path):
+def test_a_stored_report_verifies_by_its_detached_signature_and_any_edit_breaks_it(tmp_path, key_path):
     path = EvidenceStore(tmp_path / "evidence").append("s", report(), keys.load_private(key_path)).path
-    public = keys.keyring(key_path)
-    assert verify(path.read_bytes(), public)[0] is True
+    public, signature = keys.keyring(key_path), read_signature(path)
+    assert len(signature) == 64 and signature_path(path).exists()
+    assert verify(path.read_bytes(), signature, public)[0] is True
     document = json.loads(path.read_bytes())
-    assert verify(json.dumps({**document, "outcome": "fail"}).encode(), public)[0] is False
-    assert verify(json.dumps(document, indent=4).encode(), public)[0] is True, "formatting is not content"
+    assert document["signed_by"] == next(iter(public)) and "signature" not in document
+    assert verify(json.dumps({**document, "outcome": "fail"}).encode(), signature, public)[0] is False
+    assert verify(json.dumps(document, indent=4).encode(), signature, public)[0] is False, "the exact bytes are signed"
+    valid, why = verify(path.read_bytes(), None, public)
+    assert not valid and "not signed" in why
+    assert verify(path.read_bytes(), bytes(64), public)[0] is False
+
+
+def test_a_format_1_report_still_verifies_by_its_embedded_signature(tmp_path, key_path):
+    data = format1_report({**report(), "sequence": 1, "previous_sha256": None}, keys.load_private(key_path))
+    public = keys.keyring(key_path)
+    assert verify(data, None, public) == (True, f"signature valid (key {next(iter(public))}, format 1)")
+    document = json.loads(data)
+    assert verify(json.dumps(document, indent=4).encode(), None, public)[0] is True, "format 1 signs its JSON form"
+    assert verify(json.dumps({**document, "outcome": "fail"}).encode(), None, public)[0] is False
 
 
 def test_a_report_signed_by_another_key_is_refused(tmp_path, key_path):
     other = tmp_path / "other.ed25519"
     keys.init(other)
     path = EvidenceStore(tmp_path / "evidence").append("s", report(), keys.load_private(other)).path
-    valid, why = verify(path.read_bytes(), keys.keyring(key_path))
+    valid, why = verify(path.read_bytes(), read_signature(path), keys.keyring(key_path))
     assert not valid and "not in the keyring" in why
 
 

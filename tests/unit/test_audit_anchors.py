@@ -1,0 +1,84 @@
+"""Anchors of the audit journal, on disk (the replica's part: tests/integration/test_evidence_replica.py):
+each one signs the journal's head; a rewritten journal, even chained again, and a cut end are
+found against them; anchors are a chain of their own, checked as reports are."""
+
+import hashlib
+import json
+import os
+
+import pytest
+
+from drills.audit import AuditJournal
+from drills.reports import anchors, keys
+from drills.reports.evidence import EvidenceStore
+from drills.reports.signing import read_signature, signature_path, verify
+from tests.helpers import rechained
+
+
+@pytest.fixture
+def anchored(tmp_path):
+    """A journal of six events, anchored after the third and the sixth; (store, key path, journal)."""
+    key_path = tmp_path / "keys" / "signing.ed25519"
+    keys.init(key_path)
+    store, journal = EvidenceStore(tmp_path / "evidence"), AuditJournal(tmp_path / "evidence")
+    for number in range(6):
+        journal.record("report.viewed", f"user-{number}", site="pharmacie", sequence=number)
+        if number in (2, 5):
+            assert anchors.anchor(store, keys.load_private(key_path)) is not None
+    return store, key_path, journal
+
+
+def found(store, key_path) -> list[tuple[str, str]]:
+    return [(problem.file.split("-")[0], problem.code)
+            for problem in anchors.problems(store, keys.keyring(key_path))]
+
+
+def test_an_anchor_signs_the_journals_head_and_a_second_one_only_when_something_was_journaled(anchored):
+    store, key_path, journal = anchored
+    first, second = anchors.anchor_paths(store.root)
+    document = json.loads(second.read_bytes())
+    lines = journal.path.read_bytes().splitlines()
+    assert (document["sequence"], document["lines"], document["bytes"]) == (2, 6, journal.path.stat().st_size)
+    assert document["head_sha256"] == hashlib.sha256(lines[-1]).hexdigest()
+    assert document["previous_sha256"] == hashlib.sha256(first.read_bytes()).hexdigest()
+    assert verify(second.read_bytes(), read_signature(second), keys.keyring(key_path))[0]
+    assert anchors.anchor(store, keys.load_private(key_path)) is None, "nothing journaled since"
+    assert found(store, key_path) == []
+
+
+def test_an_empty_journal_is_not_anchored(tmp_path):
+    key_path = tmp_path / "signing.ed25519"
+    keys.init(key_path)
+    assert anchors.anchor(EvidenceStore(tmp_path / "evidence"), keys.load_private(key_path)) is None
+
+
+def test_a_rewritten_journal_chained_again_is_found_by_the_anchors(anchored):
+    store, key_path, journal = anchored
+    lines = journal.path.read_bytes().splitlines()
+    lines[1] = lines[1].replace(b"user-1", b"user-X")
+    journal.path.write_bytes(rechained(lines))
+    assert journal.problems() == [], "the chain alone is fooled"
+    assert found(store, key_path) == [("000001", "audit.rewritten"), ("000002", "audit.rewritten")]
+
+
+def test_a_cut_end_is_found_by_the_anchor_that_signed_it(anchored):
+    store, key_path, journal = anchored
+    journal.path.write_bytes(b"\n".join(journal.path.read_bytes().splitlines()[:4]) + b"\n")
+    assert journal.problems() == []
+    problems = anchors.problems(store, keys.keyring(key_path))
+    assert [(p.file.split("-")[0], p.code) for p in problems] == [("000002", "audit.truncated")]
+    assert "the journal has 4 line(s); this anchor signed 6" in problems[0].message
+
+
+def test_an_anchor_forged_or_removed_is_named_and_a_forged_one_proves_nothing(anchored, tmp_path):
+    store, key_path, journal = anchored
+    first, second = anchors.anchor_paths(store.root)
+    os.chmod(second, 0o644)
+    document = json.loads(second.read_bytes())
+    second.write_text(json.dumps({**document, "lines": 4}, indent=2, sort_keys=True) + "\n")
+    journal.path.write_bytes(b"\n".join(journal.path.read_bytes().splitlines()[:4]) + b"\n")
+    assert found(store, key_path) == [("000002", "report.edited")], "an unsigned claim is not trusted"
+    os.chmod(first, 0o644)
+    first.unlink()
+    signature_path(first).unlink()
+    assert ("000002", "chain.gap") in found(store, key_path)
