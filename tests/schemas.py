@@ -161,3 +161,50 @@ def opened(path: Path, identities: list[Path]) -> bytes:
     if result is None or result.returncode != 0:
         raise SealedShut("cannot decrypt it with the run's identities")
     return result.stdout
+
+
+def field_table(kind: str) -> str:
+    """The Markdown table of a document's fields (name, type, meaning) from its schema: what
+    docs/evidence-format.md shows (`python -m tests.schemas` writes them; a test keeps them equal).
+    A report's are those of the format written now (2)."""
+    schema = json.loads((SCHEMAS / f"{kind}.schema.json").read_text())
+    definitions = schema.get("$defs", {})
+    properties = dict(schema.get("properties", {}))
+    if kind == "report":
+        properties = {**properties, **definitions["common"]["properties"], **definitions["format2"]["properties"]}
+        properties.pop("signature")
+    rows = ["| field | type | meaning |", "|---|---|---|"]
+    for name, field in properties.items():
+        rows += field_rows(name, field, definitions)
+    return "\n".join(rows) + "\n"
+
+
+def field_rows(name: str, field: dict, definitions: dict) -> list[str]:
+    field = {**definitions.get(field.get("$ref", "").rsplit("/", 1)[-1], {}), **field}
+    meaning = field.get("description", "").replace("|", "\\|").replace("\n", " ")
+    rows = [f"| `{name}` | {type_of(field)} | {meaning} |"]
+    for child, value in field.get("properties", {}).items():
+        rows += field_rows(f"{name}.{child}", value, definitions)
+    return rows
+
+
+def type_of(field: dict) -> str:
+    if "const" in field:
+        return json.dumps(field["const"])
+    if "enum" in field:
+        return " \\| ".join(json.dumps(value) for value in field["enum"])
+    kinds = field.get("type", "any")
+    return " or ".join(kinds) if isinstance(kinds, list) else kinds
+
+
+FIELDS = re.compile(r"(<!-- fields: ([a-z-]+) -->\n)(.*?)(<!-- /fields -->)", re.DOTALL)
+EVIDENCE_FORMAT = SCHEMAS.parent / "evidence-format.md"
+
+
+def with_field_tables(text: str) -> str:
+    """`text` (docs/evidence-format.md) with each `<!-- fields: KIND -->` table made anew."""
+    return FIELDS.sub(lambda found: found[1] + field_table(found[2]) + found[4], text)
+
+
+if __name__ == "__main__":  # python -m tests.schemas: writes the field tables of docs/evidence-format.md
+    EVIDENCE_FORMAT.write_text(with_field_tables(EVIDENCE_FORMAT.read_text()))

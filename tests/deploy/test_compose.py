@@ -6,6 +6,7 @@ dashboard answering; its doors checked shut (Redis wants its password, which sho
 dashboard holds no private key; the run directory is made right without help, at a boot too);
 then everything torn down. `make test-deploy` runs it (so does CI)."""
 
+import base64
 import json
 import os
 import secrets
@@ -178,17 +179,19 @@ def drill_through_the_stack(stack, config: Path) -> dict:
     before = reports(stack)
     exec_in(stack, "scheduler", "drill", "enqueue", SITE)
     newest = wait_for(lambda: [name for name in reports(stack) if name not in before], 300, "the worker's report")[-1]
-    report_text = exec_in(stack, "worker", "cat", newest).stdout
-    (config / "report.json").write_text(report_text)
+    for name in (newest, newest + ".sig"):  # the exact bytes, and the detached signature beside them
+        copied = config / ("report.json" + name[len(newest):])
+        copied.write_bytes(base64.b64decode(exec_in(stack, "worker", "base64", "-w0", name).stdout))
     checked = drill_command("verify-report", str(config / "report.json"), "--public-key",
                             str(config / "keys" / "signing.ed25519.pub"))
     assert checked.returncode == 0, checked.stdout
-    return json.loads(report_text)
+    return json.loads((config / "report.json").read_bytes())
 
 
 def test_a_drill_enqueued_through_a_fresh_stack_ends_with_a_signed_green_report(stack, config):
     report = drill_through_the_stack(stack, config)
     assert (report["outcome"], report["reason"]) == ("pass", None), report["findings"]
+    assert report["provenance"]["image"]["id"].startswith("sha256:"), "the restore image, as the engine ran it"
     made = RUN_DIR.stat()  # by the stack itself: it did not exist before `up`
     assert (made.st_uid, made.st_gid, made.st_mode & 0o7777) == (999, 999, 0o700)
 

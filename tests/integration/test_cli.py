@@ -4,6 +4,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from tests.schemas import validate
 from tests.helpers import drill_command, site_entry, write_catalog
 from tests.integration.conftest import SITE
 
@@ -84,7 +85,7 @@ def test_manifest_prints_exact_counts_of_a_live_database(docker_engine):
     with SourceDatabase(patients=50, runtime=docker_engine) as source:
         result = drill_command("manifest", "postgres", "--dsn", source.dsn, "--site", SITE)
     manifest = json.loads(result.stdout)
-    assert manifest["site"] == SITE and manifest["format"] == 1
+    assert validate("manifest", manifest) == [] and manifest["site"] == SITE and manifest["format"] == 1
     assert manifest["tables"]["public.patients"] == 50 and manifest["tables"]["public.ordonnances"] == 150
 
 

@@ -502,3 +502,11 @@ def test_validate_tree_skips_damaged_forged_and_marked_documents(tree):
         f"evidence/pharmacie/000001-{DRILL_ID}.json: not read as JSON (JSONDecodeError)",
         f"evidence/pharmacie/000002-{DRILL_ID}.json: not a JSON object",
         f"evidence/pharmacie/000003-{DRILL_ID}.json: report of unknown format None"]
+
+
+def test_the_evidence_format_document_shows_every_schemas_fields_as_they_are():
+    from tests.schemas import EVIDENCE_FORMAT, with_field_tables
+
+    text = EVIDENCE_FORMAT.read_text()
+    assert text.count("<!-- fields: ") == 4 and with_field_tables(text) == text, "regenerate: python -m tests.schemas"
+    assert "| `provenance.image.id` |" in text and "| `head_sha256` |" in text
