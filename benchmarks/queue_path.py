@@ -45,7 +45,7 @@ def catalog_for(directory: Path, backup: Path, identity: Path, count: int) -> Pa
 
 
 def reports(directory: Path) -> int:
-    return len(list((directory / "evidence").glob("*/*.json")))
+    return len(list((directory / "evidence").glob("[!.]*/[0-9]*-*.json")))
 
 
 def main() -> int:

@@ -147,11 +147,12 @@ def audit_once(event: str, **details) -> None:
 
 def report_buttons(site_id: str, sequence: int, data: bytes) -> None:
     """Downloads of a signed report (`data`) and of its detached signature, each journaled."""
+    name = fleet().report_path(scope(), site_id, sequence).name  # as stored: the recipes read the sequence in it
     signature = fleet().signature(scope(), site_id, sequence)
-    files = [(t("site.download"), data, f"{site_id}-{sequence:06d}.json", "application/json", "report.downloaded")]
+    files = [(t("site.download"), data, name, "application/json", "report.downloaded")]
     if signature is not None:  # format 1 reports embed theirs
-        files.append((t("site.download_signature"), signature, f"{site_id}-{sequence:06d}.json.sig",
-                      "application/octet-stream", "signature.downloaded"))
+        files.append((t("site.download_signature"), signature, name + ".sig", "application/octet-stream",
+                      "signature.downloaded"))
     for label, content, name, kind, event in files:
         st.download_button(label, content, file_name=name, mime=kind, on_click=journal().record,
                            args=(event, st.session_state.get(USER_KEY)), kwargs={"site": site_id, "sequence": sequence})

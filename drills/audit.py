@@ -102,33 +102,31 @@ class AuditJournal:
         except FileNotFoundError:
             return b""
 
-    def head(self) -> tuple[int, int, str | None]:
-        """(lines, bytes, sha256 of the last line) of the journal now: what an anchor signs."""
-        data = self.read()
-        lines = journal_lines(data)
-        return len(lines), len(data), digest(lines[-1]) if lines else None
-
     def problems(self) -> list[Problem]:
         """Every line that breaks the chain, each named, in order."""
-        data = self.read()
-        lines = journal_lines(data)
-        entries = [parsed(line) for line in lines]
-        found, previous = [], None
-        for index, (line, entry) in enumerate(zip(lines, entries)):
-            following = entries[index + 1] if index + 1 < len(entries) else None
-            if (index == len(lines) - 1 and not data.endswith(b"\n")) or \
-                    (following is not None and following.get("previous_line_cut") is True):
-                found.append(Problem(index + 1, "cut"))
-            elif entry is None:
-                found.append(Problem(index + 1, "unreadable"))
-            elif entry.get("previous_sha256") != previous:
-                found.append(Problem(index + 1, "unlinked"))
-            previous = digest(line)
-        return found
+        return chain_problems(self.read())
 
     def verify(self) -> list[int]:
         """Line numbers (1-based) that break the chain: see `problems` for why each does."""
         return [problem.line for problem in self.problems()]
+
+
+def chain_problems(data: bytes) -> list[Problem]:
+    """Every line of the journal's bytes that breaks the chain, each named, in order."""
+    lines = journal_lines(data)
+    entries = [parsed(line) for line in lines]
+    found, previous = [], None
+    for index, (line, entry) in enumerate(zip(lines, entries)):
+        following = entries[index + 1] if index + 1 < len(entries) else None
+        if (index == len(lines) - 1 and not data.endswith(b"\n")) or \
+                (following is not None and following.get("previous_line_cut") is True):
+            found.append(Problem(index + 1, "cut"))
+        elif entry is None:
+            found.append(Problem(index + 1, "unreadable"))
+        elif entry.get("previous_sha256") != previous:
+            found.append(Problem(index + 1, "unlinked"))
+        previous = digest(line)
+    return found
 
 
 def journal_lines(data: bytes) -> list[bytes]:

@@ -96,7 +96,7 @@ class Drill:
         self.error: DrillError | None = None
         self.rto_seconds: float | None = None
         self.data_freshness: Finding | None = None
-        self.image_id = self.server_version = None  # provenance, once known
+        self.plan = self.image = self.server_version = None  # the image and version: provenance, read at teardown
 
     def progress(self, phase: str) -> None:
         self.phase = phase
@@ -116,11 +116,10 @@ class Drill:
                 with self.phases.measure("restore"):
                     self.runtime = self.runtime or DockerRuntime()
                     work_dir = make_work_dir(self.drill_id)
-                    plan = self.engine.plan(self.site, self.drill_id, str(work_dir))
+                    plan = self.plan = self.engine.plan(self.site, self.drill_id, str(work_dir))
                     container = plan.container.name
                     guards.enter_context(self.watchdog.guarding(lambda: self.runtime.remove(container)))
                     self.runtime.start(plan.container)
-                    self.image_id = self.runtime.image_id(container)
                 self.stream_and_restore(plan, identities)
                 self.progress("verify")
                 with self.phases.measure("verify"):
@@ -174,12 +173,23 @@ class Drill:
             shutil.rmtree(work_dir, ignore_errors=True)
         if not container:
             return
+        if not self.watchdog.reason:  # a drill stopped by its deadline does not wait for the engine
+            self.read_provenance(container)
         try:
             self.runtime.remove(container)
         except InfrastructureError as error:
             log.error("restore container left behind: %s", error.message, extra={"drill_id": self.drill_id})
             self.findings.append(Finding(check="teardown", subject=container, status=WARN, message=error.message,
                                          hint=error.hint))
+
+    def read_provenance(self, container: str) -> None:
+        """The restore image and the server's version, read from the container before it goes
+        (outside the RTO); unknown if it cannot answer: provenance never fails a drill."""
+        try:
+            self.image = self.runtime.image(container)
+            self.server_version = executor.server_version(self.plan, self.runtime, container)
+        except Exception as error:  # a container that never started, an engine gone
+            log.warning("provenance unknown: %s", redaction.error_text(error), extra={"drill_id": self.drill_id})
 
     def read_manifest(self, identities) -> None:
         policy = self.site.checks.manifest
@@ -209,8 +219,7 @@ class Drill:
                                stop=self.watchdog.fired)
         started = time.perf_counter()
         try:
-            self.server_version = executor.restore(plan, self.runtime, plan.container.name, self.site.engine,
-                                                   timed(plaintext, waiting))
+            executor.restore(plan, self.runtime, plan.container.name, self.site.engine, timed(plaintext, waiting))
         finally:
             plaintext.close()  # the reading thread stops here
             fetched = self.meter.seconds  # read while producing: the drain below is no part of it
@@ -267,7 +276,7 @@ class Drill:
             "contents_verified": self.contents_verified(),
             "findings": [finding.as_dict() for finding in self.findings],
             "host": socket.gethostname(),
-            "provenance": provenance(self.site.engine.image, self.image_id, self.server_version),
+            "provenance": provenance(self.site.engine.image, self.image, self.server_version),
         }
 
     def contents_verified(self) -> bool:

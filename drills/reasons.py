@@ -154,7 +154,8 @@ CHAIN_BROKEN = reason("chain.broken", EVIDENCE, "a report does not hold the hash
 CHAIN_GAP = reason("chain.gap", EVIDENCE, "a sequence number is missing (a report was deleted)",
                    "compare with the evidence replica's locked copies")
 CHAIN_MISPLACED = reason("chain.misplaced", EVIDENCE, "a report's file name and its signed sequence number differ "
-                         "(renamed or reordered)", "compare with the evidence replica's locked copies")
+                         "(renamed or reordered), or it is filed under another site's folder",
+                         "compare with the evidence replica's locked copies")
 CHAIN_REPLAYED = reason("chain.replayed", EVIDENCE, "a drill id appears twice in the chain: an old report copied in "
                         "again (a retry has an id of its own, `attempt_of`)", "compare with the evidence replica's "
                         "locked copies")

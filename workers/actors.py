@@ -30,6 +30,7 @@ from drills.catalog import CatalogFile
 from drills.catalog.schema import SITE_ID_PATTERN
 from drills import reasons
 from drills.pipeline import ReportNotStored, run_drill
+from drills.reports import anchors, keys
 from drills.reports.evidence import EvidenceStore
 from drills.reports.report import DRILL_ID, new_drill_id, now_utc
 from drills.watchdog import INTERRUPTED, LEASE_LOST, Watchdog
@@ -84,6 +85,15 @@ def scheduled_drill(site_id: str, drill_id: str) -> None:
 @dramatiq.actor(queue_name=NOW_QUEUE, priority=0, **ACTOR_OPTIONS)
 def drill_now(site_id: str, drill_id: str) -> None:
     execute(site_id, drill_id, trigger="now")
+
+
+@dramatiq.actor(queue_name=SCHEDULED_QUEUE, priority=5, max_retries=0)
+def anchor_journal() -> None:
+    """Sign the audit journal's head (drills.reports.anchors), asked hourly by the scheduler: the
+    workers hold the signing key, the scheduler does not. A failure is logged; the next hour's
+    message, or the next drill, anchors."""
+    catalog = CATALOG.current()
+    anchors.anchor_logged(EvidenceStore.of(catalog), keys.load_private(catalog.signing_key))
 
 
 def execute(site_id: str, drill_id: str, trigger: str) -> None:

@@ -89,7 +89,7 @@ def command_scheduler(arguments) -> int:
 
     logs.configure()
     scheduler = Scheduler(settings, redis_client(), actors.enqueue, check_neglect=alerts.check_neglect,
-                          report_lost=alerts.report_lost)
+                          report_lost=alerts.report_lost, anchor=actors.anchor_journal.send)
     scheduler.run_forever(stop_on_signals())
     return 0
 

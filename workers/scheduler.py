@@ -9,6 +9,8 @@
   the run's time, so exactly one replica enqueues it. The last tick's time is shared in
   Redis, so a restarted replica knows what it missed.
 - The catalog is read again when its file changes.
+- Once an hour, by one replica: the summary index is compacted, and a worker (which holds the
+  signing key; the scheduler does not) is asked to anchor the audit journal.
 """
 
 import hashlib
@@ -26,7 +28,7 @@ from drills.reports.report import new_drill_id
 
 CLAIM_PREFIX = "restore-drill:schedule:"
 LAST_TICK_KEY = "restore-drill:scheduler:last-tick"
-COMPACTION_PREFIX = "restore-drill:scheduler:compacted:"
+HOURLY_PREFIX = "restore-drill:scheduler:"  # + job + ":" + hour: claimed by the replica that runs it
 CLAIM_TTL_SECONDS = 14 * 86400
 log = logging.getLogger("restore_drill.scheduler")
 
@@ -75,9 +77,9 @@ def due_runs(sites, after: datetime, until: datetime, zone: ZoneInfo, jitter_sec
 
 class Scheduler:
     def __init__(self, settings, client, enqueue, clock=lambda: datetime.now(timezone.utc), check_neglect=None,
-                 report_lost=None):
+                 report_lost=None, anchor=None):
         self.settings, self.client, self.enqueue, self.clock = settings, client, enqueue, clock
-        self.check_neglect, self.report_lost = check_neglect, report_lost
+        self.check_neglect, self.report_lost, self.anchor = check_neglect, report_lost, anchor
         self.zone = ZoneInfo(settings.timezone)
         self.catalog_file, self.catalog = CatalogFile(settings.catalog), None
         self.upcoming: dict[str, datetime] = {}  # site id -> its next run: a quiet tick computes no cron
@@ -109,14 +111,24 @@ class Scheduler:
         if self.report_lost:
             self.report_lost(catalog, self.client, now, self.settings.lost_after_seconds)
         self.compact_hourly(catalog, now)
+        self.anchor_hourly(now)
         return enqueued
 
     def compact_hourly(self, catalog, now: datetime) -> bool:
-        """Once an hour, by one replica, snapshot the sites' indexes for fleet-wide queries."""
-        if not self.client.set(f"{COMPACTION_PREFIX}{now:%Y%m%dT%H}", "1", nx=True, ex=2 * 3600):
+        """Snapshot the sites' indexes for fleet-wide queries (hourly)."""
+        return self.hourly("compacted", now, lambda: log.info(
+            "index compacted", extra={"summaries": compaction.compact(catalog.evidence)}))
+
+    def anchor_hourly(self, now: datetime) -> bool:
+        """Ask a worker to sign the audit journal's head (hourly): the events between drills are
+        anchored within the hour."""
+        return self.anchor is not None and self.hourly("anchored", now, self.anchor)
+
+    def hourly(self, job: str, now: datetime, work) -> bool:
+        """Run `work` once in `now`'s hour, by the one replica that claims it; whether this one did."""
+        if not self.client.set(f"{HOURLY_PREFIX}{job}:{now:%Y%m%dT%H}", "1", nx=True, ex=2 * 3600):
             return False
-        rows = compaction.compact(catalog.evidence)
-        log.info("index compacted", extra={"summaries": rows})
+        work()
         return True
 
     def due(self, sites, after: datetime, now: datetime) -> list[tuple]:

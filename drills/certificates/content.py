@@ -83,7 +83,7 @@ def build(report_bytes: bytes, signature: bytes | None, report_name: str, keyrin
                                                       f"({report['engine']['image']})"),
                                   (t("drill.host"), report.get("host", "-")),
                                   (t("drill.version"), made_by.get("restore_drill", "-")),
-                                  (t("drill.image_id"), (made_by.get("image") or {}).get("id") or "-"),
+                                  (t("drill.image_id"), image_digest(made_by.get("image") or {})),
                                   (t("drill.server_version"), made_by.get("server_version") or "-")]),
             (t("section.timings"), [(t(f"phase.{phase}"), f"{seconds:.1f} s")
                                     for phase, seconds in sorted(report["phases"].items(), key=phase_order)]
@@ -109,6 +109,11 @@ def build(report_bytes: bytes, signature: bytes | None, report_name: str, keyrin
                                                    "subject",
                                                    "tables", "checks", "verify", "generated")},
     )
+
+
+def image_digest(image: dict) -> str:
+    """The restore image's registry digest (by which it can be pulled again), else its id."""
+    return next(iter(image.get("repo_digests") or []), None) or image.get("id") or "-"
 
 
 def attachments(certificate: Certificate) -> list[tuple[str, bytes, str, str]]:

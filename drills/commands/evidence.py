@@ -8,6 +8,7 @@ from drills.audit import AuditJournal
 from drills.commands.common import catalog_of, cli_user, trusted_keys
 from drills.commands.output import emit
 from drills.errors import ConfigError
+from drills.reports import anchors
 from drills.reports.evidence import EvidenceStore
 from drills.reports.signing import read_signature
 from drills import reasons
@@ -20,7 +21,7 @@ def register(add) -> None:
     certificate_command.add_argument("--lang", choices=["fr", "en"], help="one language only (default: both)")
     certificate_command.add_argument("--output", default=".", help="where to write the files (default: here)")
     certificate_command.add_argument("--public-key", help="trust only this public key (default: the keyring)")
-    add("evidence sync", sync, "copy to the replica every report it lacks")
+    add("evidence sync", sync, "copy to the replica every report and journal anchor it lacks")
 
 
 def certificate(arguments) -> int:
@@ -48,6 +49,7 @@ def sync(arguments) -> int:
     if store.replica is None:
         raise ConfigError("the catalog has no evidence_replica", code=reasons.CONFIG_USAGE,
                           hint="see `drill schema`: evidence_replica")
-    copied = store.sync([site.id for site in catalog.sites])
-    emit(arguments, copied, "\n".join(f"{site_id}: {count} report(s) copied" for site_id, count in copied.items()))
+    copied = store.sync([*(site.id for site in catalog.sites), anchors.FOLDER])
+    emit(arguments, copied, "\n".join(f"{folder}: {count} {'anchor' if folder == anchors.FOLDER else 'report'}(s) "
+                                       "copied" for folder, count in copied.items()))
     return 0

@@ -23,29 +23,27 @@ SETUP_TIMEOUT = 30  # seconds, for a step without its own
 VERSION_CHARS = 200
 
 
-def restore(plan: Plan, runtime, container_id: str, settings, plaintext) -> str | None:
-    """Restore the dump (an iterator of plaintext chunks) by the plan; BackupProblem if it does not
-    restore. The server's version, read before any of the dump is loaded (None if unknown)."""
+def restore(plan: Plan, runtime, container_id: str, settings, plaintext) -> None:
+    """Restore the dump (an iterator of plaintext chunks) by the plan; BackupProblem if it does not restore."""
     dump = plaintext
     for keep in plan.filters:
         dump = keep(dump)
     for step in plan.steps_when(EARLY):
         run_step(plan, runtime, container_id, step, settings, dump)
     serve(plan, runtime, container_id)
-    version = server_version(plan, runtime, container_id)
     for step in plan.steps_when(RESTORE):
         run_step(plan, runtime, container_id, step, settings, dump)
-    return version
 
 
 def server_version(plan: Plan, runtime, container_id: str) -> str | None:
-    """The first line the plan's version command prints, printable ASCII only, at most
-    VERSION_CHARS; None if the plan has none or it fails (provenance never fails a drill)."""
+    """The first line the plan's version command prints (the image's own binary: the root
+    filesystem is read-only), printable ASCII only, at most VERSION_CHARS; None if the plan has
+    none or the container cannot answer (provenance never fails a drill)."""
     if plan.version is None:
         return None
     try:
         result = runtime.run(container_id, list(plan.version), timeout=10)
-    except (BackupProblem, InfrastructureError):
+    except Exception:  # a stopped container, an engine error: the version is unknown
         return None
     lines = result.output.strip().splitlines() if result.exit_code == 0 else []
     printable = "".join(char for char in lines[0] if " " <= char <= "~")[:VERSION_CHARS] if lines else ""

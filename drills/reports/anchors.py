@@ -22,13 +22,12 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
-from drills.audit import AuditJournal, digest as line_digest, journal_lines
+from drills.audit import AuditJournal, chain_problems, journal_lines
 from drills.errors import InfrastructureError
 from drills.reports.chain import ChainProblem, replica_problems, verify_chain
-from drills.reports.evidence import EvidenceStore, chain_lock, publish_signed
-from drills.reports.index import sequence_of
+from drills.reports.evidence import EvidenceStore
 from drills.reports.report import parse_report
-from drills.reports.signing import SIGNATURE_SUFFIX, digest, document_bytes, verify
+from drills.reports.signing import SIGNATURE_SUFFIX, digest, verify
 from drills import reasons
 
 log = logging.getLogger("restore_drill.evidence")
@@ -41,27 +40,42 @@ def anchor_paths(evidence_root: Path) -> list[Path]:
 
 
 def anchor(store: EvidenceStore, private_key, now: datetime | None = None) -> Path | None:
-    """Sign the journal's head as the next anchor, copy it to the replica; None if the newest
-    anchor already says the same (nothing was journaled since)."""
-    folder = store.root / FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    with chain_lock(folder):
-        while True:
-            lines, size, head = AuditJournal(store.root).head()
-            existing = anchor_paths(store.root)
-            newest = parse_report(existing[-1].read_bytes()) if existing else None
-            if lines == 0 or newest and (newest.get("lines"), newest.get("head_sha256")) == (lines, head):
-                return None  # nothing journaled yet, or since the newest anchor
-            sequence = sequence_of(existing[-1]) + 1 if existing else 1
-            moment = now or datetime.now(timezone.utc)
-            document = {"format": FORMAT, "journal": "journal.jsonl", "sequence": sequence, "lines": lines,
-                        "bytes": size, "head_sha256": head, "at": moment.isoformat(timespec="milliseconds"),
-                        "previous_sha256": digest(existing[-1].read_bytes()) if existing else None}
-            path = folder / f"{sequence:06d}-{moment:%Y%m%dT%H%M%SZ}.json"
-            if publish_signed(path, document_bytes(document, private_key), private_key):
-                break
-    store.replicate(FOLDER, path)
-    return path
+    """Sign the journal's head as the next anchor, copy it to the replica; None if there is
+    nothing to anchor (an empty journal, or nothing journaled since the newest anchor).
+    InfrastructureError audit.rewritten / audit.truncated, and nothing signed, if the journal no
+    longer holds what the newest anchor signed, or its chain is broken: damage is never signed."""
+    journal = AuditJournal(store.root)
+
+    def link(sequence: int, previous: Path | None):
+        data = journal.read()
+        lines = journal_lines(data)
+        newest = parse_report(previous.read_bytes()) if previous else None
+        head = digest(lines[-1]) if lines else None
+        if not lines or newest and (newest.get("lines"), newest.get("head_sha256")) == (len(lines), head):
+            return None
+        refuse_damage(data, lines, previous, newest)
+        moment = now or datetime.now(timezone.utc)
+        return f"{sequence:06d}-{moment:%Y%m%dT%H%M%SZ}.json", {
+            "format": FORMAT, "journal": "journal.jsonl", "lines": len(lines), "bytes": len(data),
+            "head_sha256": head, "at": moment.isoformat(timespec="milliseconds")}
+
+    stored = store.append_link(FOLDER, link, private_key)
+    if stored is None:
+        return None
+    store.replicate(FOLDER, stored[0])
+    return stored[0]
+
+
+def refuse_damage(data: bytes, lines: list[bytes], previous: Path | None, newest: dict | None) -> None:
+    """InfrastructureError if the journal's chain is broken (a line cut by a crash aside) or it no
+    longer holds the lines the newest anchor signed."""
+    broken = [problem for problem in chain_problems(data) if problem.kind != "cut"]
+    against = journal_against(previous.name, newest, lines) if newest else []
+    if broken or against:
+        code = against[0].code if against else reasons.AUDIT_REWRITTEN
+        said = against[0].message if against else f"line {broken[0].line} is {broken[0].kind}"
+        raise InfrastructureError(code, f"the audit journal is not anchored: {said}",
+                                  hint="see `drill audit verify`; the anchors locked in the replica date the damage")
 
 
 def anchor_logged(store: EvidenceStore, private_key) -> None:
@@ -81,8 +95,11 @@ def problems(store: EvidenceStore, keyring: dict, use_replica: bool = True) -> l
     forged = {problem.file for problem in found if problem.code in (reasons.REPORT_EDITED, reasons.REPORT_UNSIGNED)}
     anchors = {path.name: parse_report(path.read_bytes()) for path in paths if path.name not in forged}
     if store.replica is not None and use_replica:
-        found += replica_problems(FOLDER, paths, store.replica)
-        anchors.update(locked_anchors(store.replica, keyring))
+        differing = replica_problems(FOLDER, paths, store.replica)
+        found += differing
+        unlike_here = {problem.file.removesuffix(SIGNATURE_SUFFIX) for problem in differing
+                       if problem.code != reasons.REPLICA_MISSING}
+        anchors.update(locked_anchors(store.replica, keyring, unlike_here | forged))
     lines = journal_lines(AuditJournal(store.root).read())
     for name, document in sorted(anchors.items()):
         if document is not None:
@@ -90,14 +107,14 @@ def problems(store: EvidenceStore, keyring: dict, use_replica: bool = True) -> l
     return found
 
 
-def locked_anchors(replica, keyring: dict) -> dict[str, dict]:
-    """The replica's anchors whose signature verifies, by name."""
+def locked_anchors(replica, keyring: dict, names: set[str]) -> dict[str, dict]:
+    """The replica's copies of the anchors `names` (those that differ from, or are missing in,
+    the directory) whose signature verifies, by name."""
     verified = {}
-    for name in replica.names(FOLDER):
-        if name.endswith(".json"):
-            data, signature = replica.get(FOLDER, name) or b"", replica.get(FOLDER, name + SIGNATURE_SUFFIX)
-            if verify(data, signature, keyring)[0]:
-                verified[name] = parse_report(data)
+    for name in sorted(name for name in names if name.endswith(".json")):
+        data, signature = replica.get(FOLDER, name) or b"", replica.get(FOLDER, name + SIGNATURE_SUFFIX)
+        if verify(data, signature, keyring)[0]:
+            verified[name] = parse_report(data)
     return verified
 
 
@@ -109,7 +126,7 @@ def journal_against(name: str, anchor_document: dict, lines: list[bytes]) -> lis
         return [ChainProblem(name, reasons.AUDIT_TRUNCATED,
                              f"the journal has {len(lines)} line(s); this anchor signed {signed} at {at}: "
                              f"line(s) {len(lines) + 1} to {signed} were cut")]
-    if line_digest(lines[signed - 1]) != head:
+    if digest(lines[signed - 1]) != head:
         return [ChainProblem(name, reasons.AUDIT_REWRITTEN,
                              f"line {signed} is not the line this anchor signed at {at}: the journal was "
                              f"rewritten at or before line {signed}")]

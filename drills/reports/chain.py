@@ -14,7 +14,7 @@ hash of the report before it. Each problem names the file and what happened to i
 - chain.broken: a report does not hold the hash of the one before: that one was edited or
   replaced after this one was written;
 - chain.misplaced: the number in the file name is not the one signed inside (files renamed
-  or swapped);
+  or swapped), or the report is of another site than its folder's (a chain copied over);
 - chain.replayed: a drill already in the chain appears again (an old report copied back).
 Deleting the newest reports leaves a shorter valid chain: the evidence replica is that anchor
 kept elsewhere. With one, each report is also compared with its locked copy:
@@ -111,6 +111,9 @@ def link_problems(path: Path, report: dict, sequence: int, expected: int, previo
     if sequence_of(path) != sequence:
         found.append(ChainProblem(path.name, reasons.CHAIN_MISPLACED,
                                   f"the file name says {sequence_of(path)}, the signed report says {sequence}"))
+    if report.get("site", path.parent.name) != path.parent.name:  # anchors name no site
+        found.append(ChainProblem(path.name, reasons.CHAIN_MISPLACED,
+                                  f"a report of site {str(report['site'])[:80]!r}, filed under {path.parent.name!r}"))
     if sequence > expected:
         found.append(ChainProblem(path.name, reasons.CHAIN_GAP,
                                   f"report(s) {expected} to {sequence - 1} are missing: deleted"))

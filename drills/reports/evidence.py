@@ -60,24 +60,36 @@ class EvidenceStore:
 
         InfrastructureError `error.storage` if the evidence volume refuses it (full, read-only,
         failing): nothing is then left under a report's name."""
-        directory = self.root / site_id
+        path, data = self.append_link(site_id, lambda sequence, previous: (
+            f"{sequence:06d}-{report['drill_id']}.json", report), private_key)
+        self.catch_up_index(site_id)
+        self.replicate(site_id, path)
+        return StoredReport(parse_report(data), path)
+
+    def append_link(self, folder: str, link, private_key) -> tuple[Path, bytes] | None:
+        """Sign and store the next link of the chain in `folder` (a site's reports, or the
+        journal's anchors), one writer at a time: `link(sequence, previous file or None)` gives
+        (file name, document), or None for nothing to add; the store adds `sequence`,
+        `previous_sha256` and `signed_by`. (path, bytes stored), or None. error.storage as append."""
+        directory = self.root / folder
         try:
             directory.mkdir(parents=True, exist_ok=True)
             with chain_lock(directory):
                 remove_stray_drafts(directory)
                 while True:
-                    existing = self.site_reports(site_id)
+                    existing = self.site_reports(folder)
                     sequence = index.sequence_of(existing[-1]) + 1 if existing else 1
+                    made = link(sequence, existing[-1] if existing else None)
+                    if made is None:
+                        return None
+                    name, document = made
                     previous = digest(existing[-1].read_bytes()) if existing else None  # readable or not: as it is
-                    data = document_bytes({**report, "sequence": sequence, "previous_sha256": previous}, private_key)
-                    path = directory / f"{sequence:06d}-{report['drill_id']}.json"
-                    if publish_signed(path, data, private_key):
-                        break  # else a writer the lock did not hold back took the name: chain after it
+                    data = document_bytes({**document, "sequence": sequence, "previous_sha256": previous}, private_key)
+                    if publish_signed(directory / name, data, private_key):
+                        return directory / name, data
+                    # else a writer the lock did not hold back (a filesystem without flock) took the name
         except OSError as error:
             raise storage_error(Path(error.filename or directory), error) from None
-        self.catch_up_index(site_id)
-        self.replicate(site_id, path)
-        return StoredReport(parse_report(data), path)
 
     def catch_up_index(self, site_id: str) -> None:
         """Bring the site's index level with its reports; a failure is logged: the report is
@@ -181,17 +193,19 @@ def write_once(path: Path, data: bytes) -> None:
 def publish_signed(path: Path, data: bytes, private_key) -> bool:
     """Publish `data` as `path` with its detached signature: the signature first, then the
     document (its name is the publication: a document is never there unsigned). False if the
-    name is taken; error.storage as write_once, nothing then left under either name."""
+    name is taken; error.storage as write_once, nothing then left under either name. Called
+    under the chain's lock: a signature without its document is an orphan a crash left."""
     if path.exists():
         return False
     signature = signature_path(path)
-    signature.unlink(missing_ok=True)  # an orphan: a crash came between the two writes
-    write_once(signature, sign(data, private_key))
+    signature.unlink(missing_ok=True)
     try:
+        write_once(signature, sign(data, private_key))
         write_once(path, data)
         return True
     except BaseException as error:
-        remove_quietly(signature)
+        if not path.exists():
+            remove_quietly(signature)
         if isinstance(error, FileExistsError):
             return False
         raise
@@ -216,7 +230,7 @@ def remove_stray_drafts(directory: Path) -> None:
     cutoff = time.time() - STRAY_DRAFT_SECONDS
     orphans = [signature for signature in directory.glob(f"[0-9]*-*.json{SIGNATURE_SUFFIX}")
                if not signature.with_suffix("").exists()]  # a crash came between a signature and its report
-    for draft in [*directory.glob(f".[0-9]*-*.json{DRAFT}*"), *orphans]:
+    for draft in [*directory.glob(f".[0-9]*-*.json*{DRAFT}*"), *orphans]:  # reports' drafts and signatures'
         try:
             if draft.lstat().st_mtime < cutoff:
                 draft.unlink()

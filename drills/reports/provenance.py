@@ -8,12 +8,14 @@ from importlib import metadata
 DISTRIBUTION = "restore-drill"
 
 
-def provenance(image_name: str, image_id: str | None, server_version: str | None) -> dict:
-    """The report's `provenance`: `image_id` the runtime's (sha256:...), `server_version` what the
-    engine's server (or tool) printed, None when unknown."""
+def provenance(image_name: str, image: dict | None, server_version: str | None) -> dict:
+    """The report's `provenance`: `image` what the runtime says of the image the container ran
+    ({id, repo_digests}), `server_version` what the engine's server (or tool) printed; None
+    when unknown."""
+    image = image or {"id": None, "repo_digests": []}
     return {"restore_drill": installed(DISTRIBUTION) or "unknown", "host": socket.gethostname(),
-            "image": {"name": image_name, "id": image_id}, "server_version": server_version,
-            **verifier_versions()}
+            "image": {"name": image_name, "id": image["id"], "repo_digests": image["repo_digests"]},
+            "server_version": server_version, **verifier_versions()}
 
 
 @cache

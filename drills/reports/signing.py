@@ -51,31 +51,29 @@ def read_signature(path: Path) -> bytes | None:
         return None
 
 
-def verify_file(path: Path, keyring: dict) -> tuple[bool, str]:
-    return verify(path.read_bytes(), read_signature(path), keyring)
-
-
 def verify(data: bytes, signature: bytes | None, keyring: dict) -> tuple[bool, str]:
-    """(valid, why): `data` is intact and signed by a key of `keyring` (key id -> public key),
-    by its detached `signature` or, for a format 1 report, the signature it embeds."""
+    """(valid, why): `data` is intact and signed by a key of `keyring` (key id -> public key):
+    by its detached `signature`, or, for a format 1 report (and only then), the one it embeds.
+    Whatever the bytes hold, the answer is a verdict, never an exception."""
     try:
         document = json.loads(data)
     except ValueError:  # UnicodeDecodeError included
         return False, "not a JSON document"
     if not isinstance(document, dict):
         return False, "not a JSON document"
-    if "signed_by" not in document and isinstance(document.get("signature"), dict):
+    if document.get("format") == 1 and "signed_by" not in document:
         return verify_embedded(document, keyring)
-    if signature is None:
-        return False, "the document is not signed (no detached signature beside it)"
-    public_key = keyring.get(document.get("signed_by"))
+    signer_id = document.get("signed_by")
+    if signature is None or not isinstance(signer_id, str):
+        return False, "the document is not signed (no detached signature beside it, or no signed_by)"
+    public_key = keyring.get(signer_id)
     if public_key is None:
-        return False, f"signed by key {document.get('signed_by')}, which is not in the keyring"
+        return False, f"signed by key {signer_id[:40]}, which is not in the keyring"
     try:
         public_key.verify(signature, data)
     except InvalidSignature:
         return False, "the signature does not match: the document or its signature was edited"
-    return True, f"signature valid (key {document['signed_by']})"
+    return True, f"signature valid (key {signer_id})"
 
 
 def signer(document: dict) -> str | None:
@@ -87,16 +85,17 @@ def signer(document: dict) -> str | None:
 def verify_embedded(report: dict, keyring: dict) -> tuple[bool, str]:
     """A format 1 report: Ed25519 over its JSON without `signature`, keys sorted, separators
     `,` and `:`, UTF-8 (Python's json.dumps; docs/evidence-format.md, "Format 1")."""
-    signature = report["signature"]
-    if signature.get("algorithm") != "ed25519":
+    signature = report.get("signature")
+    key_id = signature.get("key_id") if isinstance(signature, dict) else None
+    if not isinstance(key_id, str) or signature.get("algorithm") != "ed25519":
         return False, "the report is not signed"
-    public_key = keyring.get(signature.get("key_id"))
+    public_key = keyring.get(key_id)
     if public_key is None:
-        return False, f"signed by key {signature.get('key_id')}, which is not in the keyring"
+        return False, f"signed by key {key_id[:40]}, which is not in the keyring"
     unsigned = {key: value for key, value in report.items() if key != "signature"}
     canonical = json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     try:
-        public_key.verify(base64.b64decode(signature.get("value", "")), canonical)
+        public_key.verify(base64.b64decode(str(signature.get("value", ""))), canonical)
     except (InvalidSignature, ValueError):
         return False, "the signature does not match: the report was edited"
-    return True, f"signature valid (key {signature['key_id']}, format 1)"
+    return True, f"signature valid (key {key_id}, format 1)"

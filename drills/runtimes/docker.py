@@ -123,12 +123,15 @@ class DockerRuntime:
     def labelled(self) -> list[str]:
         return [c.id for c in self.client.containers.list(all=True, filters={"label": DRILL_LABEL})]
 
-    def image_id(self, container_id: str) -> str | None:
-        """The id (sha256:...) of the image the container runs: the exact restore image."""
+    def image(self, container_id: str) -> dict:
+        """The image the container runs: its id (sha256:..., its content as the engine holds it)
+        and its registry digests (NAME@sha256:..., none for an image built locally)."""
         try:
-            return self.client.api.inspect_container(container_id)["Image"]
-        except docker.errors.DockerException:
-            return None
+            image_id = self.client.api.inspect_container(container_id)["Image"]
+            digests = self.client.api.inspect_image(image_id).get("RepoDigests") or []
+        except (docker.errors.DockerException, requests.exceptions.RequestException, KeyError):
+            return {"id": None, "repo_digests": []}
+        return {"id": image_id, "repo_digests": sorted(digests)}
 
 
 def send_all(connection: socket.socket, chunks: Iterator[bytes], deadline: float, running) -> None:

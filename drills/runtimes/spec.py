@@ -12,7 +12,8 @@ scripted one for unit tests; tests/integration/test_runtime_conformance.py holds
     remove(id or name)                    removes it and its anonymous volumes (a missing one is
                                           fine); InfrastructureError if it stays after retries
     labelled() -> [container id]          every container carrying the drill label
-    image_id(id) -> str | None            the id (sha256:...) of the image it runs; None if unknown
+    image(id) -> {id, repo_digests}      the image it runs: its id (sha256:..., None if unknown) and
+                                          its registry digests (NAME@sha256:..., none if built locally)
 Failures of the runtime itself raise InfrastructureError(reasons.ERROR_RUNTIME): the site is not blamed.
 """
 

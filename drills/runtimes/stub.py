@@ -62,9 +62,10 @@ class StubRuntime:
     def labelled(self) -> list[str]:
         return [name for name, spec in self.containers.items() if DRILL_LABEL in spec.labels]
 
-    def image_id(self, container_id: str) -> str | None:
+    def image(self, container_id: str) -> dict:
         self.held(container_id)
-        return "sha256:" + hashlib.sha256(self.containers[container_id].image.encode()).hexdigest()
+        return {"id": "sha256:" + hashlib.sha256(self.containers[container_id].image.encode()).hexdigest(),
+                "repo_digests": []}
 
     def held(self, container_id: str) -> None:
         if container_id not in self.containers:

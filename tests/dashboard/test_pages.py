@@ -167,9 +167,10 @@ def test_a_viewer_downloads_the_certificate_of_their_last_proven_restore(fleet_f
 
 def test_a_failed_drill_offers_its_report_but_no_certificate(fleet_files):
     at = page(app_as("ops"), "views/drill.py", site="pharmacie-des-halles", drill="40")
-    assert download_labels(at) == ["Télécharger le rapport signé"]
+    assert download_labels(at) == ["Télécharger le rapport signé", "Télécharger sa signature (.sig)"]
     at = page(at, "views/drill.py", site="pharmacie-du-port", drill="40")
-    assert download_labels(at) == ["Télécharger le rapport signé", "Télécharger le certificat de restauration (PDF)"]
+    assert download_labels(at) == ["Télécharger le rapport signé", "Télécharger sa signature (.sig)",
+                                   "Télécharger le certificat de restauration (PDF)"]
 
 
 def test_a_certificate_is_read_within_the_users_scope_only(fleet_files):

@@ -64,6 +64,12 @@ def test_every_engine_ends_each_case_with_its_reason(engine, name, outcome, reas
     formats = {"directory-tar": {"engine": {"type": "postgres", "format": "directory"}}}
     report = drill(tmp_path, keys_dir, engine, backup, **formats.get(name, {}))
     assert (report["outcome"], report["reason"]) == (outcome, reason), report["findings"]
+    made_by = report["provenance"]
+    assert made_by["image"]["id"].startswith("sha256:") and made_by["server_version"], made_by
+    assert SERVER_NAMES[engine] in made_by["server_version"].lower()
+
+
+SERVER_NAMES = {"postgres": "postgresql", "mariadb": "mariadb", "sqlite": "3.", "files": "tar"}
 
 
 def test_a_file_altered_after_the_manifest_is_named_by_its_path(tmp_path, keys_dir, file_backups):

@@ -22,6 +22,7 @@ from drills.demo.history import synthetic_report
 from drills.errors import InfrastructureError
 from drills.reports import compaction, evidence, index, keys
 from drills.reports.chain import verify_chain
+from drills.reports.signing import signature_path
 from drills.reports.evidence import EvidenceStore
 from tests.conftest import require
 from tests.helpers import PROJECT, drill_command, site_entry, write_catalog
@@ -76,7 +77,8 @@ def test_a_full_evidence_volume_is_error_storage_and_the_chain_goes_on_once_spac
     with pytest.raises(InfrastructureError) as raised:
         append(tmpfs_catalog, 1)
     assert raised.value.code == "error.storage" and "No space left on device" in raised.value.message
-    assert sorted(os.listdir(tmpfs_catalog.evidence / SITE)) == [*written, "index.jsonl"], "no report, no draft left"
+    assert sorted(os.listdir(tmpfs_catalog.evidence / SITE)) == sorted(
+        [*written, *(f"{name}.sig" for name in written), "index.jsonl"]), "no report, no signature, no draft left"
 
     ballast.unlink()
     append(tmpfs_catalog, 1)
@@ -162,11 +164,14 @@ def test_a_writer_killed_at_random_moments_leaves_only_whole_verifying_reports(t
     reports = store.site_reports("s")
     assert len(reports) >= KILLS // 2 and verify_chain(reports, keys.keyring(key_path)) == [], f"seed {seed}"
     drafts = [path for path in (root / "s").iterdir() if path.name.startswith(".")]
-    assert names_in(root / "s") - {"index.jsonl"} == {path.name for path in reports + drafts}
-    for draft in drafts:  # a crash long ago: the next append removes them
+    signatures = [signature_path(path) for path in reports]
+    orphans = [path for path in (root / "s").glob("*.json.sig") if not path.with_suffix("").exists()]  # killed between
+    assert names_in(root / "s") - {"index.jsonl"} == {path.name for path in reports + signatures + orphans + drafts}
+    for draft in drafts + orphans:  # a crash long ago: the next append removes them
         os.utime(draft, (time.time() - evidence.STRAY_DRAFT_SECONDS - 60,) * 2)
     store.append("s", {"drill_id": "after", "site": "s", "outcome": "pass"}, keys.load_private(key_path))
     assert not any(path.name.startswith(".") for path in (root / "s").iterdir())
+    assert all(path.with_suffix("").exists() for path in (root / "s").glob("*.json.sig")), "no orphan signature left"
     assert verify_chain(store.site_reports("s"), keys.keyring(key_path)) == []
     assert [entry["sequence"] for entry in index.read_all(root / "s")] == list(range(1, len(reports) + 2))
     assert compaction.rebuild_site_index(root / "s") == len(reports) + 1

@@ -14,7 +14,7 @@ import pytest
 from drills.audit import AuditJournal
 from drills.catalog import load_catalog
 from drills.reports import keys
-from tests.helpers import drill_command
+from tests.helpers import drill_command, rechained
 from tests.integration.conftest import SITE
 from tests.schemas import SKIP_MARKER
 
@@ -82,7 +82,7 @@ def test_the_recipes_find_real_reports_and_the_journal_intact(copy, tmp_path):
     checked = python(copy / SITE, tmp_path)
     assert (checked.returncode, checked.stdout) == (0, "3 report(s): every signature valid, the chain intact\n")
     anchored = shell("verify-anchor.sh", copy)
-    assert anchored.returncode == 0 and "the journal holds the" in anchored.stdout, anchored.stdout + anchored.stderr
+    assert anchored.returncode == 0 and "line(s) are chained, and hold the" in anchored.stdout, anchored.stderr
 
 
 def test_the_recipes_find_a_report_edited_by_one_byte(copy, tmp_path):
@@ -113,13 +113,19 @@ def test_the_python_recipe_imports_nothing_of_the_project(copy, tmp_path):
     assert refused.returncode == 1 and "ModuleNotFoundError" in refused.stderr, "the project is out of reach"
 
 
-def test_the_anchor_recipe_finds_the_journal_cut_or_rewritten(copy):
+def test_the_anchor_recipe_finds_the_journal_edited_cut_or_rewritten_and_chained_again(copy):
     journal = copy / ".audit" / "journal.jsonl"
     whole = journal.read_bytes()
-    journal.write_bytes(b"\n".join(whole.splitlines()[:-1]) + b"\n")
+    lines = whole.splitlines()
+    journal.write_bytes(b"\n".join(lines[:-1]) + b"\n")
     cut = shell("verify-anchor.sh", copy)
     assert cut.returncode == 1 and "REWRITTEN or CUT" in cut.stdout
-    journal.write_bytes(whole.replace(b"marie-3", b"pierre"))
-    assert shell("verify-anchor.sh", copy).returncode == 1
+    edited = [*lines[:1], lines[1].replace(b"marie-", b"pierre"), *lines[2:]]
+    journal.write_bytes(b"\n".join(edited) + b"\n")
+    said = shell("verify-anchor.sh", copy)
+    assert said.returncode == 1 and said.stdout == "line 3: NOT CHAINED (edited)\n"
+    journal.write_bytes(rechained(edited))
+    said = shell("verify-anchor.sh", copy)
+    assert said.returncode == 1 and "REWRITTEN or CUT" in said.stdout
     journal.write_bytes(whole)
     assert shell("verify-anchor.sh", copy).returncode == 0

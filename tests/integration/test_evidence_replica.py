@@ -5,6 +5,7 @@ too, so that `drill audit verify` finds a journal rewritten or cut along with it
 
 import json
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -72,20 +73,29 @@ def test_verify_chain_names_a_report_edited_or_the_newest_deleted_on_disk(replic
                         (second.name, "replica.only"), (f"{second.name}.sig", "replica.only")}
 
 
-def test_a_replica_out_of_reach_never_loses_the_drill_and_sync_catches_up(replicated, s3_server):
-    catalog, bucket = replicated
+@contextmanager
+def replica_out_of_reach(catalog: Path):
+    """The catalog's replica endpoint pointed where nothing listens, then back."""
     document = yaml.safe_load(catalog.read_text())
     reachable = document["evidence_replica"]["endpoint"]
-    document["evidence_replica"]["endpoint"] = "http://127.0.0.1:9"  # nothing listens there
+    document["evidence_replica"]["endpoint"] = "http://127.0.0.1:9"
     catalog.write_text(yaml.safe_dump(document))
-    report = run(catalog)  # the drill passes and its report is on disk
-    document["evidence_replica"]["endpoint"] = reachable
-    catalog.write_text(yaml.safe_dump(document))
+    try:
+        yield
+    finally:
+        document["evidence_replica"]["endpoint"] = reachable
+        catalog.write_text(yaml.safe_dump(document))
+
+
+def test_a_replica_out_of_reach_never_loses_the_drill_and_sync_catches_up(replicated, s3_server):
+    catalog, bucket = replicated
+    with replica_out_of_reach(catalog):
+        report = run(catalog)  # the drill passes and its report is on disk
     behind = drill_command("verify-chain", SITE, "--json", "--catalog", str(catalog), env=ENV)
     assert [(p["file"], p["code"]) for p in json.loads(behind.stdout)[SITE]["problems"]] == [
         (report.name, "replica.missing"), (report.name + ".sig", "replica.missing")]
     synced = drill_command("evidence", "sync", "--json", "--catalog", str(catalog), env=ENV)
-    assert synced.returncode == 0 and json.loads(synced.stdout) == {SITE: 1}
+    assert synced.returncode == 0 and json.loads(synced.stdout) == {SITE: 1, ".journal-anchors": 0}
     assert drill_command("verify-chain", SITE, "--catalog", str(catalog), env=ENV).returncode == 0
     assert s3_server.client().head_object(Bucket=bucket, Key=f"infogest/{SITE}/{report.name}")["ContentLength"] > 0
 
@@ -152,3 +162,14 @@ def test_a_journal_cut_at_its_end_its_anchors_deleted_is_found_by_the_replica(re
     code, found = audit_problems(catalog)
     assert code == 1 and (number(local[-1]), "audit.truncated") in found
 
+
+def test_an_anchor_made_while_the_replica_was_out_of_reach_is_copied_by_sync(replicated, s3_server):
+    catalog, _ = replicated
+    with replica_out_of_reach(catalog):
+        AuditJournal(load_catalog(catalog).evidence).record("report.viewed", "marie", site=SITE, sequence=1)
+        assert drill_command("audit", "anchor", "--catalog", str(catalog), env=ENV).returncode == 0
+    behind = audit_problems(catalog)
+    assert behind[0] == 1 and {code for _, code in behind[1]} == {"replica.missing"}
+    synced = drill_command("evidence", "sync", "--json", "--catalog", str(catalog), env=ENV)
+    assert json.loads(synced.stdout)[".journal-anchors"] == 1
+    assert audit_problems(catalog) == (0, set())

@@ -2,6 +2,7 @@
 unit tests stand on: what the executor relies on is true of both. The stub is scripted to answer
 the commands below as the real ones do; what is checked is the contract around them."""
 
+import re
 import uuid
 
 import pytest
@@ -50,6 +51,12 @@ def test_a_started_container_is_labelled_and_gone_once_removed_twice(runtime, co
     with pytest.raises(InfrastructureError) as raised:
         runtime.run(container, ["true"], timeout=10)
     assert raised.value.code == "error.runtime"
+
+
+def test_the_image_a_container_runs_is_named_by_its_content_id(runtime, container):
+    image = runtime.image(container)
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", image["id"]) and isinstance(image["repo_digests"], list)
+    assert image == runtime.image(container), "the same answer each time"
 
 
 def test_the_input_reaches_stdin_and_the_exit_code_and_output_come_back(runtime, container):

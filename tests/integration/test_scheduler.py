@@ -122,3 +122,15 @@ def test_one_replica_compacts_the_index_once_an_hour(catalog_path, redis_server,
             compacted.append(replica.compact_hourly(replica.load(), clock()))
         clock.advance(minutes=1)
     assert compacted.count(True) == 3 and snapshot.exists()
+
+
+def test_one_replica_asks_a_worker_to_anchor_the_journal_once_an_hour(catalog_path, redis_server, redis_client):
+    clock = Clock(datetime(2026, 11, 23, 9, 0, 30, tzinfo=timezone.utc))
+    asked = []
+    replicas = [Scheduler(settings_for(catalog_path, redis_server), redis_client, lambda site, drill_id: None, clock,
+                          anchor=lambda: asked.append(clock())) for _ in range(2)]
+    for _ in range(3 * 60):  # three hours, both replicas ticking every minute
+        for replica in replicas:
+            replica.tick()
+        clock.advance(minutes=1)
+    assert [moment.hour for moment in asked] == [9, 10, 11]

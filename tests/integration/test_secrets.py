@@ -110,8 +110,9 @@ def test_no_secret_in_logs_outputs_reports_or_the_dashboard(tmp_path, backups, k
                               for element in getattr(at, kind)) + " ".join(frame.value.to_csv() for frame in at.dataframe))
 
     captured = capfd.readouterr()
+    stored = [path.read_bytes().decode(errors="replace") for path in catalog.evidence.rglob("*.json*")]  # .sig too
     everything = "\n".join([debug_log.getvalue(), captured.out, captured.err, cli.stdout, cli.stderr, *errors, *pages,
-                            *(path.read_text() for path in catalog.evidence.rglob("*.json*"))])
+                            *stored])
     assert "botocore" in debug_log.getvalue() and "paramiko" in debug_log.getvalue(), "debug logs were captured"
     for secret in (identity, identity[15:40], PASSPHRASE, S3_SECRET, DSN_PASSWORD, ssh_key):
         assert secret not in everything, f"a secret leaked: {secret[:12]}..."

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from drills.audit import AuditJournal
+from drills.reports import anchors
 from drills.runtimes.docker import DRILL_LABEL
 from tests.helpers import site_entry, write_catalog
 from tests.integration.conftest import SITE
@@ -61,7 +63,8 @@ class Fleet:
         return json.loads(self.drill("enqueue", "--all", "--json").stdout)
 
     def reports(self) -> list[dict]:
-        return [json.loads(path.read_text()) for path in sorted((self.directory / "evidence").glob("*/*.json"))]
+        paths = sorted((self.directory / "evidence").glob("[!.]*/[0-9]*-*.json"))  # sites' reports, no anchor
+        return [json.loads(path.read_text()) for path in paths]
 
     def wait_for(self, condition, timeout: float, what: str):
         deadline = time.monotonic() + timeout
@@ -300,3 +303,14 @@ def test_queue_messages_naming_no_site_or_no_drill_are_refused_and_the_worker_go
     time.sleep(2)
     assert [requested(r) for r in sites.reports()] == [sent["drill_id"]], "only the valid message became a drill"
     assert (sites.directory / "worker-0.log").read_text().count("message refused") == 2
+
+
+def test_a_worker_anchors_the_audit_journal_when_the_scheduler_asks(fleet):
+    sites = fleet({SITE: "healthy"})
+    AuditJournal(sites.directory / "evidence").record("report.viewed", "marie", site=SITE, sequence=1)
+    subprocess.run([sys.executable, "-c", "from workers.actors import anchor_journal; anchor_journal.send()"],
+                   env=sites.env, cwd=PROJECT, check=True, timeout=60)
+    sites.start_worker()
+    (anchor,) = sites.wait_for(lambda: anchors.anchor_paths(sites.directory / "evidence"), 60, "the anchor")
+    assert json.loads(anchor.read_bytes())["lines"] == AuditJournal(sites.directory / "evidence").count()
+    assert sites.drill("audit", "verify").returncode == 0

@@ -9,6 +9,7 @@ import os
 import pytest
 
 from drills.audit import AuditJournal
+from drills.errors import InfrastructureError
 from drills.reports import anchors, keys
 from drills.reports.evidence import EvidenceStore
 from drills.reports.signing import read_signature, signature_path, verify
@@ -82,3 +83,28 @@ def test_an_anchor_forged_or_removed_is_named_and_a_forged_one_proves_nothing(an
     first.unlink()
     signature_path(first).unlink()
     assert ("000002", "chain.gap") in found(store, key_path)
+
+
+@pytest.mark.parametrize("damage, code", [
+    (lambda lines: lines[:4], "audit.truncated"),
+    (lambda lines: rechained([*lines[:1], lines[1].replace(b"user-1", b"user-X"), *lines[2:]]).splitlines(),
+     "audit.rewritten"),
+    (lambda lines: [*lines[:1], lines[1].replace(b"user-1", b"user-X"), *lines[2:]], "audit.rewritten"),
+])
+def test_a_damaged_journal_is_never_anchored(anchored, damage, code):
+    store, key_path, journal = anchored
+    journal.path.write_bytes(b"\n".join(damage(journal.path.read_bytes().splitlines())) + b"\n")
+    journal.record("report.viewed", "paul")  # something new to anchor
+    before = anchors.anchor_paths(store.root)
+    with pytest.raises(InfrastructureError) as refused:
+        anchors.anchor(store, keys.load_private(key_path))
+    assert refused.value.code == code and anchors.anchor_paths(store.root) == before
+
+
+def test_a_line_cut_by_a_crash_does_not_stop_the_anchors(anchored):
+    store, key_path, journal = anchored
+    with open(journal.path, "ab") as handle:
+        handle.write(b'{"at": "2026-12-02T01:00:00.000+00:00", "event": "login.succ')  # power lost mid-line
+    journal.record("login.succeeded", "marie")
+    assert anchors.anchor(store, keys.load_private(key_path)) is not None
+    assert found(store, key_path) == []

@@ -101,10 +101,11 @@ def test_each_language_gets_a_pdf_and_an_html_page_carrying_the_report(key):
 def test_the_certificate_shows_what_produced_the_report(key):
     private_key, keyring = key
     data, signature = signed(private_key, provenance={
-        "restore_drill": "9.8.7", "host": "worker-3", "image": {"name": "postgres:16", "id": "sha256:" + "c" * 64},
+        "restore_drill": "9.8.7", "host": "worker-3",
+        "image": {"name": "postgres:16", "id": "sha256:" + "c" * 64, "repo_digests": ["postgres@sha256:" + "d" * 64]},
         "server_version": "postgres (PostgreSQL) 16.4", "duckdb": "1.5.5", "duckdb_extensions": {}})
     drill = dict(dict(build(data, signature, "r.json", keyring, "en").sections)["Restore drill"])
-    assert drill["Restore Drill version"] == "9.8.7" and drill["Restore image digest"] == "sha256:" + "c" * 64
+    assert drill["Restore Drill version"] == "9.8.7" and drill["Restore image digest"] == "postgres@sha256:" + "d" * 64
     assert drill["Restored server's version"] == "postgres (PostgreSQL) 16.4"
 
 

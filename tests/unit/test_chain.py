@@ -173,3 +173,12 @@ def test_a_report_damaged_here_but_whole_in_the_replica_is_not_called_edited(cha
     found = replica_problems("pharmacie", store.site_reports("pharmacie"), replica)
     assert [(problem.code, "edited" in problem.message, "unreadable" in problem.message) for problem in found] == \
         [("replica.differs", False, True)]
+
+
+def test_a_sites_chain_filed_under_another_site_is_misplaced(chain):
+    store, key_path = chain
+    shutil.copytree(store.root / "pharmacie", store.root / "autre-pharmacie")
+    found = verify_chain(store.site_reports("autre-pharmacie"), keys.keyring(key_path))
+    assert [(problem.file.split("-")[0], problem.code) for problem in found] == [
+        (f"{number:06d}", "chain.misplaced") for number in range(1, 6)]
+    assert "a report of site 'pharmacie', filed under 'autre-pharmacie'" in found[0].message

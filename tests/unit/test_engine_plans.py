@@ -122,18 +122,26 @@ def test_tar_refusing_members_is_not_a_failed_extraction_but_another_error_is(tm
 
 def restore(plan, site, runtime, dump=(b"DUMP",)):
     runtime.start(plan.container)
-    return executor.restore(plan, runtime, plan.container.name, site.engine, iter(dump))
+    executor.restore(plan, runtime, plan.container.name, site.engine, iter(dump))
 
 
-def test_the_servers_version_is_read_once_it_answers_printable_and_capped():
+def test_the_servers_version_is_its_first_line_printable_and_capped_and_never_fails_a_drill():
     site, plan = planned("postgres", jobs=1)
     assert plan.version == ("postgres", "--version")
+
+    def version(runtime):
+        runtime.start(plan.container)
+        return executor.server_version(plan, runtime, plan.container.name)
+
     said = ExecResult(0, "postgres (PostgreSQL) 16.4\x1b[31m\u202e" + "9" * 500 + "\nsecond line\n")
-    version = restore(plan, site, StubRuntime({"postgres": said}))
-    assert version.startswith("postgres (PostgreSQL) 16.4[31m9") and len(version) == executor.VERSION_CHARS
-    assert restore(plan, site, StubRuntime({"postgres": ExecResult(127, "not found")})) is None, "never fails a drill"
-    assert {name: ENGINES[name].plan(planned(name)[0], "d1", WORK).version[0] for name in ENGINES} == {
-        "postgres": "postgres", "mariadb": "mariadbd", "sqlite": "sqlite3", "files": "tar"}
+    read = version(StubRuntime({"postgres": said}))
+    assert read.startswith("postgres (PostgreSQL) 16.4[31m9") and len(read) == executor.VERSION_CHARS
+    assert version(StubRuntime({"postgres": ExecResult(127, "not found")})) is None
+    assert version(StubRuntime({"postgres": HANGS})) is None
+    assert executor.server_version(plan, StubRuntime(), "gone") is None, "a container that is no more"
+    assert {name: ENGINES[name].plan(planned(name)[0], "d1", WORK).version for name in ENGINES} == {
+        "postgres": ("postgres", "--version"), "sqlite": ("sqlite3", "--version"), "files": ("tar", "--version"),
+        "mariadb": ("sh", "-c", "mariadbd --version 2>/dev/null")}  # its warnings before the version: on stderr
 
 
 def failure(plan, site, runtime, dump=(b"DUMP",)) -> BackupProblem:
@@ -194,7 +202,7 @@ def test_an_unexpected_output_fails_the_step_and_nothing_after_it_runs():
     runtime = StubRuntime({"sqlite3": ExecResult(0, "*** in database main ***\nPage 3 is never used")})
     problem = failure(plan, site, runtime)
     assert problem.code == "restore.failed" and problem.message.startswith("SQLite's integrity check failed: ")
-    assert runtime.commands() == ["true", "sqlite3", "cat", "sqlite3"], "the version is read before the file arrives"
+    assert runtime.commands() == ["true", "cat", "sqlite3"]
 
 
 def test_the_dump_goes_through_the_filters_a_refusal_and_a_cap_included():
@@ -211,6 +219,6 @@ def test_the_steps_run_in_order_and_a_hanging_one_is_restore_timeout():
     site, plan = planned("sqlite")
     runtime = StubRuntime({"sqlite3": ExecResult(0, "ok\n")})
     restore(plan, site, runtime, [b"SQLite format 3\x00"])
-    assert runtime.ran[2] == (["sh", "-c", f"cat > {sqlite.INSIDE}"], 16)
-    assert runtime.commands() == ["true", "sqlite3", "cat", "sqlite3", "sqlite3"]
+    assert runtime.ran[1] == (["sh", "-c", f"cat > {sqlite.INSIDE}"], 16)
+    assert runtime.commands() == ["true", "cat", "sqlite3", "sqlite3"]
     assert failure(plan, site, StubRuntime({"sqlite3": HANGS})).code == "restore.timeout"

@@ -61,11 +61,12 @@ def test_a_report_is_published_under_its_name_read_only_with_no_draft_left(store
 def test_a_stray_draft_is_never_read_as_a_report_and_is_removed_once_old(store, key, tmp_path):
     store.append("s", report("d1"), key)
     old = stray_draft(store, "000002-d2.json", age_seconds=evidence.STRAY_DRAFT_SECONDS + 60)
+    old_signature = stray_draft(store, "000002-d2.json.sig", age_seconds=evidence.STRAY_DRAFT_SECONDS + 60)
     fresh = stray_draft(store, "000002-d3.json", age_seconds=1)  # a write in progress elsewhere
     assert [path.name for path in store.site_reports("s")] == ["000001-d1.json"]
     assert chain_problems(store, tmp_path) == [] and len(store.history("s")) == 1
     second = store.append("s", report("d2"), key).path
-    assert second.name == "000002-d2.json" and not old.exists() and fresh.exists()
+    assert second.name == "000002-d2.json" and not old.exists() and not old_signature.exists() and fresh.exists()
     assert chain_problems(store, tmp_path) == []
 
 

@@ -48,6 +48,25 @@ def test_a_format_1_report_still_verifies_by_its_embedded_signature(tmp_path, ke
     assert verify(json.dumps({**document, "outcome": "fail"}).encode(), None, public)[0] is False
 
 
+@pytest.mark.parametrize("forged", [
+    {"signed_by": ["ed25519:0"]}, {"signed_by": {}}, {"signed_by": 7},
+    {"format": 1, "signature": {"algorithm": "ed25519", "key_id": [], "value": "x"}},
+    {"format": 1, "signature": {"algorithm": "ed25519", "key_id": "ed25519:0", "value": 12}},
+    {"format": 2, "signature": {"algorithm": "ed25519", "key_id": "ed25519:0", "value": "AAAA"}},
+])
+def test_a_forged_signature_field_is_a_verdict_never_a_crash(key_path, forged):
+    data = json.dumps({**report(), **forged}).encode()
+    valid, why = verify(data, bytes(64), keys.keyring(key_path))
+    assert valid is False and why
+
+
+def test_a_format_2_report_cannot_pass_as_format_1_with_an_embedded_signature(tmp_path, key_path):
+    data = format1_report({**report(), "sequence": 1, "previous_sha256": None}, keys.load_private(key_path))
+    relabelled = json.dumps({**json.loads(data), "format": 2}, indent=2).encode()
+    valid, why = verify(relabelled, None, keys.keyring(key_path))
+    assert not valid and "not signed" in why
+
+
 def test_a_report_signed_by_another_key_is_refused(tmp_path, key_path):
     other = tmp_path / "other.ed25519"
     keys.init(other)

@@ -85,7 +85,7 @@ def report_v2(**changes) -> dict:
                                                                                 "previous_sha256")}
     report.update(format=2, provenance={
         "restore_drill": "0.1.0", "host": "drill-01",
-        "image": {"name": "restore-drill/postgres:15-bookworm", "id": "sha256:" + "c" * 64},
+        "image": {"name": "restore-drill/postgres:15-bookworm", "id": "sha256:" + "c" * 64, "repo_digests": []},
         "server_version": "PostgreSQL 15.10 (Debian 15.10-1.pgdg120+1) on x86_64-pc-linux-gnu",
         "duckdb": "1.5.5", "duckdb_extensions": {"postgres_scanner": "1.5.5", "mysql_scanner": "1.5.5"}})
     return as_stored({**report, **changes})
@@ -160,7 +160,7 @@ def test_a_retry_a_backup_not_read_whole_and_a_backup_from_the_future_validate()
 
 def test_a_format_2_report_validates():
     assert validate("report", report_v2()) == []
-    unknown = report_v2(provenance={**report_v2()["provenance"], "image": {"name": "postgres:15", "id": None},
+    unknown = report_v2(provenance={**report_v2()["provenance"], "image": {"name": "postgres:15", "id": None, "repo_digests": []},
                                     "server_version": None, "duckdb_extensions": {}})
     assert validate("report", unknown) == []
 
@@ -372,9 +372,9 @@ def anchor(**changes) -> dict:
             "at": "2026-11-23T02:07:13.001+00:00", "previous_sha256": "cd" * 32, "signed_by": KEY_ID, **changes}
 
 
-def test_anchors_validate_the_first_of_an_empty_journal_too():
+def test_anchors_validate_the_first_one_too():
     assert validate("anchor", anchor()) == []
-    assert validate("anchor", anchor(sequence=1, previous_sha256=None, lines=0, bytes=0, head_sha256=None)) == []
+    assert validate("anchor", anchor(sequence=1, previous_sha256=None)) == []
 
 
 BROKEN_ANCHORS = [
@@ -382,11 +382,11 @@ BROKEN_ANCHORS = [
     (without(anchor(), "at"), "$: 'at' is a required property"),
     (anchor(journal="other.jsonl"), "$.journal: 'journal.jsonl' was expected"),
     (anchor(head_sha256=None), "$.head_sha256: None is not of type 'string'"),
-    (anchor(lines=0), "$.head_sha256: '" + HEX64 + "' is not of type 'null'"),
+    (anchor(lines=0, head_sha256=None), "$.head_sha256: None is not of type 'string'"),
     (anchor(head_sha256="AB" * 32), "$.head_sha256: '" + "AB" * 32 + "' does not match"),
     (anchor(sequence=0), "$.sequence: 0 is less than the minimum of 1"),
     (anchor(sequence=1), "$.previous_sha256: '" + "cd" * 32 + "' is not of type 'null'"),
-    (anchor(lines=-1), "$.lines: -1 is less than the minimum of 0"),
+    (anchor(lines=0), "$.lines: 0 is less than the minimum of 1"),
     (anchor(at="2026-11-23 02:07"), "$.at: '2026-11-23 02:07' is not a 'date-time'"),
     (anchor(signed_by="ed25519:1234"), "$.signed_by: 'ed25519:1234' does not match"),
     ({**anchor(), "signature": {}}, "$: Additional properties are not allowed ('signature' was unexpected)"),
@@ -510,3 +510,9 @@ def test_the_evidence_format_document_shows_every_schemas_fields_as_they_are():
     text = EVIDENCE_FORMAT.read_text()
     assert text.count("<!-- fields: ") == 4 and with_field_tables(text) == text, "regenerate: python -m tests.schemas"
     assert "| `provenance.image.id` |" in text and "| `head_sha256` |" in text
+
+
+def test_a_report_that_lost_its_format_is_refused_not_skipped(tree):
+    write(tree / "evidence" / "pharmacie" / f"000002-{DRILL_ID}.json", without(report_v2(), "format"))
+    validated, errors = validate_tree(tree)
+    assert validated == 1 and any("'format' is a required property" in error for error in errors)
