@@ -33,9 +33,11 @@ def generate(directory: Path, sites: int, days: int) -> float:
     from drills.catalog import load_catalog
     from drills.demo.history import write_history
     from drills.reports import keys
+    from drills.reports.report import REPORT_FORMAT
 
     done = directory / "complete"
-    if done.exists() and done.read_text() == f"{sites} {days}":
+    made = f"{sites} {days} format {REPORT_FORMAT}"  # reports of an older format are made again
+    if done.exists() and done.read_text() == made:
         return 0.0
     started = time.perf_counter()
     subprocess.run(["rm", "-rf", str(directory)], check=True)
@@ -54,7 +56,7 @@ def generate(directory: Path, sites: int, days: int) -> float:
     end = datetime.now(timezone.utc).replace(hour=2, minute=0) - timedelta(days=1)
     for site in catalog.sites:
         write_history(catalog.evidence, site, private, days=days, end=end)
-    done.write_text(f"{sites} {days}")
+    done.write_text(made)
     return time.perf_counter() - started
 
 

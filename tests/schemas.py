@@ -182,17 +182,28 @@ def field_table(kind: str) -> str:
 
 
 def field_rows(name: str, field: dict, definitions: dict) -> list[str]:
-    field = {**definitions.get(field.get("$ref", "").rsplit("/", 1)[-1], {}), **field}
+    """The rows of a field and of its own fields (`name.child`; `name.*.child` for a map's entries)."""
+    field = resolved(field, definitions)
     meaning = field.get("description", "").replace("|", "\\|").replace("\n", " ")
     rows = [f"| `{name}` | {type_of(field)} | {meaning} |"]
     for child, value in field.get("properties", {}).items():
         rows += field_rows(f"{name}.{child}", value, definitions)
+    entries = field.get("additionalProperties")
+    if isinstance(entries, dict):
+        for child, value in resolved(entries, definitions).get("properties", {}).items():
+            rows += field_rows(f"{name}.*.{child}", value, definitions)
     return rows
+
+
+def resolved(field: dict, definitions: dict) -> dict:
+    return {**definitions.get(field.get("$ref", "").rsplit("/", 1)[-1], {}), **field}
 
 
 def type_of(field: dict) -> str:
     if "const" in field:
         return json.dumps(field["const"])
+    if "enum" in field and len(field["enum"]) > 6:
+        return f"{type(field['enum'][0]).__name__.replace('int', 'integer')}, one of {len(field['enum'])} values"
     if "enum" in field:
         return " \\| ".join(json.dumps(value) for value in field["enum"])
     kinds = field.get("type", "any")
