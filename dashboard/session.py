@@ -15,6 +15,7 @@ from drills import access, signin
 from drills.audit import AuditJournal
 from drills.catalog import CatalogFile
 from drills.fleet import Fleet, NotVisible
+from drills.reports.signing import read_signature
 
 USER_KEY, LANGUAGE_KEY, SEEN_KEY = "_signed_in_user", "_language", "_audited_views"
 
@@ -147,8 +148,8 @@ def audit_once(event: str, **details) -> None:
 
 def report_buttons(site_id: str, sequence: int, data: bytes) -> None:
     """Downloads of a signed report (`data`) and of its detached signature, each journaled."""
-    name = fleet().report_path(scope(), site_id, sequence).name  # as stored: the recipes read the sequence in it
-    signature = fleet().signature(scope(), site_id, sequence)
+    path = fleet().report_path(scope(), site_id, sequence)
+    name, signature = path.name, read_signature(path)  # the stored name: the recipes read the sequence in it
     files = [(t("site.download"), data, name, "application/json", "report.downloaded")]
     if signature is not None:  # format 1 reports embed theirs
         files.append((t("site.download_signature"), signature, name + ".sig", "application/octet-stream",

@@ -93,6 +93,13 @@ class AuditJournal:
         except FileNotFoundError:
             return 0
 
+    def size(self) -> int:
+        """The journal's length in bytes (0 if there is none yet)."""
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
     def read(self) -> bytes:
         """The whole journal, never with a line half written (b"" if there is none yet)."""
         try:

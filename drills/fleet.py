@@ -122,10 +122,6 @@ class Fleet:
         valid, why = verify(data, read_signature(path), keys.keyring(self.catalog.signing_key))
         return read_report(path), data, why if valid else f"INVALID: {why}"
 
-    def signature(self, scope: frozenset[str], site_id: str, sequence: int) -> bytes | None:
-        """The detached signature of the site's drill `sequence` (None for a format 1 report)."""
-        return read_signature(self.report_path(scope, site_id, sequence))
-
     def certificate(self, scope: frozenset[str], site_id: str, sequence: int, lang: str) -> tuple[str, bytes]:
         """(file name, PDF) of the reversibility certificate of a passed drill of the site."""
         from drills.certificates import certificate_files

@@ -4,7 +4,7 @@ Exit 1 when it is not."""
 import json
 from pathlib import Path
 
-from drills.audit import AuditJournal
+from drills.audit import AuditJournal, chain_problems, journal_lines
 from drills.commands.common import catalog_of, trusted_keys, usage
 from drills.commands.output import emit
 from drills.reports import anchors, keys
@@ -72,9 +72,10 @@ def verify_chain(arguments) -> int:
 
 def verify_audit(arguments) -> int:
     catalog = catalog_of(arguments)
-    store = EvidenceStore.of(catalog)
-    found = anchors.problems(store, trusted_keys(arguments), use_replica=not arguments.no_replica)
-    return check_journal(AuditJournal(catalog.evidence), arguments, found)
+    store, journal = EvidenceStore.of(catalog), AuditJournal(catalog.evidence)
+    data = journal.read()  # once: the chain and every anchor are checked on the same bytes
+    found = anchors.problems(store, trusted_keys(arguments), data, use_replica=not arguments.no_replica)
+    return check_journal(journal, arguments, found, data)
 
 
 def anchor_audit(arguments) -> int:
@@ -85,8 +86,10 @@ def anchor_audit(arguments) -> int:
     return 0
 
 
-def check_journal(journal: AuditJournal, arguments, anchor_problems: list[ChainProblem] = ()) -> int:
-    problems, total = journal.problems(), journal.count()
+def check_journal(journal: AuditJournal, arguments, anchor_problems: list[ChainProblem] = (),
+                  data: bytes | None = None) -> int:
+    data = journal.read() if data is None else data
+    problems, total = chain_problems(data), len(journal_lines(data))
     broken = problems or anchor_problems
     lines = [f"{journal.path}: {total} event(s), " + ("BROKEN:" if broken else "chain intact, anchors hold")]
     lines += [f"  line {problem.line}: {PROBLEM_WORDS.get(problem.kind, problem.kind)}" for problem in problems]

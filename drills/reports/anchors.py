@@ -47,9 +47,11 @@ def anchor(store: EvidenceStore, private_key, now: datetime | None = None) -> Pa
     journal = AuditJournal(store.root)
 
     def link(sequence: int, previous: Path | None):
+        newest = parse_report(previous.read_bytes()) if previous else None
+        if journal.size() == (newest or {}).get("bytes", 0):
+            return None  # nothing journaled since (the journal only grows): not read whole after every drill
         data = journal.read()
         lines = journal_lines(data)
-        newest = parse_report(previous.read_bytes()) if previous else None
         head = digest(lines[-1]) if lines else None
         if not lines or newest and (newest.get("lines"), newest.get("head_sha256")) == (len(lines), head):
             return None
@@ -87,9 +89,9 @@ def anchor_logged(store: EvidenceStore, private_key) -> None:
         log.error("audit journal not anchored: %s", error)
 
 
-def problems(store: EvidenceStore, keyring: dict, use_replica: bool = True) -> list[ChainProblem]:
+def problems(store: EvidenceStore, keyring: dict, journal: bytes, use_replica: bool = True) -> list[ChainProblem]:
     """What is wrong with the anchors (their chain, their copies in the replica) and with the
-    journal against each anchor that verifies, the replica's locked copy first."""
+    journal (its bytes, as read) against each anchor that verifies, the replica's locked copy first."""
     paths = anchor_paths(store.root)
     found = verify_chain(paths, keyring)
     forged = {problem.file for problem in found if problem.code in (reasons.REPORT_EDITED, reasons.REPORT_UNSIGNED)}
@@ -100,7 +102,7 @@ def problems(store: EvidenceStore, keyring: dict, use_replica: bool = True) -> l
         unlike_here = {problem.file.removesuffix(SIGNATURE_SUFFIX) for problem in differing
                        if problem.code != reasons.REPLICA_MISSING}
         anchors.update(locked_anchors(store.replica, keyring, unlike_here | forged))
-    lines = journal_lines(AuditJournal(store.root).read())
+    lines = journal_lines(journal)
     for name, document in sorted(anchors.items()):
         if document is not None:
             found += journal_against(name, document, lines)

@@ -228,8 +228,9 @@ def remove_stray_drafts(directory: Path) -> None:
     """Remove the drafts and the signatures without a report a crash left (older than
     STRAY_DRAFT_SECONDS: no write in progress)."""
     cutoff = time.time() - STRAY_DRAFT_SECONDS
+    reports = {path.name for path in directory.glob("[0-9]*-*.json")}
     orphans = [signature for signature in directory.glob(f"[0-9]*-*.json{SIGNATURE_SUFFIX}")
-               if not signature.with_suffix("").exists()]  # a crash came between a signature and its report
+               if signature.name.removesuffix(SIGNATURE_SUFFIX) not in reports]  # a crash between the two writes
     for draft in [*directory.glob(f".[0-9]*-*.json*{DRAFT}*"), *orphans]:  # reports' drafts and signatures'
         try:
             if draft.lstat().st_mtime < cutoff:

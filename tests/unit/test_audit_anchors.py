@@ -31,7 +31,7 @@ def anchored(tmp_path):
 
 def found(store, key_path) -> list[tuple[str, str]]:
     return [(problem.file.split("-")[0], problem.code)
-            for problem in anchors.problems(store, keys.keyring(key_path))]
+            for problem in anchors.problems(store, keys.keyring(key_path), AuditJournal(store.root).read())]
 
 
 def test_an_anchor_signs_the_journals_head_and_a_second_one_only_when_something_was_journaled(anchored):
@@ -66,7 +66,7 @@ def test_a_cut_end_is_found_by_the_anchor_that_signed_it(anchored):
     store, key_path, journal = anchored
     journal.path.write_bytes(b"\n".join(journal.path.read_bytes().splitlines()[:4]) + b"\n")
     assert journal.problems() == []
-    problems = anchors.problems(store, keys.keyring(key_path))
+    problems = anchors.problems(store, keys.keyring(key_path), AuditJournal(store.root).read())
     assert [(p.file.split("-")[0], p.code) for p in problems] == [("000002", "audit.truncated")]
     assert "the journal has 4 line(s); this anchor signed 6" in problems[0].message
 
@@ -108,3 +108,13 @@ def test_a_line_cut_by_a_crash_does_not_stop_the_anchors(anchored):
     journal.record("login.succeeded", "marie")
     assert anchors.anchor(store, keys.load_private(key_path)) is not None
     assert found(store, key_path) == []
+
+
+def test_with_nothing_journaled_since_the_newest_anchor_the_journal_is_not_read(anchored, monkeypatch):
+    store, key_path, journal = anchored
+
+    def never(self):
+        raise AssertionError("the journal was read whole")
+
+    monkeypatch.setattr(AuditJournal, "read", never)
+    assert anchors.anchor(store, keys.load_private(key_path)) is None
