@@ -61,6 +61,20 @@ TEXT = {
                                     "que l'objectif ({rto} au lieu de {target} maximum).",
                               "en": "Your backup can be restored, but it takes longer than the target ({rto} "
                                     "instead of at most {target})."},
+    "status.amber.history.rows_dropped": {
+        "fr": "Votre sauvegarde du {date} est restaurable, mais une partie des données a disparu depuis la "
+              "précédente (des lignes supprimées dans votre logiciel ?).",
+        "en": "Your backup of {date} can be restored, but part of the data vanished since the one before (rows "
+              "deleted in your software?)."},
+    "status.amber.history.schema_changed": {
+        "fr": "Votre sauvegarde du {date} est restaurable, mais la structure de vos données a changé depuis la "
+              "précédente (une mise à jour de votre logiciel ?).",
+        "en": "Your backup of {date} can be restored, but the structure of your data changed since the one before "
+              "(an update of your software?)."},
+    "status.amber.history.rto_regression": {
+        "fr": "Votre sauvegarde du {date} est restaurable, mais la restauration a été nettement plus lente que "
+              "d'habitude.",
+        "en": "Your backup of {date} can be restored, but restoring it took much longer than usual."},
     "status.never": {"fr": "Votre sauvegarde n'a encore jamais été vérifiée.",
                      "en": "Your backup has never been checked yet."},
     "status.call": {"fr": "Que faire ? Appelez {contact}.", "en": "What to do? Call {contact}."},

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from drills.reports import index, keys
 from drills.reports.evidence import EvidenceStore
-from drills.reports.report import read_report, UNREADABLE
+from drills.reports.report import read_report, routine, UNREADABLE
 from drills.reports.signing import read_signature, verify
 from drills import reasons
 
@@ -33,7 +33,7 @@ class SiteStatus:
     tenant: str
     status: str                       # green | amber | red | never
     why: str                          # what makes it amber or red: a reason code, rto.slow, proof.old,
-                                      # contents.unverified
+                                      # contents.unverified, a warning's code (history.rows_dropped...)
     last: dict | None                 # the newest drill's summary
     last_pass: dict | None            # the newest passing drill's summary (among the recent ones)
     rto_target: int | None
@@ -43,7 +43,10 @@ class SiteStatus:
 
 
 def status_of(site, recent: list[dict], now: datetime) -> SiteStatus:
-    """The status a person should read from the site's recent drills (oldest first)."""
+    """The status a person should read from the site's recent routine drills (oldest first): a
+    backup chosen by name (an operator's question, the recovery-point finder's) says nothing of
+    the newest one."""
+    recent = routine(recent)
     last = recent[-1] if recent else None
     last_pass = next((entry for entry in reversed(recent) if entry["outcome"] == "pass"), None)
     status, why = judge(site, last, last_pass, now)
@@ -63,6 +66,8 @@ def judge(site, last: dict | None, last_pass: dict | None, now: datetime) -> tup
         return AMBER, last["reason"] or "error"
     if now - parse_time(last_pass["started_at"]) > PROOF_TOO_OLD:
         return AMBER, reasons.PROOF_OLD
+    if last.get("attention"):  # restores, but a warning needs a person (history.rows_dropped...)
+        return AMBER, last["attention"][0]
     if not last.get("contents_verified", True):  # restored, but checked against nothing the site declared
         return AMBER, reasons.CONTENTS_UNVERIFIED
     if last["rto_seconds"] is not None and last["rto_seconds"] > site.targets.rto:

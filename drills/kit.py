@@ -118,7 +118,7 @@ class KitExport:
         try:
             target = postgres.verifier_target(socket_dir, self.site.engine.timeout)  # the fingerprints' text form
             restored = database.attach_and_count(connection, target, writable=(str(folder),))
-            digests = database.table_fingerprints(connection, POSTGRES, {table: EVERY_ROW for table in restored})
+            digests = database.table_fingerprints(connection, POSTGRES, {table: EVERY_ROW for table in restored}, {})
             entries, taken = {}, set()
             for table, rows in sorted(restored.items()):
                 schema, name = table.split(".", 1)

@@ -29,7 +29,8 @@ from drills.checks.duckdb_connection import connect_with
 from drills.crypto import age
 from drills.engines import ENGINES
 from drills.engines.plan import Tree
-from drills.errors import BackupProblem, ConfigError
+from drills.checks.findings import FAIL, Finding
+from drills.errors import BackupProblem, ConfigError, DrillError
 from drills.streams import ChunkReader, decompressed
 from drills import reasons
 
@@ -60,6 +61,28 @@ def find(backup, identities) -> tuple[Manifest | None, str | None]:
             data = b"".join(age.decrypt(io.BufferedReader(io.BytesIO(data)), identities))
         return parse(data), backup.name + suffix
     return None, None
+
+
+def for_drill(backup, site, identities, now: datetime) -> tuple[Manifest | None, str | None, list[Finding]]:
+    """The manifest beside `backup` as the site's checks.manifest wants it: (manifest, its file
+    name, the failing finding saying why it is refused or missing, if so)."""
+    policy = site.checks.manifest
+    if policy == "ignore":
+        return None, None, []
+    name = None
+    try:
+        manifest, name = find(backup, identities)
+        if manifest:
+            check_belongs(manifest, site, backup, now)
+    except DrillError as error:  # unreadable, or not this backup's: named in the report, never used
+        return None, name, [Finding("manifest", backup.name, FAIL, message=error.message, code=error.code,
+                                    hint=error.hint)]
+    if manifest is None and policy == "required":
+        return None, None, [Finding("manifest", backup.name, FAIL, code=reasons.MANIFEST_MISSING,
+                                    message=f"no {backup.name}.manifest.json(.age) beside the backup",
+                                    hint="the backup job must write the manifest (drill manifest postgres) when "
+                                         "it dumps")]
+    return manifest, name, []
 
 
 def parse(data: bytes) -> Manifest:

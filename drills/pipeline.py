@@ -21,7 +21,7 @@ from pathlib import Path
 from drills import manifest as manifests
 from drills import redaction
 from drills import sources
-from drills.checks import targets
+from drills.checks import history, targets
 from drills.checks.findings import FAIL, WARN, Finding, failure, verdict
 from drills.crypto import age
 from drills.crypto.identities import identities_from
@@ -31,7 +31,7 @@ from drills.errors import DrillError, InfrastructureError
 from drills.reports import anchors, keys
 from drills.reports.evidence import EvidenceStore
 from drills.reports.provenance import provenance
-from drills.reports.report import PHASES, REPORT_FORMAT, StoredReport, new_drill_id, now_utc
+from drills.reports.report import NAMED, PHASES, REPORT_FORMAT, StoredReport, new_drill_id, now_utc
 from drills.runtimes.docker import DockerRuntime
 from drills.streams import Meter, Phases, Stopwatch, decompressed, drain, read_ahead, timed
 from drills.watchdog import Watchdog, interrupted
@@ -43,7 +43,8 @@ log = logging.getLogger("restore_drill.pipeline")
 
 def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase: None,
               drill_id: str | None = None, interruptions: tuple = (), after_verify=None,
-              watchdog: Watchdog | None = None, attempt_of: str | None = None) -> StoredReport:
+              watchdog: Watchdog | None = None, attempt_of: str | None = None,
+              backup_name: str | None = None) -> StoredReport:
     """Run one drill of `site` in-process and store its signed report.
 
     `progress(phase)` is called as each phase starts (for a human watching); `drill_id` is
@@ -54,12 +55,14 @@ def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase:
     worker shutting down) stops the drill too. Either way teardown runs and the report says why.
     `after_verify(runtime, container, socket_dir, drill_id)`, if given, runs once the data is
     verified and before teardown (outside the RTO), e.g. an export; the findings it returns
-    join the report.
+    join the report. `backup_name` drills the backup the source lists under that name instead of
+    the one the site's `pick` takes (its freshness is then not judged).
     """
     signing_key = keys.load_private(catalog.signing_key)
-    drill = Drill(site, runtime, clock, progress, drill_id, interruptions, after_verify, watchdog, attempt_of)
-    report = drill.run()
     store = EvidenceStore.of(catalog)
+    drill = Drill(site, runtime, clock, progress, drill_id, interruptions, after_verify, watchdog, attempt_of)
+    drill.backup_name, drill.past = backup_name, history.Past.read(store.root / site.id)
+    report = drill.run()
     try:
         stored = store.append(site.id, report, signing_key)
     except InfrastructureError as error:
@@ -92,7 +95,8 @@ class Drill:
         self.attempt_of = attempt_of
         self.phases, self.findings = Phases(dict.fromkeys(PHASES, 0.0)), []
         self.phase = "fetch"
-        self.backup = self.manifest = self.manifest_name = self.meter = None
+        self.backup = self.manifest = self.manifest_name = self.meter = self.tables = self.backup_name = None
+        self.past = history.Past(None, [])  # what the site's earlier drills proved (drills.checks.history)
         self.error: DrillError | None = None
         self.rto_seconds: float | None = None
         self.data_freshness: Finding | None = None
@@ -109,9 +113,11 @@ class Drill:
             try:
                 self.progress("fetch")
                 with self.phases.measure("fetch"):  # every second of the RTO is in a phase
-                    self.backup = sources.choose(self.site.source, self.started_at)
+                    self.backup = sources.choose(self.site.source, self.started_at, name=self.backup_name)
                     identities = identities_from(self.site.decrypt)
-                    self.read_manifest(identities)
+                    self.manifest, self.manifest_name, refused = manifests.for_drill(self.backup, self.site,
+                                                                                      identities, self.started_at)
+                    self.findings += refused
                 self.progress("restore")
                 with self.phases.measure("restore"):
                     self.runtime = self.runtime or DockerRuntime()
@@ -123,8 +129,8 @@ class Drill:
                 self.stream_and_restore(plan, identities)
                 self.progress("verify")
                 with self.phases.measure("verify"):
-                    findings, freshness = restored.verify(self.engine, str(work_dir), self.site, self.manifest,
-                                                          self.started_at, self.watchdog)
+                    findings, freshness, self.tables = restored.verify(self.engine, str(work_dir), self.site,
+                                                                       self.manifest, self.started_at, self.watchdog)
                 self.stopped_by_watchdog()  # what an interrupted verifier saw proves nothing
                 self.findings += findings
                 self.data_freshness = freshness
@@ -191,25 +197,6 @@ class Drill:
         except Exception as error:  # a container that never started, an engine gone
             log.warning("provenance unknown: %s", redaction.error_text(error), extra={"drill_id": self.drill_id})
 
-    def read_manifest(self, identities) -> None:
-        policy = self.site.checks.manifest
-        if policy == "ignore":
-            return
-        try:
-            self.manifest, self.manifest_name = manifests.find(self.backup, identities)
-            if self.manifest:
-                manifests.check_belongs(self.manifest, self.site, self.backup, self.started_at)
-        except DrillError as error:
-            self.manifest = None
-            self.findings.append(Finding("manifest", self.backup.name, FAIL, message=error.message,
-                                         code=error.code, hint=error.hint))
-            return
-        if self.manifest is None and policy == "required":
-            self.findings.append(Finding(
-                "manifest", self.backup.name, FAIL, code=reasons.MANIFEST_MISSING,
-                message=f"no {self.backup.name}.manifest.json(.age) beside the backup",
-                hint="the backup job must write the manifest (drill manifest postgres) when it dumps"))
-
     def stream_and_restore(self, plan, identities) -> None:
         self.meter = Meter(self.backup.open())
         ciphertext = io.BufferedReader(self.meter, buffer_size=1024 * 1024)
@@ -238,10 +225,10 @@ class Drill:
                                    self.backup.modified if self.backup else None)
 
     def check_targets(self) -> None:
-        """Target findings come last: the backup's age, then its newest record's (the canary), then
-        the restore's time."""
+        """Target findings come last: the backup's age, then its newest record's (the canary) (the
+        newest backup's only), the restore's time, then the comparison with earlier drills."""
         taken = self.backup_time()
-        if taken is not None and self.site.source.pick == "newest":
+        if taken is not None and self.pick() == "newest":
             self.findings.append(targets.freshness(self.backup.name, taken, self.started_at, self.site.targets.rpo))
             if self.data_freshness:
                 self.findings.append(self.data_freshness)
@@ -249,6 +236,12 @@ class Drill:
             if self.rto_seconds is not None else None
         if late:
             self.findings.append(late)
+        if self.rto_seconds is not None and not any(finding.status == FAIL for finding in self.findings):
+            self.findings += history.findings(self.site.checks.history, self.past, self.tables, taken,
+                                              self.rto_seconds)
+
+    def pick(self) -> str:
+        return NAMED if self.backup_name is not None else self.site.source.pick
 
     def report(self) -> dict:
         outcome, reason = verdict(self.findings, self.error)
@@ -274,6 +267,7 @@ class Drill:
             "engine": {"type": self.site.engine.type, "format": self.site.engine.format,
                        "image": self.site.engine.image},
             "contents_verified": self.contents_verified(),
+            "tables": self.tables,
             "findings": [finding.as_dict() for finding in self.findings],
             "host": socket.gethostname(),
             "provenance": provenance(self.site.engine.image, self.image, self.server_version),
@@ -297,4 +291,5 @@ class Drill:
             "taken_at": taken.isoformat(timespec="seconds") if taken else None,
             "age_seconds": round((self.started_at - taken).total_seconds()) if taken else None,
             "manifest": self.manifest_name,
+            "pick": self.pick(),
         }

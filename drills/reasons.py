@@ -131,6 +131,18 @@ RTO_TARGET = reason("rto.target", WARN, "the restore took longer than the site's
 SCHEMA_NEUTRALISED = reason("schema.neutralised", WARN, "an SQLite backup's views, triggers or virtual tables were "
                             "set aside in the restored copy before it was read (they could run code on the verifier)",
                             "nothing to do: the tables were verified; the objects are listed in the finding")
+# History: a passing drill compared with the site's earlier ones (drills.checks.history). A warning
+# (the site amber), or a failure where the site's checks.history.fail lists the check.
+HISTORY_ROWS_DROPPED = reason("history.rows_dropped", WARN, "a table lost more than `checks.history.max_drop` of its "
+                              "rows since the backup drilled before (destruction at the source: the manifest "
+                              "agrees with a dump of the damaged database)", "ask the site what happened to the "
+                              "table; `drill restorable SITE` finds the newest backup from before")
+HISTORY_SCHEMA_CHANGED = reason("history.schema_changed", WARN, "tables or columns appeared, vanished or changed "
+                                "type since the backup drilled before", "an application update explains it, or "
+                                "something dropped them: ask the site")
+HISTORY_RTO_REGRESSION = reason("history.rto_regression", WARN, "the restore took longer than the mean + 3 standard "
+                                "deviations of the site's last 10 passing drills", "the data grew or the workers "
+                                "slowed: compare the phases of the last drills")
 
 # Why a site is amber on the dashboard although its last drill passed.
 RTO_SLOW = reason("rto.slow", STATUS, "the last restore took longer than the RTO target", "review the target")

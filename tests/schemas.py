@@ -25,8 +25,9 @@ from pathlib import Path
 from jsonschema import Draft202012Validator, FormatChecker
 
 SCHEMAS = Path(__file__).parent.parent / "docs" / "schemas"
-KINDS = ("report", "manifest", "kit-manifest", "anchor")
-FORMATS = {"report": (1, 2), "manifest": (1, 2), "kit-manifest": (1,), "anchor": (1,)}  # the formats the code writes
+KINDS = ("report", "manifest", "kit-manifest", "anchor", "recovery-point")
+FORMATS = {"report": (1, 2), "manifest": (1, 2), "kit-manifest": (1,), "anchor": (1,),  # the formats the code writes
+           "recovery-point": (1,)}
 SKIP_MARKER = ".schema-skip"
 REPORT_NAME = re.compile(r"\d{6}-\d{8}T\d{6}Z-[0-9a-f]{8}\.json")
 ANCHOR_NAME = re.compile(r"\d{6}(-\d{8}T\d{6}Z)?\.json")  # drills.reports.anchors: NNNNNN-TIME.json
@@ -91,10 +92,12 @@ def classify(path: Path) -> str | None:
     SITE/NNNNNN-DRILL_ID.json (not in a dot folder), a manifest X.manifest.json or, sealed,
     X.manifest.json.age (read with the age CLI and the run's identities), a kit manifest
     manifest.json beside the kit's schema.sql and tables/ (drills.kit writes both, always), an
-    anchor .journal-anchors/NNNNNN[-TIME].json."""
+    anchor .journal-anchors/NNNNNN[-TIME].json, a finder's answer .recovery-points/SITE/NNNNNN-TIME.json."""
     name, parent = path.name, path.parent
     if ANCHOR_NAME.fullmatch(name) and parent.name == ".journal-anchors":
         return "anchor"
+    if ANCHOR_NAME.fullmatch(name) and parent.parent.name == ".recovery-points":
+        return "recovery-point"
     if REPORT_NAME.fullmatch(name) and not parent.name.startswith("."):
         return "report"
     if name.endswith((".manifest.json", ".manifest.json.age")):

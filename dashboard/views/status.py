@@ -38,6 +38,8 @@ elif status.status == "amber":
         headline = t("status.amber.proof.old", date=day(last_pass["started_at"], lang))
     elif status.why == reasons.CONTENTS_UNVERIFIED:
         headline = t("status.amber.contents.unverified", date=day(last["backup_taken_at"] or last["started_at"], lang))
+    elif status.why.startswith("history."):
+        headline = t(f"status.amber.{status.why}", date=day(last["backup_taken_at"] or last["started_at"], lang))
     else:
         headline = t("status.amber.error")
     meaning = ""

@@ -77,6 +77,15 @@ class SqlAssertion:
 
 
 @dataclass(frozen=True)
+class HistoryChecks:
+    """How a passing drill is compared with the site's earlier ones (drills.checks.history)."""
+
+    max_drop: int = 20  # percent of a table's rows
+    min_rows: int = 1000
+    fail: tuple[str, ...] = ()  # the history checks that fail the drill instead of warning
+
+
+@dataclass(frozen=True)
 class Checks:
     manifest: str = "optional"
     tables: dict[str, TableBounds] = field(default_factory=dict)
@@ -85,6 +94,7 @@ class Checks:
     may_be_empty: bool = False
     fingerprints: str | list[str] = "all"
     fingerprint_rows: int = 1_000_000
+    history: HistoryChecks = field(default_factory=HistoryChecks)
 
 
 @dataclass(frozen=True)

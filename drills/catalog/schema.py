@@ -139,6 +139,35 @@ DECRYPT = Record(
     required=True,
 )
 
+HISTORY_CHECKS = ("rows_dropped", "schema_changed", "rto_regression")
+
+
+def percent(value):
+    number = value.removesuffix("%") if isinstance(value, str) else value
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a percentage such as 20%, got {value!r}") from None
+    if not 1 <= number <= 100:
+        raise ValueError(f"a percentage from 1% to 100%, got {value!r}")
+    return number
+
+
+HISTORY = Record(
+    "How each passing drill is compared with the site's earlier ones (history.*: a warning, the site amber, "
+    "unless listed in `fail`).",
+    {
+        "max_drop": Custom("Largest drop of a table's rows since the backup drilled before, beyond which "
+                           "history.rows_dropped is found.", percent, "percentage", default=20, example="20%"),
+        "min_rows": Number("Tables that had fewer rows are not compared (small tables swing widely).", minimum=0,
+                           default=1000, example=1000),
+        "fail": ListOf("The history checks that fail the drill (outcome fail, the site red) instead of warning: "
+                       + ", ".join(HISTORY_CHECKS) + ".", Choice("A history check.", HISTORY_CHECKS),
+                       default=[], example=["rows_dropped"]),
+    },
+    build=lambda max_drop, min_rows, fail: model.HistoryChecks(max_drop, min_rows, tuple(fail)),
+)
+
 CHECKS = Record(
     "What the restored data must show.",
     {
@@ -172,6 +201,7 @@ CHECKS = Record(
         "fingerprint_rows": Number("Rows above which `drill seal` fingerprints a table by a sample (the rows whose "
                                    "hash is divisible by a power of two), said in the finding.",
                                    minimum=1, default=1_000_000, example=10_000_000),
+        "history": HISTORY,
     },
     build=model.Checks,
 )

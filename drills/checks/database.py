@@ -67,11 +67,11 @@ def table_counts(connection: duckdb.DuckDBPyConnection, dialect: Dialect) -> dic
     return {name: count for name, count in run(connection, dialect, union)}
 
 
-def table_fingerprints(connection, dialect: Dialect, wanted: dict[str, dict]) -> dict[str, str]:
+def table_fingerprints(connection, dialect: Dialect, wanted: dict[str, dict],
+                       columns: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
     """The content fingerprint (drills.checks.fingerprints) of each restored table of `wanted`
     (name -> its manifest entry: one_in, key), computed by the server in one round trip."""
     sources = table_sources(connection, dialect) if wanted else {}
-    columns = table_columns(connection, dialect) if wanted else {}
     parts = [f"SELECT {sql_literal(name)} AS name, digest "
              f"FROM ({fingerprints.query(dialect, sources[name], entry, columns.get(name, []))}) d"
              for name, entry in sorted(wanted.items()) if name in sources]
@@ -89,7 +89,7 @@ def table_columns(connection, dialect: Dialect) -> dict[str, list[tuple[str, str
     return columns
 
 
-def content_findings(connection, dialect: Dialect, manifest, choice) -> list[Finding]:
+def content_findings(connection, dialect: Dialect, manifest, choice, columns) -> list[Finding]:
     """The manifest's fingerprints the site checks, against the restored tables'."""
     declared = (manifest.fingerprints if manifest else None) or {}
     expected = fingerprints.selected(declared, choice)
@@ -99,7 +99,7 @@ def content_findings(connection, dialect: Dialect, manifest, choice) -> list[Fin
         return [Finding("table.fingerprint", f"{len(expected)} table(s)", WARN,
                         message=f"fingerprints are not computed on {dialect.extension} databases yet: not checked")]
     try:
-        restored = table_fingerprints(connection, dialect, expected)
+        restored = table_fingerprints(connection, dialect, expected, columns)
     except duckdb.Error as error:  # a manifest's key naming no column, a value the server cannot print...
         return [Finding("table.fingerprint", f"{len(expected)} table(s)", FAIL, code=reasons.VERIFY_CONTENT_MISMATCH,
                         message=f"the restored tables' fingerprints could not be computed: "
@@ -256,24 +256,29 @@ def plain(value):
 
 
 def verify_database(dialect: Dialect, target: str, site, manifest, started_at: datetime,
-                    watchdog) -> tuple[list, Finding | None]:
+                    watchdog) -> tuple[list, Finding | None, dict]:
     """Every check of a restored database: manifest counts, bounds, SQL assertions, and the canary
-    (returned apart: it is reported last, with the backup's own freshness). DuckDB's query is
-    interrupted if the drill's watchdog fires (a restored view that never ends)."""
+    (returned apart: it is reported last, with the backup's own freshness); and what was restored,
+    each table's rows and columns (the report's `tables`, which the next drills compare with:
+    drills.checks.history). DuckDB's query is interrupted if the drill's watchdog fires (a
+    restored view that never ends)."""
     connection = connect_with(dialect.extension)
     try:
         with watchdog.guarding(connection.interrupt):
             restored = attach_and_count(connection, target, dialect)
+            columns = table_columns(connection, dialect)
             findings = [empty(site.id, "table")] if not restored and not site.checks.may_be_empty else []
             inexact = trusted_inexact(connection, dialect, manifest)
             findings += manifest_findings(restored, manifest.tables, inexact) if manifest else []
-            findings += content_findings(connection, dialect, manifest, site.checks.fingerprints)
+            findings += content_findings(connection, dialect, manifest, site.checks.fingerprints, columns)
             findings += bounds_findings(restored, site.checks.tables)
             findings += assertion_findings(connection, site.checks.sql)
             freshness = None
             if site.checks.newest_record:
                 freshness = newest_record_finding(connection, dialect, site.checks.newest_record, started_at,
                                                   site.targets.rpo)
-        return findings, freshness
+        tables = {name: {"rows": rows, "columns": [list(column) for column in columns.get(name, [])]}
+                  for name, rows in sorted(restored.items())}
+        return findings, freshness, tables
     finally:
         connection.close()

@@ -27,7 +27,7 @@ class Dialect:
     digest: str | None = None
     whole_row: str | None = None
     column_forms: tuple[tuple[str, str], ...] = (("", "t.{name}"),)
-    list_columns: str | None = None
+    list_columns: str | None = None  # each table's columns and types, in order (fingerprints, schema drift)
     integer_key_hash: str | None = None  # how a one-column integer primary key is hashed to sample by it
     non_transactional: str | None = None  # lists the tables no snapshot covers (a manifest's `inexact` ones)
 
@@ -44,6 +44,11 @@ WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'informat
 ORDER BY 1, 2""", "postgres_query", newest="extract(epoch FROM max({column}))::float8",
                     row_hash="hashtextextended(ROW({columns})::text, 0)", whole_row="t.*",
                     integer_key_hash="hashint8extended({column}::int8, 0)",
+                    list_columns="""
+SELECT c.table_schema, c.table_name, c.column_name, c.data_type FROM information_schema.columns c
+JOIN information_schema.tables t ON (t.table_schema, t.table_name) = (c.table_schema, c.table_name)
+WHERE t.table_type = 'BASE TABLE' AND c.table_schema NOT IN ('pg_catalog', 'information_schema')
+ORDER BY 1, 2, c.ordinal_position""",
                     digest="mod(mod(coalesce(sum(h), 0), 18446744073709551616) + 18446744073709551616, "
                            "18446744073709551616)::text")
 # The session settings a row's text form depends on, fixed wherever PostgreSQL fingerprints it.
@@ -70,4 +75,6 @@ WHERE table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 
 ORDER BY table_schema, table_name, ordinal_position""")
 SQLITE = Dialect("sqlite", f"""
 SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = '{ALIAS}' ORDER BY 1, 2""",
-                 None, qualified=False)
+                 None, qualified=False, list_columns=f"""
+SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() WHERE database_name = '{ALIAS}'
+ORDER BY 1, 2, column_index""")

@@ -16,6 +16,8 @@ def register(add) -> None:
     run_command = add("run", run, "run drills now, in-process (no broker needed)")
     run_command.add_argument("sites", nargs="*", metavar="SITE")
     run_command.add_argument("--all", action="store_true", help="every site of the catalog")
+    run_command.add_argument("--backup", metavar="NAME", help="drill this backup (a name as `drill backups SITE` "
+                                                              "lists it) instead of the newest; one site only")
     export_command = add("export", export, "reversibility kit: restore the newest backup, export every table "
                                            "(Parquet, CSV, schema), encrypted with age to the client")
     export_command.add_argument("site", metavar="SITE")
@@ -41,9 +43,11 @@ def run(arguments) -> int:
     sites = catalog.sites if arguments.all else [catalog.site(site_id) for site_id in arguments.sites]
     if not sites:
         raise usage("name the sites to drill, or --all")
+    if arguments.backup is not None and len(sites) != 1:
+        raise usage("--backup names a backup of one site: name that site only")
     results = []
     for site in sites:
-        result = drill_in_foreground(catalog, site, arguments)
+        result = drill_in_foreground(catalog, site, arguments, backup_name=arguments.backup)
         results.append(result)
         if not arguments.json:
             print(describe(result.report, result.path), flush=True)

@@ -8,6 +8,7 @@ from drills.audit import AuditJournal
 from drills.commands.common import catalog_of, cli_user, trusted_keys
 from drills.commands.output import emit
 from drills.errors import ConfigError
+from drills import finder
 from drills.reports import anchors
 from drills.reports.evidence import EvidenceStore
 from drills.reports.signing import read_signature
@@ -21,7 +22,7 @@ def register(add) -> None:
     certificate_command.add_argument("--lang", choices=["fr", "en"], help="one language only (default: both)")
     certificate_command.add_argument("--output", default=".", help="where to write the files (default: here)")
     certificate_command.add_argument("--public-key", help="trust only this public key (default: the keyring)")
-    add("evidence sync", sync, "copy to the replica every report and journal anchor it lacks")
+    add("evidence sync", sync, "copy to the replica every report, finder answer and journal anchor it lacks")
 
 
 def certificate(arguments) -> int:
@@ -49,7 +50,8 @@ def sync(arguments) -> int:
     if store.replica is None:
         raise ConfigError("the catalog has no evidence_replica", code=reasons.CONFIG_USAGE,
                           hint="see `drill schema`: evidence_replica")
-    copied = store.sync([*(site.id for site in catalog.sites), anchors.FOLDER])
-    emit(arguments, copied, "\n".join(f"{folder}: {count} {'anchor' if folder == anchors.FOLDER else 'report'}(s) "
+    finder_folders = [finder.folder(site.id) for site in catalog.sites if finder.answers(store.root, site.id)]
+    copied = store.sync([*(site.id for site in catalog.sites), anchors.FOLDER, *finder_folders])
+    emit(arguments, copied, "\n".join(f"{folder}: {count} {'anchor' if folder == anchors.FOLDER else 'document'}(s) "
                                        "copied" for folder, count in copied.items()))
     return 0

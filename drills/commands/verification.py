@@ -7,6 +7,7 @@ from pathlib import Path
 from drills.audit import AuditJournal, chain_problems, journal_lines
 from drills.commands.common import catalog_of, trusted_keys, usage
 from drills.commands.output import emit
+from drills import finder
 from drills.reports import anchors, keys
 from drills.reports.chain import ChainProblem, replica_problems, verify_chains
 from drills.reports.evidence import EvidenceStore
@@ -56,6 +57,8 @@ def verify_chain(arguments) -> int:
     sites = [site.id for site in catalog.sites] if arguments.all else [catalog.site(arguments.site).id]
     keyring, store = trusted_keys(arguments), EvidenceStore.of(catalog)
     chains = {site_id: store.site_reports(site_id) for site_id in sites}
+    chains |= {finder.folder(site_id): answers for site_id in sites  # the recovery-point finder's, if any
+               if (answers := finder.answers(store.root, site_id))}
     results = {}
     for site_id, problems in verify_chains(chains, keyring).items():
         if store.replica and not arguments.no_replica:

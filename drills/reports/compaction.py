@@ -18,6 +18,7 @@ import duckdb
 
 from drills.reports import index
 from drills.reports.evidence import EvidenceStore
+from drills.reports.report import read_report, summarize
 
 FOLDER = ".index"
 PARQUET, OFFSETS = "summaries.parquet", "offsets.json"
@@ -39,11 +40,13 @@ def site_dirs(root: Path) -> list[Path]:
 def rebuild_site_index(site_dir: Path) -> int:
     """Write the site's index anew from its signed reports (after damage or a format change, or
     once an unreadable report is restored from the replica); the number of summaries."""
-    reports = EvidenceStore(site_dir.parent).site_reports(site_dir.name)
-    lines = [json.dumps(index.summary_of(path)) + "\n" for path in reports]
+    reports = [(path, read_report(path)) for path in EvidenceStore(site_dir.parent).site_reports(site_dir.name)]
+    lines = [json.dumps(summarize(report, path.name)) + "\n" for path, report in reports]
     draft = site_dir / (index.INDEX_NAME + ".rebuilding")
     draft.write_text("".join(lines))
     os.replace(draft, site_dir / index.INDEX_NAME)
+    (site_dir / index.BASELINE_NAME).unlink(missing_ok=True)
+    index.advance_baseline(site_dir, reports)
     return len(lines)
 
 

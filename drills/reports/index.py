@@ -5,33 +5,57 @@ brought level with them after every append (`catch_up`), so a process that died 
 the two writes leaves it one line behind until the site's next drill. Readers sort by
 sequence and keep the first line of each, so a line written twice is harmless. A report file
 that does not hold a whole report is summarized with outcome `unreadable` (once it is restored
-from the replica, `drill index --rebuild`). It lets the dashboard read the newest drills of a
+from the replica, `drill index --rebuild`). Beside it, SITE/baseline.json holds the tables (rows,
+columns) of the last passing drill's backup, which the next drill compares with
+(drills.checks.history), derived from the reports the same way. It lets the dashboard read the newest drills of a
 thousand sites by reading the end of a thousand small files, instead of parsing every report
 ever written.
 """
 
 import json
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 from drills.reports.report import read_report, summarize
 
 INDEX_NAME = "index.jsonl"
+EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+BASELINE_NAME = "baseline.json"  # the tables of the last passing drill's backup (advance_baseline)
 TAIL_BYTES = 32 * 1024  # the end of an index holds its newest ~60 summaries
 
 
-def summary_of(path: Path) -> dict:
-    """The summary of the report file `path`; an unreadable one is summarized as such (outcome
-    `unreadable`, reason `report.unreadable`: drills.reports.evidence.read_report)."""
-    return summarize(read_report(path), path.name)
-
-
 def catch_up(site_dir: Path, report_paths: list[Path]) -> None:
-    """Append the summaries of the reports the index does not hold yet."""
+    """Append the summaries of the reports the index does not hold yet; the baseline follows."""
     indexed = {entry["sequence"] for entry in read_all(site_dir)}
-    missing = [path for path in report_paths if sequence_of(path) not in indexed]
+    missing = [(path, read_report(path)) for path in report_paths if sequence_of(path) not in indexed]
     if missing:
-        append_line(site_dir / INDEX_NAME, "".join(json.dumps(summary_of(path)) + "\n" for path in missing))
+        append_line(site_dir / INDEX_NAME, "".join(json.dumps(summarize(report, path.name)) + "\n"
+                                                   for path, report in missing))
+        advance_baseline(site_dir, missing)
+
+
+def read_baseline(site_dir: Path) -> dict | None:
+    """What the backup of the site's last passing drill held (drills.checks.history compares the
+    next drill with it): {drill_id, file, backup_taken_at, tables}, or None."""
+    try:
+        baseline = json.loads((site_dir / BASELINE_NAME).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    return baseline if isinstance(baseline, dict) and isinstance(baseline.get("tables"), dict) else None
+
+
+def advance_baseline(site_dir: Path, reports: list[tuple[Path, dict]]) -> None:
+    """Make the newest passing drill among `reports` whose tables were read the baseline."""
+    passed = [(path, report) for path, report in reports
+              if report.get("outcome") == "pass" and isinstance(report.get("tables"), dict)]
+    if passed:
+        path, report = passed[-1]
+        document = {"drill_id": report.get("drill_id"), "file": path.name,
+                    "backup_taken_at": (report.get("backup") or {}).get("taken_at"), "tables": report["tables"]}
+        draft = site_dir / (BASELINE_NAME + ".writing")
+        draft.write_text(json.dumps(document), encoding="utf-8")
+        os.replace(draft, site_dir / BASELINE_NAME)
 
 
 def append_line(path: Path, text: str) -> None:
@@ -77,6 +101,15 @@ def ordered(lines: list[str]) -> list[dict]:
             continue  # a line cut by a crash mid-write: the report file still has it all
         by_sequence.setdefault(entry.get("sequence"), entry)
     return [by_sequence[key] for key in sorted(key for key in by_sequence if isinstance(key, int))]
+
+
+def time_of(text) -> datetime:
+    """An RFC 3339 time of a report; the earliest time if there is none or it is not one."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return EARLIEST
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def sequence_of(path: Path) -> int:

@@ -18,6 +18,7 @@ REPORT_FORMAT = 2  # 2: detached signature, signed_by and provenance; 1 is still
 PHASES = ("fetch", "decrypt", "restore", "verify", "teardown")
 DRILL_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
 UNREADABLE = "unreadable"  # the outcome of a stored file that does not hold a whole report
+NAMED = "named"  # backup.pick of a drill of a backup chosen by name (drill run --backup, drill restorable)
 
 
 class Report(TypedDict, total=False):
@@ -36,7 +37,8 @@ class Report(TypedDict, total=False):
     phases: dict[str, float]  # seconds, PHASES
     rto_seconds: float | None
     targets: dict[str, int]
-    backup: dict | None
+    backup: dict | None  # the backup drilled: name, size, sha256, times, manifest, pick (newest, random, named)
+    tables: dict | None  # each restored table's rows and columns (database engines)
     engine: dict
     contents_verified: bool
     findings: list[dict]
@@ -117,4 +119,15 @@ def summarize(report: Report, file_name: str) -> dict:
         "backup_taken_at": backup.get("taken_at"),
         "backup_age_seconds": backup.get("age_seconds"),
         "contents_verified": report.get("contents_verified", True),  # reports before the field: as they were shown
+        "backup_sha256": backup.get("sha256"),
+        "chosen": backup.get("pick") == NAMED,
+        "attention": [finding["code"] for finding in report.get("findings") or []
+                      if isinstance(finding, dict) and finding.get("status") == "warn" and finding.get("code")],
     }
+
+
+def routine(summaries: list[dict]) -> list[dict]:
+    """The drills of the backup the schedule picks (the newest, or one of the retention window):
+    those a site's status is judged from. A backup named by an operator or the recovery-point
+    finder is drilled to answer a question, and its verdict says nothing of the newest one."""
+    return [summary for summary in summaries if not summary.get("chosen")]

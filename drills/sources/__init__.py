@@ -17,20 +17,50 @@ binary stream, and reads a small sibling object (the manifest) by suffix.
 import random
 from datetime import datetime
 
+from drills.errors import BackupProblem
 from drills.sources import local, s3, sftp
 from drills.sources.backup import Backup
+from drills import reasons
 
 SOURCES = {"local": local, "s3": s3, "sftp": sftp}
 
 
-def choose(settings, now: datetime, rng: random.Random | None = None) -> Backup:
-    """The backup to drill: the newest, or with `pick: random` any backup of the retention
-    window (so that retention is proven too, not only the last night)."""
-    found = SOURCES[settings.type].backups(settings)
+def listing(settings) -> list[Backup]:
+    """Every backup of the site, newest first (BackupProblem backup.missing if none)."""
+    return SOURCES[settings.type].backups(settings)
+
+
+def choose(settings, now: datetime, rng: random.Random | None = None, name: str | None = None) -> Backup:
+    """The backup to drill: the one named `name` as the source lists it (an operator's or the
+    recovery-point finder's choice), else the newest, or with `pick: random` any backup of the
+    retention window (so that retention is proven too, not only the last night)."""
+    found = listing(settings)
+    if name is not None:
+        return named(found, name)
     if settings.pick == "newest":
         return found[0]
     kept = [backup for backup in found if (now - backup.modified).total_seconds() <= settings.retention]
     return (rng or random.SystemRandom()).choice(kept or found[:1])
+
+
+def named(found: list[Backup], name: str) -> Backup:
+    """The backup listed as `name`: a name is only ever matched against the listing, never
+    turned into a path or a key. backup.missing if the source lists none by that name."""
+    matching = [backup for backup in found if backup.name == name]
+    if not matching:
+        shown = ", ".join(backup.name for backup in found[:5]) + (", ..." if len(found) > 5 else "")
+        raise BackupProblem(reasons.BACKUP_MISSING, f"the source lists no backup named {printable(name)!r}",
+                            hint=f"`drill backups SITE` lists them; the newest: {shown}")
+    if len(matching) > 1:  # an S3 pattern spanning folders: two keys ending alike
+        raise BackupProblem(reasons.BACKUP_MISSING, f"{len(matching)} backups are named {printable(name)!r}: "
+                                                    "which one is meant cannot be told",
+                            hint="narrow the site's source pattern so that names are unique")
+    return matching[0]
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """A name as typed, safe to show: control characters replaced, length capped."""
+    return "".join(c if c.isprintable() else "?" for c in text[:limit])
 
 
 def writer(settings, name: str):

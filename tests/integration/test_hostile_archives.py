@@ -50,7 +50,7 @@ def test_entries_escaping_the_root_are_refused_inside_the_container(tmp_path):
         assert not (work / "escape.txt").exists() and not Path("/tmp/absolute.txt").exists()
         assert (root / "tmp" / "absolute.txt").exists()  # the leading / removed: under the root
         assert not (root / "scans" / "hard").exists()
-        findings, _ = restored.verify(files.ENGINE, str(work), SimpleNamespace(checks=SimpleNamespace(may_be_empty=False)),
+        findings, _, _ = restored.verify(files.ENGINE, str(work), SimpleNamespace(checks=SimpleNamespace(may_be_empty=False)),
                                       None, None, None)
         (unsafe,) = [f for f in findings if f.code == "verify.unsafe_archive"]
         for expected in ("../escape.txt", "absolute paths", "scans/passwd -> /etc/passwd",

@@ -187,5 +187,5 @@ def test_fingerprints_the_server_cannot_compute_fail_the_drill_with_content_mism
 
     manifest = SimpleNamespace(fingerprints={"public.patients": {"digest": "0" * 16, "one_in": 2, "key": ["absente"]}})
     failing = ServerAnswering(error=duckdb.Error('column t."absente" does not exist'))
-    (finding,) = content_findings(failing, POSTGRES, manifest, "all")
+    (finding,) = content_findings(failing, POSTGRES, manifest, "all", {})
     assert (finding.status, finding.code) == ("fail", "verify.content_mismatch")

@@ -1,0 +1,132 @@
+"""History-aware checks: a drill that restored the backup, compared with the site's earlier ones.
+
+A backup can restore perfectly while the data inside was destroyed at the source (a bugged
+update, a virus, a wrong purge): its manifest agrees with its dump, both taken of the damaged
+database. Each passing drill is therefore compared with what came before, read from the index
+(drills.reports.index: the baseline, what the last passing drill restored, and the summaries),
+never by re-reading reports:
+- history.rows_dropped: a table of at least `min_rows` rows lost more than `max_drop` percent;
+- history.schema_changed: tables or columns appeared, vanished or changed type;
+- history.rto_regression: the restore took longer than the mean + 3 standard deviations of the
+  last RTO_WINDOW passing drills (RTO_MINIMUM at least), and RTO_MARGIN more than their mean.
+Rows and schema are compared only with a backup taken before this one, so drilling an older
+backup (the recovery-point finder) never reads as a loss; the nightly drill after it compares
+with that older backup. Each is a warning, the site amber,
+unless the site's checks.history.fail lists it.
+"""
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from drills.checks.findings import FAIL, WARN, Finding
+from drills.reports import index
+from drills.reports.report import routine
+from drills import reasons
+
+RTO_WINDOW, RTO_MINIMUM = 10, 5
+RTO_MARGIN = 1.10  # below 10% above the mean, a restore is never called a regression (noise of fast drills)
+
+
+@dataclass(frozen=True)
+class Past:
+    baseline: dict | None  # drills.reports.index.read_baseline
+    rtos: list[float]  # the RTOs of the last passing routine drills, oldest first
+
+    @classmethod
+    def read(cls, site_dir: Path) -> "Past":
+        passed = [entry["rto_seconds"] for entry in routine(index.read_newest(site_dir))
+                  if entry.get("outcome") == "pass" and isinstance(entry.get("rto_seconds"), (int, float))]
+        return cls(index.read_baseline(site_dir), passed[-RTO_WINDOW:])
+
+
+def findings(settings, past: Past, tables: dict | None, taken: datetime | None,
+             rto_seconds: float | None) -> list[Finding]:
+    """The history findings of a drill that restored and verified its backup."""
+    status = {name: FAIL if name in settings.fail else WARN for name in ("rows_dropped", "schema_changed",
+                                                                          "rto_regression")}
+    found = []
+    before = past.baseline
+    if before and tables is not None and taken and index.time_of(before.get("backup_taken_at")) < taken:
+        found += rows_dropped(before, tables, settings, status["rows_dropped"])
+        found += schema_changed(before, tables, status["schema_changed"])
+    if rto_seconds is not None:
+        found += rto_regression(past.rtos, rto_seconds, status["rto_regression"])
+    return found
+
+
+def since(before: dict) -> str:
+    return f"the backup of {before.get('backup_taken_at', '?')[:16].replace('T', ' ')} UTC (drill {before.get('drill_id')})"
+
+
+def rows_dropped(before: dict, tables: dict, settings, status: str) -> list[Finding]:
+    found = []
+    for name, now in sorted(tables.items()):
+        was = rows_of(before["tables"].get(name))
+        if was is None or was < settings.min_rows:
+            continue
+        lost = (was - now["rows"]) * 100 / was
+        if lost > settings.max_drop:
+            found.append(Finding(
+                reasons.HISTORY_ROWS_DROPPED, name, status, expected=was, actual=now["rows"],
+                message=f"{name} went from {was:,} to {now['rows']:,} rows (-{lost:.0f}%, more than "
+                        f"{settings.max_drop}%) since {since(before)}",
+                code=reasons.HISTORY_ROWS_DROPPED,
+                hint="the backup restores, but the site lost data before it was taken: ask the site; "
+                     "`drill restorable SITE` finds the newest backup from before the loss"))
+    return found
+
+
+def rows_of(entry) -> int | None:
+    rows = entry.get("rows") if isinstance(entry, dict) else None
+    return rows if isinstance(rows, int) and not isinstance(rows, bool) else None
+
+
+def schema_changed(before: dict, tables: dict, status: str) -> list[Finding]:
+    """One finding per table that appeared, vanished, or whose columns changed (when both drills
+    read its columns)."""
+    was = {name: columns_of(entry) for name, entry in before["tables"].items()}
+    now = {name: columns_of(entry) for name, entry in tables.items()}
+    changes = {name: "the table vanished" for name in sorted(set(was) - set(now))}
+    changes |= {name: "the table appeared" for name in sorted(set(now) - set(was))}
+    for name in sorted(set(was) & set(now)):
+        if was[name] and now[name] and was[name] != now[name]:
+            changes[name] = column_changes(was[name], now[name])
+    return [Finding(reasons.HISTORY_SCHEMA_CHANGED, name, status, expected=describe(was.get(name)),
+                    actual=describe(now.get(name)), message=f"{name}: {change} since {since(before)}",
+                    code=reasons.HISTORY_SCHEMA_CHANGED,
+                    hint="an application update explains it, or something dropped it: ask the site")
+            for name, change in sorted(changes.items())]
+
+
+def columns_of(entry) -> dict[str, str]:
+    columns = entry.get("columns") if isinstance(entry, dict) else None
+    return {str(column[0]): str(column[1]) for column in columns or [] if isinstance(column, list) and len(column) == 2}
+
+
+def column_changes(was: dict[str, str], now: dict[str, str]) -> str:
+    said = [f"column {name} ({was[name]}) vanished" for name in was if name not in now]
+    said += [f"column {name} ({now[name]}) appeared" for name in now if name not in was]
+    said += [f"column {name} changed type from {was[name]} to {now[name]}" for name in was
+             if name in now and was[name] != now[name]]
+    return "; ".join(said)
+
+
+def describe(columns: dict[str, str] | None) -> str | None:
+    return None if columns is None else ", ".join(f"{name} {kind}" for name, kind in columns.items())
+
+
+def rto_regression(rtos: list[float], rto_seconds: float, status: str) -> list[Finding]:
+    if len(rtos) < RTO_MINIMUM:
+        return []
+    mean, deviation = statistics.mean(rtos), statistics.stdev(rtos)
+    limit = max(mean + 3 * deviation, mean * RTO_MARGIN)
+    if rto_seconds <= limit:
+        return []
+    return [Finding(reasons.HISTORY_RTO_REGRESSION, "rto", status, expected=f"<= {limit:.1f} s",
+                    actual=round(rto_seconds, 1),
+                    message=f"the restore took {rto_seconds:.1f} s; the last {len(rtos)} passing drills took "
+                            f"{mean:.1f} s on average (standard deviation {deviation:.1f} s)",
+                    code=reasons.HISTORY_RTO_REGRESSION,
+                    hint="the data grew or the workers slowed: compare the phases of the last drills")]

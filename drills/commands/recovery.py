@@ -1,0 +1,76 @@
+"""`drill backups` and `drill restorable`: the questions of disaster day. Which backups does the
+site have, which did we prove, and which is the newest one that restores?"""
+
+from datetime import datetime, timezone
+
+from drills.commands.common import catalog_of, usage
+from drills.commands.drilling import drill_in_foreground
+from drills.commands.output import emit, seconds_text, table
+
+
+def register(add) -> None:
+    listing = add("backups", backups, "a site's backups, newest first, with the last verdict of each")
+    listing.add_argument("site", metavar="SITE")
+    finder_command = add("restorable", restorable, "find the newest backup that restores: drill the site's "
+                                                   "backups from the newest down until one passes")
+    finder_command.add_argument("site", metavar="SITE")
+    finder_command.add_argument("--max", type=int, default=10, metavar="N",
+                                help="look at the N newest backups at most (default: 10)")
+    finder_command.add_argument("--again", action="store_true",
+                                help="drill every backup again, even one whose verdict a signed report holds")
+
+
+def backups(arguments) -> int:
+    from drills import sources
+    from drills.reports import index
+
+    catalog = catalog_of(arguments)
+    site = catalog.site(arguments.site)
+    summaries = index.read_all(catalog.evidence / site.id)
+    last = {}
+    for entry in summaries:  # oldest first: the newest drill of each name stays
+        if entry.get("outcome") in ("pass", "fail", "error"):
+            last[entry.get("backup_name")] = entry
+    rows = []
+    for backup in sources.listing(site.source):
+        drilled = last.get(backup.name) or {}
+        rows.append({"name": backup.name, "size": backup.size, "modified": backup.modified.isoformat(timespec="seconds"),
+                     "last_verdict": drilled.get("outcome"), "reason": drilled.get("reason"),
+                     "drill_id": drilled.get("drill_id"), "drilled_at": drilled.get("started_at"),
+                     "sha256": drilled.get("backup_sha256")})
+    emit(arguments, rows, table([{"backup": row["name"], "size": f"{row['size']:,}", "modified": row["modified"],
+                                  "last verdict": (row["last_verdict"] or "never drilled").upper()
+                                  + (f" {row['reason']}" if row["reason"] else ""),
+                                  "drill": row["drill_id"] or "-"} for row in rows]))
+    return 0
+
+
+def restorable(arguments) -> int:
+    """Exit 0 when a backup restores, 1 when none of those tried does, 2 when a drill ended in error."""
+    from drills import finder
+
+    if arguments.max < 1:
+        raise usage("--max must be at least 1")
+    catalog = catalog_of(arguments)
+    site = catalog.site(arguments.site)
+
+    def drill(name: str):
+        return drill_in_foreground(catalog, site, arguments, backup_name=name)
+
+    def said(tried) -> None:
+        if not arguments.json:
+            how = "known from drill" if tried.reused else "drilled:"
+            print(f"  {tried.backup.name}: {tried.outcome.upper()}" + (f" {tried.reason}" if tried.reason else "")
+                  + f" ({how} {tried.drill_id})", flush=True)
+
+    answer = finder.find(catalog, site, drill, datetime.now(timezone.utc), arguments.max, arguments.again, said)
+    found = answer["found"]
+    if found:
+        text = (f"{site.id}: newest restorable backup: {found['backup']}, taken {found['taken_at']}; "
+                f"data lost by restoring it: {seconds_text(found['data_loss_seconds'])}")
+    elif answer["stopped_by"]:
+        text = f"{site.id}: no answer: a drill ended in error ({answer['stopped_by']}); drill again once it is fixed"
+    else:
+        text = f"{site.id}: NONE of the {len(answer['tried'])} newest backup(s) restores"
+    emit(arguments, answer, text + f"\n  answer: {answer['file']}")
+    return 0 if found else 2 if answer["stopped_by"] else 1
