@@ -67,11 +67,13 @@ def section(pdf, heading: str) -> None:
     pdf.cell(0, 7, heading, new_x="LMARGIN", new_y="NEXT")
 
 
-def table(pdf, rows, widths: tuple, header: tuple | None, mono) -> None:
+def table(pdf, rows, widths: tuple, header: tuple | None, mono, mono_from: int = 40) -> None:
+    """A grid of `rows`; a value of `mono_from` characters or more without a space (a hash, an id)
+    in the fixed-width font, unbroken where it fits."""
     pdf.set_font("DejaVu", "", 8.5)
     with pdf.table(col_widths=widths, width=sum(widths), align="LEFT", first_row_as_headings=header is not None,
                    line_height=5, text_align="LEFT") as grid:
         for row in ([header] if header else []) + [tuple(map(str, row)) for row in rows]:
             cells = grid.row()
             for value in row:
-                cells.cell(value, style=mono if len(value) > 40 and " " not in value else None)
+                cells.cell(value, style=mono if len(value) > mono_from and " " not in value else None)
