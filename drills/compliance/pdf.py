@@ -1,24 +1,12 @@
 """The compliance report as a PDF (A4), laid out like the certificate (DejaVu fonts embedded)."""
 
-from drills.certificates.pdf import GREEN, add_fonts, section, table
+from drills.certificates.pdf import section, table, titled_page
 from drills.compliance.content import ANNEX_COLUMNS, RED_COLUMNS, Layout
 
 
 def render_pdf(layout: Layout) -> bytes:
-    from fpdf import FPDF  # loaded only when a report is made
-    from fpdf.fonts import FontFace
-
-    mono = FontFace(family="DejaVuMono", size_pt=6.5)
+    pdf, mono = titled_page(layout.title, 14, 6.5)
     labels = layout.labels
-    pdf = FPDF(format="A4")
-    pdf.set_title(layout.title)
-    pdf.set_creator("Restore Drill")
-    add_fonts(pdf)
-    pdf.add_page()
-    pdf.set_font("DejaVu", "B", 14)
-    pdf.set_text_color(*GREEN)
-    pdf.multi_cell(0, 7, layout.title, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_text_color(0)
     pdf.set_font("DejaVu", "", 9.5)
     for paragraph in layout.intro:
         pdf.multi_cell(0, 5, paragraph, new_x="LMARGIN", new_y="NEXT")
