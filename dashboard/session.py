@@ -168,6 +168,15 @@ def certificate_button(site_id: str, sequence: int) -> None:
                        kwargs={"site": site_id, "sequence": sequence})
 
 
+def compliance_button(tenant: str, month: str) -> None:
+    """Download of a tenant's compliance report of `month` (PDF, in the page's language); each
+    download is journaled."""
+    name, pdf = fleet().compliance(scope(), tenant, month, language())
+    st.download_button(t("compliance.download"), pdf, file_name=name, mime="application/pdf",
+                       on_click=journal().record, args=("compliance.downloaded", st.session_state.get(USER_KEY)),
+                       kwargs={"tenant": tenant, "month": month})
+
+
 def language_picker() -> None:
     chosen = st.sidebar.radio(t("language"), LANGUAGES, index=LANGUAGES.index(language()), horizontal=True,
                               format_func=lambda code: {"fr": "Français", "en": "English"}[code])

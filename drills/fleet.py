@@ -7,6 +7,7 @@ exists. Reads come from the summary index (drills.reports.index), cached per sit
 index file changes.
 """
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from datetime import datetime, timedelta, timezone
@@ -134,6 +135,24 @@ class Fleet:
         path = self.report_path(scope, site_id, sequence)
         files = certificate_files(path.read_bytes(), read_signature(path), path.name, keys.keyring(self.catalog.signing_key),
                                   languages=(lang,), formats=("pdf",))
+        return next(iter(files.items()))
+
+    def tenants(self, scope: frozenset[str]) -> list[str]:
+        """The tenants whose every site is in the scope: those whose compliance report it may read."""
+        return sorted({site.tenant for site in self.catalog.sites}
+                      - {site.tenant for site in self.catalog.sites if site.id not in scope})
+
+    def compliance(self, scope: frozenset[str], tenant: str, month: str, lang: str) -> tuple[str, bytes]:
+        """(file name, PDF) of the tenant's compliance report of `month`, unsigned (the dashboard
+        holds no signing key: the PDF says so and names the command that signs it)."""
+        from drills.compliance import compliance_document, document_name, rendered_files
+
+        if tenant not in self.tenants(scope):
+            raise NotVisible(tenant)
+        document = compliance_document(self.catalog, tenant, month, self.clock(),
+                                       keys.keyring(self.catalog.signing_key))
+        data = (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        files = rendered_files(data, document_name(tenant, month), signed=False, languages=(lang,), formats=("pdf",))
         return next(iter(files.items()))
 
     def recent(self, site_id: str) -> list[dict]:

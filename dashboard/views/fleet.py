@@ -1,5 +1,7 @@
 """The fleet board: one row per site of the operator's tenants, red and never-drilled first."""
 
+from datetime import datetime, timezone
+
 import pandas as pd
 import streamlit as st
 
@@ -52,3 +54,14 @@ if shown:  # a link would reload the page and end the session: the app switches 
                           format_func=lambda sid: next(s.name for s in shown if s.site_id == sid))
     if st.button(t("open_site")):
         st.switch_page("views/site.py", query_params={"site": chosen})
+
+tenants = session.fleet().tenants(session.scope())
+if tenants:  # the signed version: drill report --tenant T --month YYYY-MM
+    st.subheader(t("compliance.heading"))
+    tenant_column, month_column = st.columns(2)
+    tenant = tenant_column.selectbox(t("compliance.tenant"), tenants)
+    today = datetime.now(timezone.utc)
+    months = [f"{(today.year * 12 + today.month - 1 - back) // 12}-{(today.month - 1 - back) % 12 + 1:02d}"
+              for back in range(13)]  # this month and the twelve before
+    month = month_column.selectbox(t("compliance.month"), months, index=1)
+    session.compliance_button(tenant, month)

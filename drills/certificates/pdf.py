@@ -13,21 +13,26 @@ MONO = "DejaVuSansMono.ttf"
 GREEN = (30, 123, 52)
 
 
-def render_pdf(certificate: Certificate) -> bytes:
-    from fpdf import FPDF  # loaded only when a certificate is made
+def titled_page(title: str, size: float, mono_size: float):
+    """A new A4 document, its fonts added, its first page begun with `title` in green; (pdf, the
+    fixed-width face hashes are shown in)."""
+    from fpdf import FPDF  # loaded only when a document is made
     from fpdf.fonts import FontFace
 
-    mono = FontFace(family="DejaVuMono", size_pt=8)  # hashes, in a fixed-width font
     pdf = FPDF(format="A4")
-    pdf.set_title(certificate.title)
+    pdf.set_title(title)
     pdf.set_creator("Restore Drill")
     add_fonts(pdf)
     pdf.add_page()
-    pdf.set_font("DejaVu", "", 8.5)
-    pdf.set_font("DejaVu", "B", 15)
+    pdf.set_font("DejaVu", "B", size)
     pdf.set_text_color(*GREEN)
-    pdf.multi_cell(0, 8, certificate.title, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, size / 2, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0)
+    return pdf, FontFace(family="DejaVuMono", size_pt=mono_size)
+
+
+def render_pdf(certificate: Certificate) -> bytes:
+    pdf, mono = titled_page(certificate.title, 15, 8)
     pdf.ln(2)
     pdf.set_font("DejaVu", "", 10)
     pdf.multi_cell(0, 5.5, certificate.statement, border="L", align="L", new_x="LMARGIN", new_y="NEXT", padding=(2, 3))
@@ -67,11 +72,13 @@ def section(pdf, heading: str) -> None:
     pdf.cell(0, 7, heading, new_x="LMARGIN", new_y="NEXT")
 
 
-def table(pdf, rows, widths: tuple, header: tuple | None, mono) -> None:
+def table(pdf, rows, widths: tuple, header: tuple | None, mono, mono_from: int = 40) -> None:
+    """A grid of `rows`; a value of `mono_from` characters or more without a space (a hash, an id)
+    in the fixed-width font, unbroken where it fits."""
     pdf.set_font("DejaVu", "", 8.5)
     with pdf.table(col_widths=widths, width=sum(widths), align="LEFT", first_row_as_headings=header is not None,
                    line_height=5, text_align="LEFT") as grid:
         for row in ([header] if header else []) + [tuple(map(str, row)) for row in rows]:
             cells = grid.row()
             for value in row:
-                cells.cell(value, style=mono if len(value) > 40 and " " not in value else None)
+                cells.cell(value, style=mono if len(value) > mono_from and " " not in value else None)

@@ -184,3 +184,25 @@ def test_a_certificate_is_read_within_the_users_scope_only(fleet_files):
     assert name.endswith(".fr.pdf") and pdf.startswith(b"%PDF-")
     with pytest.raises(NotVisible):
         fleet.certificate(frozenset(marie.scope(catalog)), "pharmacie-des-halles", 40, "fr")
+
+
+def test_an_operator_downloads_the_compliance_report_of_its_tenant(fleet_files):
+    at = app_as("ops")
+    assert not at.exception
+    assert "Télécharger le rapport de conformité (PDF)" in download_labels(at)
+
+
+def test_a_compliance_report_is_made_only_for_a_tenant_wholly_in_the_users_scope(fleet_files):
+    from drills.access import load_users
+    from drills.fleet import Fleet, NotVisible
+
+    catalog = load_catalog(fleet_files[0])
+    users = load_users(fleet_files[1])
+    fleet = Fleet(catalog)
+    ops_scope = frozenset(users["ops"].scope(catalog))
+    (tenant,) = fleet.tenants(ops_scope)
+    name, pdf = fleet.compliance(ops_scope, tenant, "2026-11", "en")
+    assert name.endswith(".en.pdf") and pdf.startswith(b"%PDF-")
+    for user, asked in (("ops", "nobody"), ("marie", tenant)):  # marie sees one site of it, not all
+        with pytest.raises(NotVisible):
+            fleet.compliance(frozenset(users[user].scope(catalog)), asked, "2026-11", "fr")
