@@ -264,6 +264,7 @@ class Drill:
             "rto_seconds": round(self.rto_seconds, 3) if self.rto_seconds is not None else None,
             "targets": {"rto_seconds": self.site.targets.rto, "rpo_seconds": self.site.targets.rpo},
             "backup": self.backup_identity(taken),
+            "requested_backup": self.backup_name,
             "engine": {"type": self.site.engine.type, "format": self.site.engine.format,
                        "image": self.site.engine.image},
             "contents_verified": self.contents_verified(),

@@ -141,7 +141,8 @@ HISTORY_SCHEMA_CHANGED = reason("history.schema_changed", WARN, "tables or colum
                                 "type since the backup drilled before", "an application update explains it, or "
                                 "something dropped them: ask the site")
 HISTORY_RTO_REGRESSION = reason("history.rto_regression", WARN, "the restore took longer than the mean + 3 standard "
-                                "deviations of the site's last 10 passing drills", "the data grew or the workers "
+                                "deviations of the site's last 10 passing drills (and 10% and a minute more than "
+                                "their mean)", "the data grew or the workers "
                                 "slowed: compare the phases of the last drills")
 
 # Why a site is amber on the dashboard although its last drill passed.

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta, timezone
 
 import apprise
 
+from drills.finder import newest_restorable
+from drills.reports import index
 from drills.reports.evidence import EvidenceStore
 from workers import pending
 
@@ -43,20 +45,30 @@ def send(urls: list[str], title: str, body: str) -> bool:
 
 
 def after_drill(catalog, site, report: dict, client) -> list[str]:
-    """Update the site's alert state from a report; send what changed. The titles sent."""
-    if report["outcome"] == "error":
+    """Update the site's alert state from a report; send what changed. The titles sent. A drill of
+    a backup chosen by name (an operator's, the recovery-point finder's) changes nothing: it says
+    nothing of the newest backup."""
+    if report["outcome"] == "error" or report.get("requested_backup") is not None:
         return []
     key = STATE_PREFIX + site.id
     state = {k.decode(): v.decode() for k, v in client.hgetall(key).items()}
     status = "green" if report["outcome"] == "pass" else "red"
     alerts = []
     if status != state.get("status") and (status == "red" or state.get("status") == "red"):
-        alerts.append(status_alert(site, report, status))
+        alerts.append(status_alert(site, report, status, restorable_known(catalog, site)))
     over = report["rto_seconds"] is not None and report["rto_seconds"] > site.targets.rto
     if over and state.get("rto_over") != "1":
         alerts.append((f"{site.name}: restore slower than its RTO target",
                        f"A restore took {report['rto_seconds']:.0f} s, the target is {site.targets.rto} s."))
-    updates = {"status": status, "rto_over": "1" if over else "0"}
+    attention = [finding for finding in report["findings"]
+                 if finding["status"] == "warn" and finding.get("code", "").startswith("history.")]
+    alerted = set(filter(None, state.get("attention", "").split(",")))
+    new = [finding for finding in attention if finding["code"] not in alerted]
+    if new and status == "green":  # once per kind of warning, until a drill no longer finds it
+        alerts.append((f"{site.name}: backup restorable, but needs attention ({new[0]['code']})",
+                       "\n".join(f"{finding['message']}\nNext: {finding['hint']}" for finding in new)))
+    updates = {"status": status, "rto_over": "1" if over else "0",
+               "attention": ",".join(sorted({finding["code"] for finding in attention}))}
     if status == "green":
         updates |= {"last_pass": report["finished_at"], "neglect_alerted": "0"}
     client.hset(key, mapping=updates)
@@ -65,12 +77,21 @@ def after_drill(catalog, site, report: dict, client) -> list[str]:
     return [title for title, _ in alerts]
 
 
-def status_alert(site, report: dict, status: str) -> tuple[str, str]:
+def status_alert(site, report: dict, status: str, restorable: dict | None = None) -> tuple[str, str]:
     if status == "red":
+        known = (f"\nNewest backup proven restorable: {restorable['backup_name']}, taken {restorable['backup_taken_at']} "
+                 f"(drill {restorable['drill_id']})." if restorable else
+                 "\nNo backup of this site has been proven restorable yet: `drill restorable` looks for one.")
         return (f"{site.name}: backup NOT restorable ({report['reason']})",
-                f"Drill {report['drill_id']} failed: {report['message']}\nNext: {report['hint']}")
+                f"Drill {report['drill_id']} failed: {report['message']}\nNext: {report['hint']}{known}")
     return (f"{site.name}: backup restorable again",
             f"Drill {report['drill_id']} passed: the backup was restored and verified.")
+
+
+def restorable_known(catalog, site) -> dict | None:
+    """The summary of the passing drill of the site's newest backup, if any: what disaster day
+    would restore."""
+    return newest_restorable(index.read_all(catalog.evidence / site.id))
 
 
 def neglect_days(catalog, site) -> int | None:

@@ -8,7 +8,7 @@ never by re-reading reports:
 - history.rows_dropped: a table of at least `min_rows` rows lost more than `max_drop` percent;
 - history.schema_changed: tables or columns appeared, vanished or changed type;
 - history.rto_regression: the restore took longer than the mean + 3 standard deviations of the
-  last RTO_WINDOW passing drills (RTO_MINIMUM at least), and RTO_MARGIN more than their mean.
+  last RTO_WINDOW passing drills (RTO_MINIMUM at least), and 10% and a minute more than their mean.
 Rows and schema are compared only with a backup taken before this one, so drilling an older
 backup (the recovery-point finder) never reads as a loss; the nightly drill after it compares
 with that older backup. Each is a warning, the site amber,
@@ -26,7 +26,9 @@ from drills.reports.report import routine
 from drills import reasons
 
 RTO_WINDOW, RTO_MINIMUM = 10, 5
-RTO_MARGIN = 1.10  # below 10% above the mean, a restore is never called a regression (noise of fast drills)
+# A restore less than 10%, or less than a minute, above the mean is never called a regression: the
+# noise of a busy worker, not a restore that would be late on disaster day.
+RTO_MARGIN, RTO_FLOOR_SECONDS = 1.10, 60
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def rto_regression(rtos: list[float], rto_seconds: float, status: str) -> list[F
     if len(rtos) < RTO_MINIMUM:
         return []
     mean, deviation = statistics.mean(rtos), statistics.stdev(rtos)
-    limit = max(mean + 3 * deviation, mean * RTO_MARGIN)
+    limit = max(mean + 3 * deviation, mean * RTO_MARGIN, mean + RTO_FLOOR_SECONDS)
     if rto_seconds <= limit:
         return []
     return [Finding(reasons.HISTORY_RTO_REGRESSION, "rto", status, expected=f"<= {limit:.1f} s",

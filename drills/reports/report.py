@@ -38,6 +38,7 @@ class Report(TypedDict, total=False):
     rto_seconds: float | None
     targets: dict[str, int]
     backup: dict | None  # the backup drilled: name, size, sha256, times, manifest, pick (newest, random, named)
+    requested_backup: str | None  # the name asked for (drill run --backup, the recovery-point finder), if any
     tables: dict | None  # each restored table's rows and columns (database engines)
     engine: dict
     contents_verified: bool
@@ -120,7 +121,7 @@ def summarize(report: Report, file_name: str) -> dict:
         "backup_age_seconds": backup.get("age_seconds"),
         "contents_verified": report.get("contents_verified", True),  # reports before the field: as they were shown
         "backup_sha256": backup.get("sha256"),
-        "chosen": backup.get("pick") == NAMED,
+        "chosen": report.get("requested_backup") is not None,
         "attention": [finding["code"] for finding in report.get("findings") or []
                       if isinstance(finding, dict) and finding.get("status") == "warn" and finding.get("code")],
     }

@@ -69,6 +69,27 @@ def test_an_alert_fires_once_on_green_to_red_and_once_on_red_to_green(site_with_
     titles = [message["title"] for message in received]
     assert len(titles) == 2, titles
     assert "NOT restorable (restore.failed)" in titles[0] and "restorable again" in titles[1]
+    assert "Newest backup proven restorable: healthy.dump.age, taken " in received[0]["message"]
+
+
+def test_a_backup_that_restores_but_lost_rows_alerts_once_and_a_named_backup_changes_nothing(
+        site_with_alerts, webhook, redis_client):
+    make, deliver = site_with_alerts
+    catalog, site = make()
+    _, received = webhook
+    deliver("healthy")
+    alerts.after_drill(catalog, site, run_drill(catalog, site).report, redis_client)
+    lost = {"status": "warn", "code": "history.rows_dropped", "message": "public.ventes went from 1,200 to 720 rows",
+            "hint": "ask the site"}
+    report = run_drill(catalog, site).report
+    for _ in range(2):  # as two nights finding the same loss would
+        alerts.after_drill(catalog, site, {**report, "findings": report["findings"] + [lost]}, redis_client)
+    assert [m["title"] for m in received] == ["Pharmacie Test: backup restorable, but needs attention "
+                                              "(history.rows_dropped)"]
+    assert "1,200 to 720 rows" in received[0]["message"]
+    deliver("corrupt-dump")
+    named = run_drill(catalog, site, backup_name="corrupt-dump.dump.age").report  # an operator's question
+    assert alerts.after_drill(catalog, site, named, redis_client) == [] and len(received) == 1
 
 
 def test_an_rto_above_target_alerts_once_until_it_is_back_under(site_with_alerts, webhook, redis_client):

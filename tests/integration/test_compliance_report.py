@@ -37,17 +37,22 @@ def signed_reports(site_dir: Path, keyring: dict) -> tuple[list[tuple[str, str, 
     return good, bad
 
 
+def chosen(report: dict) -> bool:
+    """A drill of a backup named by an operator or the recovery-point finder (not routine)."""
+    return report.get("requested_backup") is not None
+
+
 def expected_site(site, reports: list[tuple[str, str, dict]], start: datetime, until: datetime) -> dict:
     """The figures of one site, computed from its signed reports alone (docs/compliance-report.md)."""
     at = lambda report: datetime.fromisoformat(report["started_at"])  # noqa: E731
     before_end = [(name, sha, r) for name, sha, r in reports if at(r) < until]
     within = [r for _, _, r in before_end if at(r) >= start]
-    routine = [r for r in within if not r.get("chosen") and r["outcome"] in ("pass", "fail")]
+    routine = [r for r in within if not chosen(r) and r["outcome"] in ("pass", "fail")]
     passes = [r["drill_id"] for r in routine if r["outcome"] == "pass"]
     timed = [r for r in routine if r["outcome"] == "pass" and r["rto_seconds"] is not None]
     aged = [r for r in routine if (r.get("backup") or {}).get("age_seconds") is not None]
     red, opened = [], None
-    for r in [r for _, _, r in before_end if not r.get("chosen") and r["outcome"] in ("pass", "fail")]:
+    for r in [r for _, _, r in before_end if not chosen(r) and r["outcome"] in ("pass", "fail")]:
         if r["outcome"] == "fail" and opened is None:
             opened = r
         elif r["outcome"] == "pass" and opened is not None:
@@ -67,7 +72,7 @@ def expected_site(site, reports: list[tuple[str, str, dict]], start: datetime, u
     return {
         "drills": len(within), "passed": passes, "failed": [r["drill_id"] for r in routine if r["outcome"] == "fail"],
         "success_rate": round(len(passes) / len(routine), 4) if routine else None,
-        "errors": [r["drill_id"] for r in within if r["outcome"] == "error" and not r.get("chosen")],
+        "errors": [r["drill_id"] for r in within if r["outcome"] == "error" and not chosen(r)],
         "rto_mean": round(sum(r["rto_seconds"] for r in timed) / len(timed), 3) if timed else None,
         "rto_max": max((r["rto_seconds"] for r in timed), default=None),
         "rto_over": [r["drill_id"] for r in timed if r["rto_seconds"] > r["targets"]["rto_seconds"]],
@@ -136,6 +141,10 @@ def fleet(tmp_path_factory):
                                       reason=None if outcome == "pass" else "restore.failed")
             report["backup"]["age_seconds"] = age
             store.append(site.id, report, private_key)
+    named = synthetic_report(catalog.site("pharmacie-du-port"), NOVEMBER + timedelta(days=20), "fail", 90,
+                             reason="restore.failed")  # an operator's drill of an old backup: not routine
+    named["backup"]["pick"], named["requested_backup"] = "named", named["backup"]["name"]
+    store.append("pharmacie-du-port", named, private_key)
     edited = store.site_reports("pharmacie-du-port")[3]  # a pass of November 7th, now claiming a fresher backup
     edited.chmod(0o644)
     data = edited.read_bytes()

@@ -102,6 +102,23 @@ def test_a_large_backup_streams_back_byte_for_byte(store):
     assert read_all(sources.choose(store.settings(), datetime.now(timezone.utc))) == data
 
 
+def test_a_backup_named_as_the_source_lists_it_is_the_one_drilled(store):
+    """`drill run SITE --backup NAME` and the recovery-point finder: any backup of the listing, by
+    its name; a name the source does not list is the site's backup.missing, never a path."""
+    store.put("monday.dump.age", b"monday")
+    store.put("tuesday.dump.age", b"tuesday")
+    store.put("tuesday.dump.age.manifest.json", b"{}")
+    now = datetime.now(timezone.utc)
+    assert [backup.name for backup in sources.listing(store.settings())] == ["tuesday.dump.age", "monday.dump.age"]
+    older = sources.choose(store.settings(), now, name="monday.dump.age")
+    assert (older.name, older.size, read_all(older)) == ("monday.dump.age", 6, b"monday")
+    assert older.read_sibling(".manifest.json") is None
+    for unknown in ("sunday.dump.age", "tuesday.dump.age.manifest.json", "../backups/monday.dump.age", "*.age"):
+        with pytest.raises(BackupProblem) as missing:
+            sources.choose(store.settings(), now, name=unknown)
+        assert missing.value.code == "backup.missing" and "tuesday.dump.age" in missing.value.hint
+
+
 def test_an_empty_source_is_the_sites_backup_missing(store):
     store.put("readme.txt", b"no backup here")
     with pytest.raises(BackupProblem) as missing:
