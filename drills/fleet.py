@@ -155,6 +155,24 @@ class Fleet:
         files = rendered_files(data, document_name(tenant, month), signed=False, languages=(lang,), formats=("pdf",))
         return next(iter(files.items()))
 
+    def backup_names(self, scope: frozenset[str], site_id: str) -> list[str]:
+        """The names of the backups the site's drills took, newest drill first: what an operator
+        may ask to drill again (the dashboard never reaches the sources themselves)."""
+        return list(dict.fromkeys(entry["backup_name"] for entry in reversed(self.history(scope, site_id))
+                                  if entry.get("backup_name")))
+
+    def recovery_point(self, scope: frozenset[str], site_id: str) -> tuple[dict, bool] | None:
+        """(the recovery-point finder's newest answer for the site, whether its signature verifies),
+        or None if it never ran."""
+        from drills.finder import answers
+
+        self.site(scope, site_id)
+        found = answers(self.store.root, site_id)
+        if not found:
+            return None
+        data = found[-1].read_bytes()
+        return json.loads(data), verify(data, read_signature(found[-1]), keys.keyring(self.catalog.signing_key))[0]
+
     def recent(self, site_id: str) -> list[dict]:
         """The site's newest summaries, read again only when its index file changed."""
         path = self.store.root / site_id / index.INDEX_NAME

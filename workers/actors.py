@@ -28,7 +28,7 @@ from dramatiq.middleware import TimeLimitExceeded
 
 from drills.catalog import CatalogFile
 from drills.catalog.schema import SITE_ID_PATTERN
-from drills import reasons
+from drills import finder, reasons
 from drills.pipeline import ReportNotStored, run_drill
 from drills.reports import anchors, keys
 from drills.reports.evidence import EvidenceStore
@@ -83,8 +83,43 @@ def scheduled_drill(site_id: str, drill_id: str) -> None:
 
 
 @dramatiq.actor(queue_name=NOW_QUEUE, priority=0, **ACTOR_OPTIONS)
-def drill_now(site_id: str, drill_id: str) -> None:
-    execute(site_id, drill_id, trigger="now")
+def drill_now(site_id: str, drill_id: str, backup_name: str | None = None) -> None:
+    """A drill asked for now: of the site's own pick, or of the backup the source lists as
+    `backup_name` (an operator's choice)."""
+    execute(site_id, drill_id, trigger="now", backup_name=backup_name)
+
+
+@dramatiq.actor(queue_name=NOW_QUEUE, priority=0, **ACTOR_OPTIONS)
+def find_restorable(site_id: str, request_id: str, max_backups: int = finder.DEFAULT_MAX) -> None:
+    """The recovery-point finder (drills.finder) run by a worker, as the dashboard asks it when a
+    site is red: under the site's lease for its whole search, each of its drills stopped by a
+    worker shutting down or the lease lost; its answer is signed into the evidence."""
+    if not (isinstance(site_id, str) and SITE_ID.fullmatch(site_id) and isinstance(request_id, str)
+            and DRILL_ID.fullmatch(request_id) and type(max_backups) is int and 1 <= max_backups <= 100):
+        log.error("message refused: its fields are not a site id, a request id and a number of backups")
+        return
+    catalog = CATALOG.current()
+    site = catalog.site(site_id)
+    current: list[Watchdog] = []
+    lease = SiteLease(redis_client(), site.id, request_id, settings.lease_seconds,
+                      on_lost=lambda: [watchdog.fire(LEASE_LOST) for watchdog in current])
+    if not lease.acquire():
+        raise SiteBusy(delay=settings.lease_seconds * 1000)
+
+    def drill(name: str):
+        current[:] = [Watchdog(site.engine.timeout)]
+        RUNNING.add(current[0])
+        try:
+            return run_drill(catalog, site, drill_id=new_drill_id(now_utc()), backup_name=name, watchdog=current[0],
+                             interruptions=(TimeLimitExceeded,))
+        finally:
+            RUNNING.discard(current[0])
+
+    with lease:
+        answer = finder.find(catalog, site, drill, now_utc(), max_backups)
+    log.info("recovery point found" if answer["found"] else "no recovery point found",
+             extra={"site": site.id, "request_id": request_id, "backup": (answer["found"] or {}).get("backup"),
+                    "tried": len(answer["tried"])})
 
 
 @dramatiq.actor(queue_name=SCHEDULED_QUEUE, priority=5, max_retries=0)
@@ -96,17 +131,19 @@ def anchor_journal() -> None:
     anchors.anchor_logged(EvidenceStore.of(catalog), keys.load_private(catalog.signing_key))
 
 
-def execute(site_id: str, drill_id: str, trigger: str) -> None:
+def execute(site_id: str, drill_id: str, trigger: str, backup_name: str | None = None) -> None:
     """One attempt of the drill `drill_id` asked for `site_id` (both checked: they become keys and
-    paths). The attempt has its own id, which is also its lease's fencing token."""
+    paths; a backup name is only ever compared with the source's listing). The attempt has its
+    own id, which is also its lease's fencing token."""
     if not (isinstance(site_id, str) and SITE_ID.fullmatch(site_id) and isinstance(drill_id, str)
-            and DRILL_ID.fullmatch(drill_id)):
-        log.error("message refused: its fields are not a site id and a drill id")
+            and DRILL_ID.fullmatch(drill_id) and (backup_name is None or isinstance(backup_name, str)
+                                                  and 0 < len(backup_name) <= 1024)):
+        log.error("message refused: its fields are not a site id, a drill id and a backup name")
         return
     catalog = CATALOG.current()
     site = catalog.site(site_id)
     if STOPPING.is_set():  # taken while the worker stops: left for the next worker, untouched
-        enqueue(site, drill_id, now=True)
+        enqueue(site, drill_id, now=True, backup_name=backup_name)
         return
     client = redis_client()
     attempt = next_attempt(client, drill_id)
@@ -124,10 +161,10 @@ def execute(site_id: str, drill_id: str, trigger: str) -> None:
             return
         log.info("drill started", extra={"site": site.id, "drill_id": attempt.id, "attempt_of": attempt.of,
                                          "trigger": trigger})
-        run_attempt(catalog, site, attempt, watchdog, client)
+        run_attempt(catalog, site, attempt, watchdog, client, backup_name)
 
 
-def run_attempt(catalog, site, attempt: Attempt, watchdog: Watchdog, client) -> None:
+def run_attempt(catalog, site, attempt: Attempt, watchdog: Watchdog, client, backup_name: str | None = None) -> None:
     """Run one attempt under the site's lease and conclude the drill if it is its last: a pass, a
     fail, or an error with no retry left (crossed out under the lease, so that no delivery of the
     drill can start between its conclusion and the crossing out)."""
@@ -135,7 +172,7 @@ def run_attempt(catalog, site, attempt: Attempt, watchdog: Watchdog, client) -> 
     try:
         with metrics.drill_running():
             report = run_drill(catalog, site, drill_id=attempt.id, attempt_of=attempt.of,
-                               interruptions=(TimeLimitExceeded,), watchdog=watchdog).report
+                               interruptions=(TimeLimitExceeded,), watchdog=watchdog, backup_name=backup_name).report
     except ReportNotStored as failed:  # the verdict is still delivered; the drill runs again
         log.error("report not stored", extra={"site": site.id, "drill_id": attempt.id, "reason": failed.code,
                                               "outcome": failed.report["outcome"],
@@ -150,7 +187,7 @@ def run_attempt(catalog, site, attempt: Attempt, watchdog: Watchdog, client) -> 
                                       "reason": report["reason"], "rto_seconds": report["rto_seconds"]})
     deliver_alerts(catalog, site, report, client)
     if report["reason"] == reasons.ERROR_INTERRUPTED and STOPPING.is_set():
-        enqueue(site, attempt.drill_id, now=True)
+        enqueue(site, attempt.drill_id, now=True, backup_name=backup_name)
     elif report["outcome"] == "error":
         retry_or_conclude(attempt, f"{report['reason']}: {report['message']}")
     else:
@@ -212,9 +249,17 @@ def stop_running_drills() -> None:
         watchdog.fire(INTERRUPTED)
 
 
-def enqueue(site, drill_id: str, now: bool = False):
-    """Send a drill of `site`; its time limit follows the site's restore timeout."""
-    actor = drill_now if now else scheduled_drill
+def enqueue(site, drill_id: str, now: bool = False, backup_name: str | None = None):
+    """Send a drill of `site` (of the backup named `backup_name`, if given: a drill now); its time
+    limit follows the site's restore timeout."""
+    actor = drill_now if now or backup_name is not None else scheduled_drill
     pending.record(redis_client(), site.id, drill_id, now_utc())  # crossed out when it concludes
-    return actor.send_with_options(args=(site.id, drill_id), time_limit=(site.engine.timeout + 900) * 1000)
+    named = (backup_name,) if backup_name is not None else ()
+    return actor.send_with_options(args=(site.id, drill_id, *named), time_limit=(site.engine.timeout + 900) * 1000)
+
+
+def enqueue_finder(site, request_id: str, max_backups: int = finder.DEFAULT_MAX):
+    """Send the recovery-point finder for `site`: up to `max_backups` drills, time-limited by each."""
+    return find_restorable.send_with_options(args=(site.id, request_id, max_backups),
+                                             time_limit=max_backups * (site.engine.timeout + 900) * 1000)
 

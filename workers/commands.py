@@ -24,6 +24,9 @@ def register(add) -> None:
     enqueue = add("enqueue", command_enqueue, "drill now: put drills ahead of scheduled ones")
     enqueue.add_argument("sites", nargs="*", metavar="SITE")
     enqueue.add_argument("--all", action="store_true")
+    enqueue.add_argument("--backup", metavar="NAME", help="drill this backup of the site (as `drill backups` lists it)")
+    enqueue.add_argument("--restorable", action="store_true",
+                         help="run the recovery-point finder (drill restorable) on a worker instead of a drill")
     add("reap", command_reap, "remove restore containers and socket directories of dead drills")
     add("prepare-host", command_prepare_host, "as root: make the run directory ($DRILL_RUN_DIR) private to the "
         "restore containers' user (uid 999, mode 0700), as the compose file's init service does at every start")
@@ -100,8 +103,11 @@ def command_enqueue(arguments) -> int:
 
     catalog = load_catalog(arguments.catalog or settings.catalog)
     sites = catalog.sites if arguments.all else [catalog.site(site_id) for site_id in arguments.sites]
-    sent = [{"site": site.id, "drill_id": actors.enqueue(site, new_drill_id(now_utc()), now=True).args[1]}
-            for site in sites]
+    if (arguments.backup is not None or arguments.restorable) and len(sites) != 1:
+        raise ConfigError("--backup and --restorable name one site", code=reasons.CONFIG_USAGE)
+    send = (lambda site, request_id: actors.enqueue_finder(site, request_id)) if arguments.restorable else \
+        (lambda site, drill_id: actors.enqueue(site, drill_id, now=True, backup_name=arguments.backup))
+    sent = [{"site": site.id, "drill_id": send(site, new_drill_id(now_utc())).args[1]} for site in sites]
     print(json.dumps(sent, indent=2) if arguments.json else "\n".join(f"{s['site']}: {s['drill_id']} queued" for s in sent))
     return 0
 

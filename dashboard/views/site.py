@@ -1,14 +1,17 @@
 """A site's page: RTO history with its target, phases per drill, backup age against the RPO,
 recent failures, signed reports to download, and a drill on demand."""
 
+from datetime import datetime, timezone
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboard import session
-from dashboard.texts import STATUS_COLOUR, status_label
+from dashboard.texts import STATUS_COLOUR, duration, status_label
 from dashboard.session import t
 from drills.fleet import certifiable
+from drills.reports.report import new_drill_id
 
 DATE_AXIS = alt.Axis(format="%d/%m %H:%M")
 user = session.require_role("operator", "admin")
@@ -27,24 +30,65 @@ st.markdown(f"## {status.name}  <span style='color: {STATUS_COLOUR[status.status
 st.caption(f"{site_id} · {status.tenant}")
 
 
-def drill_now() -> None:
-    from workers.actors import enqueue  # only here: the dashboard reaches workers/ to enqueue, nothing else
+NEWEST, OTHER = "", "\0other"  # the choices of "drill now" besides a backup drilled before
 
-    from drills.reports.report import new_drill_id
-    from datetime import datetime, timezone
+
+def drill_now(backup_name: str | None) -> None:
+    from workers.actors import enqueue  # only here: the dashboard reaches workers/ to enqueue, nothing else
 
     drill_id = new_drill_id(datetime.now(timezone.utc))
     try:
-        enqueue(fleet.site(scope, site_id), drill_id, now=True)
+        enqueue(fleet.site(scope, site_id), drill_id, now=True, backup_name=backup_name)
     except Exception as error:  # the broker's own errors: Redis down, refused, timed out
         st.error(t("drill_now.failed", error=type(error).__name__))
         return
-    session.journal().record("drill.requested", user.name, site=site_id, drill_id=drill_id)
+    session.journal().record("drill.requested", user.name, site=site_id, drill_id=drill_id,
+                             **({"backup": backup_name} if backup_name else {}))
     st.success(t("drill_now.sent", drill_id=drill_id))
 
 
+def find_restorable() -> None:
+    from workers.actors import enqueue_finder
+
+    request_id = new_drill_id(datetime.now(timezone.utc))
+    try:
+        enqueue_finder(fleet.site(scope, site_id), request_id)
+    except Exception as error:
+        st.error(t("drill_now.failed", error=type(error).__name__))
+        return
+    session.journal().record("restorable.requested", user.name, site=site_id, request_id=request_id)
+    st.success(t("finder.sent", request_id=request_id))
+
+
+chosen = st.selectbox(t("drill_now.backup"), [NEWEST, *fleet.backup_names(scope, site_id)[:50], OTHER],
+                      format_func=lambda name: t("drill_now.newest") if name == NEWEST else
+                      t("drill_now.other") if name == OTHER else name)
+typed = st.text_input(t("drill_now.name")) if chosen == OTHER else ""
 if st.button(t("drill_now"), type="primary"):
-    drill_now()
+    drill_now(typed.strip() or None if chosen == OTHER else chosen or None)
+
+if status.status == "amber" and status.why.startswith("history."):  # the figures of what needs attention
+    last, _, _ = fleet.report(scope, site_id, status.last["sequence"])
+    for finding in last["findings"]:
+        if finding["status"] == "warn" and finding.get("code", "").startswith("history."):
+            st.warning(f"**{finding['code']}** — {finding['message']}")
+
+answer = fleet.recovery_point(scope, site_id)
+if answer or status.status == "red":
+    st.subheader(t("finder.title"))
+if answer:
+    found, valid = answer[0]["found"], answer[1]
+    if found:
+        st.info(t("finder.found", at=answer[0]["at"][:16].replace("T", " "), backup=found["backup"],
+                  taken=found["taken_at"][:16].replace("T", " "), loss=duration(found["data_loss_seconds"], lang)))
+    else:
+        st.error(t("finder.none", at=answer[0]["at"][:16].replace("T", " "), tried=len(answer[0]["tried"])))
+    if not valid:
+        st.error(t("finder.invalid"))
+    st.dataframe(pd.DataFrame(answer[0]["tried"])[["backup", "outcome", "reason", "reused", "drill_id"]],
+                 hide_index=True, width="stretch")
+if status.status == "red" and st.button(t("finder.run")):
+    find_restorable()
 
 if not history:
     st.info(t("site.no_drill"))

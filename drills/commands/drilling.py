@@ -8,7 +8,8 @@ from pathlib import Path
 from drills.audit import AuditJournal
 from drills.catalog import load_catalog
 from drills.commands.common import add_recipients, catalog_of, cli_user, recipients_of, usage
-from drills.commands.output import EXIT, describe, emit, progress_printer, summary, summary_row, table
+from drills.commands.output import (EXIT, describe, emit, progress_printer, recovery_point_text, summary,
+                                    summary_row, table)
 from drills import reasons
 
 
@@ -23,7 +24,7 @@ def register(add) -> None:
     export_command.add_argument("site", metavar="SITE")
     export_command.add_argument("--output", default=".", help="where the kit is written (default: here)")
     add_recipients(export_command)
-    demo_command = add("demo", demo, "make three demo pharmacies with real backups and drill them")
+    demo_command = add("demo", demo, "make four demo pharmacies with real backups and drill them")
     demo_command.add_argument("--dir", default="demo")
     demo_command.add_argument("--patients", type=int, default=2000)
 
@@ -85,21 +86,35 @@ def export(arguments) -> int:
 
 
 def demo(arguments) -> int:
-    """Exit 0 when each demo site ends as intended (one green, one corrupt, one stale)."""
-    from drills.demo.catalog import unexpected, write_demo
+    """Exit 0 when each demo site ends as intended (green, corrupt, stale, amber; the finder's answer)."""
+    from datetime import datetime, timezone
+
+    from drills import finder
+    from drills.demo.catalog import drilled_first, searched, unexpected, write_demo
     from drills.pipeline import run_drill
 
-    catalog_path = write_demo(Path(arguments.dir), arguments.patients)
+    directory = Path(arguments.dir)
+    catalog_path = write_demo(directory, arguments.patients)
     print(f"demo catalog: {catalog_path}\n")
     catalog = load_catalog(catalog_path)
-    reports = []
+    reports, answers = [], []
     for site in catalog.sites:
-        result = run_drill(catalog, site, progress=lambda phase, s=site: print(f"  {s.id}: {phase}...", flush=True))
+        def drill(name=None, s=site):
+            return run_drill(catalog, s, backup_name=name, progress=lambda phase: print(
+                f"  {s.id}{f' ({name})' if name else ''}: {phase}...", flush=True))
+
+        for name in drilled_first(directory, site.id):
+            drill(name)
+        result = drill()
         reports.append(result.report)
         print(describe(result.report, result.path), flush=True)
+        if searched(site.id):
+            answers.append(finder.find(catalog, site, drill, datetime.now(timezone.utc)))
+            print(recovery_point_text(answers[-1]), flush=True)
     print("\n" + table([summary_row(report) for report in reports]))
     print(f"\nreports: {catalog.evidence}/SITE/  (check one: drill verify-report FILE --catalog {catalog_path})")
-    surprises = unexpected(reports)
+    surprises = unexpected(reports) + [f"{answer['site']}: the finder found no restorable backup"
+                                       for answer in answers if not answer["found"]]
     for surprise in surprises:
         print(f"demo: unexpected: {surprise}", file=sys.stderr)
     return 1 if surprises else 0

@@ -70,5 +70,19 @@ def describe(report: dict, path: Path) -> str:
     failed = [f for f in report["findings"] if f["status"] == "fail"]
     if len(failed) > 1:
         lines.append(f"  {len(failed)} failing findings: " + ", ".join(f"{f['code']} {f['subject']}" for f in failed))
+    lines += [f"  warning {f['code']}: {f['message']}" for f in report["findings"] if f["status"] == "warn" and f["code"]]
     lines.append(f"  report: {path}")
     return "\n".join(lines)
+
+
+def recovery_point_text(answer: dict) -> str:
+    """The recovery-point finder's answer (drills.finder) as `drill restorable` prints it."""
+    found, site = answer["found"], answer["site"]
+    if found:
+        text = (f"{site}: newest restorable backup: {found['backup']}, taken {found['taken_at']}; "
+                f"data lost by restoring it: {seconds_text(found['data_loss_seconds'])}")
+    elif answer["stopped_by"]:
+        text = f"{site}: no answer: a drill ended in error ({answer['stopped_by']}); drill again once it is fixed"
+    else:
+        text = f"{site}: NONE of the {len(answer['tried'])} newest backup(s) restores"
+    return text + f"\n  answer: {answer['file']}"

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from drills.commands.common import catalog_of, usage
 from drills.commands.drilling import drill_in_foreground
-from drills.commands.output import emit, seconds_text, table
+from drills.commands.output import emit, recovery_point_text, table
 
 
 def register(add) -> None:
@@ -65,12 +65,5 @@ def restorable(arguments) -> int:
 
     answer = finder.find(catalog, site, drill, datetime.now(timezone.utc), arguments.max, arguments.again, said)
     found = answer["found"]
-    if found:
-        text = (f"{site.id}: newest restorable backup: {found['backup']}, taken {found['taken_at']}; "
-                f"data lost by restoring it: {seconds_text(found['data_loss_seconds'])}")
-    elif answer["stopped_by"]:
-        text = f"{site.id}: no answer: a drill ended in error ({answer['stopped_by']}); drill again once it is fixed"
-    else:
-        text = f"{site.id}: NONE of the {len(answer['tried'])} newest backup(s) restores"
-    emit(arguments, answer, text + f"\n  answer: {answer['file']}")
+    emit(arguments, answer, recovery_point_text(answer))
     return 0 if found else 2 if answer["stopped_by"] else 1

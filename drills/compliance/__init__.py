@@ -24,6 +24,7 @@ def compliance_document(catalog, tenant: str, month: str, now: datetime, keyring
     """Every figure of `tenant`'s sites over `month` (YYYY-MM, UTC), with the reports cited;
     ConfigError for an unknown tenant or a month badly written or not begun."""
     sites = tenant_sites(catalog, tenant)
+    now = now.replace(microsecond=0)  # the moment the document says (generated_at): figures counted to it
     period = period_of(month, now)
     store = EvidenceStore(catalog.evidence)
     figures = [verified_site_figures(store, site, period, keyring) for site in sites]

@@ -1,9 +1,12 @@
-"""The demo: three pharmacies, their keys, backups and catalog, made as real sites make them.
+"""The demo: four pharmacies, their keys, backups and catalog, made as real sites make them.
 
 - pharmacie-du-port: a fresh, healthy backup (green);
 - pharmacie-des-halles: yesterday's backup is good, but tonight's was damaged in transit (red,
-  decrypt.corrupt);
-- pharmacie-de-la-gare: the backup job stopped three days ago (red, backup.stale).
+  decrypt.corrupt); the recovery-point finder then names yesterday's, and the day of data lost;
+- pharmacie-de-la-gare: the backup job stopped three days ago (red, backup.stale);
+- pharmacie-du-marche: 40% of its sales were deleted at the source between last night's backup
+  and tonight's, each consistent with its manifest: tonight's restores, amber with
+  history.rows_dropped (last night's is drilled first, by name: the history it is compared with).
 Keys and evidence are kept between runs (the history grows); backups are made anew.
 """
 
@@ -25,8 +28,12 @@ SITES = (
     ("pharmacie-du-port", "Pharmacie du Port", "healthy"),
     ("pharmacie-des-halles", "Pharmacie des Halles", "corrupted"),
     ("pharmacie-de-la-gare", "Pharmacie de la Gare", "stale"),
+    ("pharmacie-du-marche", "Pharmacie du Marché", "destroyed"),
 )
-EXPECTED_REASON = {"healthy": None, "corrupted": reasons.DECRYPT_CORRUPT, "stale": reasons.BACKUP_STALE}
+EXPECTED_REASON = {"healthy": None, "corrupted": reasons.DECRYPT_CORRUPT, "stale": reasons.BACKUP_STALE,
+                   "destroyed": None}
+EXPECTED_ATTENTION = {"destroyed": [reasons.HISTORY_ROWS_DROPPED]}  # the warnings a passing site must show
+DESTROYED_SALES = "DELETE FROM public.ventes WHERE id % 5 IN (1, 2)"  # 40% of the rows, the newest sale kept
 
 CATALOG = """\
 # Demo catalog written by `drill demo`. Paths are relative to this file.
@@ -59,6 +66,7 @@ SITE = """\
           query: "SELECT count(*) FROM public.produits WHERE NOT regexp_matches(cip13, '^[0-9]{{13}}$')"
           expect: 0
       newest_record: public.ventes.vendu_le
+      history: {{min_rows: 100}}
     schedule: "0 2 * * *"
     targets: {{rto: 30m, rpo: 26h}}
 """
@@ -82,6 +90,8 @@ def write_demo(directory: Path, patients: int, say=print) -> Path:
                 make_backup(source, recipient, backups, site_id, now - timedelta(days=3))
             else:
                 make_backup(source, recipient, backups, site_id, now - timedelta(days=1))
+                if condition == "destroyed":
+                    source.execute(DESTROYED_SALES)
                 newest = make_backup(source, recipient, backups, site_id, now)
                 if condition == "corrupted":
                     flip_byte(newest, newest.stat().st_size // 2)
@@ -109,9 +119,31 @@ def ensure_demo_users(directory: Path) -> None:
 
 def unexpected(reports: list[dict]) -> list[str]:
     """The sites whose drill did not end as the demo intends (empty when all is as expected)."""
-    expected = {site_id: EXPECTED_REASON[condition] for site_id, _, condition in SITES}
-    return [f"{r['site']}: expected {expected[r['site']] or 'pass'}, got {r['reason'] or r['outcome']}"
-            for r in reports if r["reason"] != expected[r["site"]] or r["outcome"] == "error"]
+    conditions = {site_id: condition for site_id, _, condition in SITES}
+    surprises = []
+    for report in reports:
+        condition = conditions[report["site"]]
+        expected = EXPECTED_REASON[condition]
+        if report["reason"] != expected or report["outcome"] == "error":
+            surprises.append(f"{report['site']}: expected {expected or 'pass'}, got {report['reason'] or report['outcome']}")
+        warned = sorted({f["code"] for f in report["findings"] if f["status"] == "warn" and f["code"]})
+        if warned != EXPECTED_ATTENTION.get(condition, []):
+            surprises.append(f"{report['site']}: expected the warnings {EXPECTED_ATTENTION.get(condition, [])}, "
+                             f"got {warned}")
+    return surprises
+
+
+def drilled_first(directory: Path, site_id: str) -> list[str]:
+    """The backups the demo drills by name before a site's nightly drill: the destroyed pharmacy's
+    previous night, the history its nightly drill is compared with."""
+    if dict((site, condition) for site, _, condition in SITES)[site_id] != "destroyed":
+        return []
+    return sorted(path.name for path in (directory / "backups" / site_id).glob("*.dump.age"))[:-1]
+
+
+def searched(site_id: str) -> bool:
+    """Whether the demo runs the recovery-point finder for the site (the corrupted one)."""
+    return dict((site, condition) for site, _, condition in SITES)[site_id] == "corrupted"
 
 
 def make_backup(source, recipient: str, backups: Path, site_id: str, taken_at: datetime) -> Path:

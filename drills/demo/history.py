@@ -38,9 +38,12 @@ def synthetic_report(site, started_at: datetime, outcome: str, rto: float, reaso
         "targets": {"rto_seconds": site.targets.rto, "rpo_seconds": site.targets.rpo},
         "backup": {"name": f"{site.id}-{taken:%Y%m%d}.dump.age", "size": 48_000_000, "sha256": "0" * 64,
                    "modified": taken.isoformat(timespec="seconds"), "taken_at": taken.isoformat(timespec="seconds"),
-                   "age_seconds": 3 * 3600, "manifest": f"{site.id}-{taken:%Y%m%d}.dump.age.manifest.json"},
+                   "age_seconds": 3 * 3600, "manifest": f"{site.id}-{taken:%Y%m%d}.dump.age.manifest.json",
+                   "pick": "newest"},
+        "requested_backup": None,
         "engine": {"type": site.engine.type, "format": site.engine.format, "image": site.engine.image},
         "contents_verified": True,  # as a drill compared with its manifest
+        "tables": None,  # the restored tables are not made up
         "findings": [] if outcome == "pass" else [finding],
         "host": "synthetic",
         "provenance": {**provenance(site.engine.image, None, None), "host": "synthetic"},

@@ -206,3 +206,59 @@ def test_a_compliance_report_is_made_only_for_a_tenant_wholly_in_the_users_scope
     for user, asked in (("ops", "nobody"), ("marie", tenant)):  # marie sees one site of it, not all
         with pytest.raises(NotVisible):
             fleet.compliance(frozenset(users[user].scope(catalog)), asked, "2026-11", "fr")
+
+
+def test_an_operator_drills_a_chosen_backup_and_asks_the_finder_when_a_site_is_red(fleet_files, monkeypatch):
+    """The page's own logic: what it sends and journals (the broker and the workers that run both
+    are proven by tests/integration/test_workers.py)."""
+    from workers import actors
+
+    sent = []
+    monkeypatch.setattr(actors, "enqueue", lambda site, drill_id, now, backup_name: sent.append(
+        ("drill", site.id, backup_name)))
+    monkeypatch.setattr(actors, "enqueue_finder", lambda site, request_id: sent.append(("finder", site.id)))
+    at = page(app_as("ops"), "views/site.py", site="pharmacie-des-halles")
+    backup = next(box for box in at.selectbox if box.label == "Sauvegarde à vérifier")
+    assert backup.options[0] == "La plus récente (comme chaque nuit)" and len(backup.options) == 42
+    older = backup.options[5]
+    at = backup.select(older).run()
+    at = next(b for b in at.button if b.label == "Lancer un exercice maintenant").click().run()
+    at = next(b for b in at.button if b.label == "Chercher la plus récente sauvegarde restaurable").click().run()
+    assert not at.exception
+    assert sent == [("drill", "pharmacie-des-halles", older), ("finder", "pharmacie-des-halles")]
+    events = {e["event"]: e for e in journal(fleet_files)}
+    assert events["drill.requested"]["backup"] == older and "restorable.requested" in events
+    at = page(at, "views/site.py", site="pharmacie-du-port")  # green: no finder offered
+    assert "Chercher la plus récente sauvegarde restaurable" not in [b.label for b in at.button]
+
+
+def test_the_finders_last_answer_and_a_history_warning_are_shown_with_their_figures(fleet_files):
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from drills import finder
+    from drills.demo.history import synthetic_report
+    from drills.reports import keys
+    from drills.reports.evidence import EvidenceStore
+
+    catalog = load_catalog(fleet_files[0])
+    site = catalog.site("pharmacie-du-port")
+    store, private = EvidenceStore(catalog.evidence), keys.load_private(catalog.signing_key)
+    lost = {"check": "history.rows_dropped", "subject": "public.ventes", "status": "warn", "expected": 1200,
+            "actual": 720, "message": "public.ventes went from 1,200 to 720 rows (-40%, more than 20%)",
+            "code": "history.rows_dropped", "hint": "ask the site"}
+    report = synthetic_report(site, datetime.now(timezone.utc), "pass", 100)
+    stored = store.append(site.id, {**report, "findings": [lost]}, private)
+    backup = SimpleNamespace(name="port-1201.dump.age", size=48_000_000,
+                             modified=datetime(2026, 12, 1, 2, tzinfo=timezone.utc))
+    tried = finder.Tried(backup, "pass", None, report["drill_id"], stored.path, True, "0" * 64,
+                         "2026-12-01T02:00:00+00:00")
+    answer = finder.answer(site, [tried], 3, 10, False, datetime(2026, 12, 2, 5, tzinfo=timezone.utc))
+    finder.store_answer(store, catalog, site.id, answer)
+    at = page(app_as("ops"), "views/site.py", site="pharmacie-du-port")
+    shown = everything_shown(at)
+    assert "À surveiller" in shown and "public.ventes went from 1,200 to 720 rows" in shown
+    assert "la sauvegarde port-1201.dump.age (prise le 2026-12-01 02:00 UTC) se restaure" in shown
+    assert "perdrait 27 h 00 min de données" in shown
+    at = app_as("marie")  # the pharmacist's page says it in words
+    assert "une partie des données a disparu depuis la précédente" in everything_shown(at)

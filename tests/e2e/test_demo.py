@@ -1,14 +1,16 @@
-"""The README's first command, end to end: the demo's three pharmacies end as intended, their
-reports verify, and the dashboard shows them in a real browser (Debian's Chromium driven by
-Playwright), with screenshots kept in artifacts/dashboard/."""
+"""The README's first command, end to end: the demo's four pharmacies end as intended (green,
+corrupt with the finder's answer, stale, amber), their reports verify, the month's compliance
+report equals what the signed reports say, and the dashboard shows them in a real browser
+(Debian's Chromium driven by Playwright), with screenshots kept in artifacts/dashboard/."""
 
 import json
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -37,24 +39,47 @@ def demo(tmp_path_factory, docker_engine, age_cli):
     return directory, result.stdout
 
 
-def test_the_demo_drills_one_green_one_corrupt_and_one_stale_pharmacy(demo):
+def test_the_demo_drills_a_green_a_corrupt_a_stale_and_an_amber_pharmacy(demo):
     directory, output = demo
     catalog = directory / "catalog.yaml"
-    outcomes = {}
-    for site in ("pharmacie-du-port", "pharmacie-des-halles", "pharmacie-de-la-gare"):
-        history = json.loads(drill("history", site, "--catalog", str(catalog), "--json").stdout)
-        outcomes[site] = (history[-1]["outcome"], history[-1]["reason"])
-        (report,) = (directory / "evidence" / site).glob("*.json")
-        assert drill("verify-report", str(report), "--catalog", str(catalog)).returncode == 0
-    assert outcomes == {"pharmacie-du-port": ("PASS", "-"),
-                        "pharmacie-des-halles": ("FAIL", "decrypt.corrupt"),
-                        "pharmacie-de-la-gare": ("FAIL", "backup.stale")}
+    routine = {}
+    for site in ("pharmacie-du-port", "pharmacie-des-halles", "pharmacie-de-la-gare", "pharmacie-du-marche"):
+        reports = [json.loads(path.read_bytes()) for path in sorted((directory / "evidence" / site).glob("[0-9]*-*.json"))]
+        (nightly,) = [report for report in reports if report["requested_backup"] is None]
+        routine[site] = (nightly["outcome"], nightly["reason"],
+                         [f["code"] for f in nightly["findings"] if f["status"] == "warn" and f["code"]])
+    assert routine == {"pharmacie-du-port": ("pass", None, []),
+                       "pharmacie-des-halles": ("fail", "decrypt.corrupt", []),
+                       "pharmacie-de-la-gare": ("fail", "backup.stale", []),
+                       "pharmacie-du-marche": ("pass", None, ["history.rows_dropped"])}
+    assert drill("verify-chain", "--all", "--catalog", str(catalog)).returncode == 0
     assert "pharmacie-du-port     PASS" in output
+    assert "public.ventes went from 800 to 480 rows (-40%" in output
+    yesterday = sorted(path.name for path in (directory / "backups" / "pharmacie-des-halles").glob("*.age"))[0]
+    assert f"pharmacie-des-halles: newest restorable backup: {yesterday}, taken " in output
+    assert re.search(r"data lost by restoring it: 24\.\d h", output)
+
+
+def test_the_compliance_report_of_the_demos_month_equals_what_its_signed_reports_say(demo, tmp_path):
+    from tests.integration.test_compliance_report import assert_report_matches_reports
+
+    directory, _ = demo
+    catalog = load_catalog(directory / "catalog.yaml")
+    month = datetime.now(timezone.utc).strftime("%Y-%m")
+    done = drill("report", "--tenant", "infogest", "--month", month, "--output", str(tmp_path), "--catalog",
+                 str(catalog.path))
+    assert done.returncode == 0, done.stderr
+    document = json.loads((tmp_path / f"compliance-infogest-{month}.json").read_bytes())
+    assert_report_matches_reports(document, catalog.evidence, catalog.sites, month)
+    for lang in ("fr", "en"):
+        text = subprocess.run(["pdftotext", str(tmp_path / f"compliance-infogest-{month}.{lang}.pdf"), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        assert "Pharmacie du Marché" in text and "Pharmacie des Halles" in text
 
 
 def test_synthetic_reports_have_the_shape_of_real_ones(demo):
     directory, _ = demo
-    (real,) = (directory / "evidence" / "pharmacie-du-port").glob("*.json")
+    (real,) = (directory / "evidence" / "pharmacie-du-port").glob("[0-9]*-*.json")
     real = json.loads(real.read_bytes())
     site = load_catalog(directory / "catalog.yaml").sites[0]
     made_up = synthetic_report(site, datetime.fromisoformat(real["started_at"]), "pass", 12.0)
@@ -124,11 +149,11 @@ def test_a_pharmacist_sees_the_french_status_page_even_on_a_phone(dashboard, bro
 def test_an_operator_sees_the_fleet_board_and_a_site_page_with_its_rto_chart(dashboard, browser):
     url, passwords = dashboard
     page = sign_in(browser, url, "infogest", passwords["infogest"], viewport={"width": 1400, "height": 900})
-    page.get_by_text("3 site(s) affiché(s) sur 3 — 2 rouge(s)").wait_for(timeout=30_000)
+    page.get_by_text("4 site(s) affiché(s) sur 4 — 2 rouge(s)").wait_for(timeout=30_000)
     page.locator("[data-testid='stDataFrame']").wait_for(timeout=30_000)
     page.wait_for_timeout(1000)  # the grid draws on a canvas after it is attached
     page.screenshot(path=SCREENSHOTS / "operator-fleet.png", full_page=True)
-    page.locator("[data-testid='stSelectbox']").last.click()  # the site chooser below the board
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Ouvrir la page du site").click()  # below the board
     page.get_by_role("option", name="Pharmacie du Port").click()
     page.get_by_role("button", name="Ouvrir la page du site").click()
     page.get_by_text("RTO mesuré et objectif").wait_for(timeout=30_000)
@@ -136,3 +161,23 @@ def test_an_operator_sees_the_fleet_board_and_a_site_page_with_its_rto_chart(das
     page.wait_for_timeout(1500)
     assert page.get_by_text("✅ Restaurable").count() >= 1
     page.screenshot(path=SCREENSHOTS / "operator-site.png", full_page=True)
+
+
+def test_the_operator_sees_the_amber_pharmacy_and_the_finders_answer_for_the_corrupted_one(dashboard, browser):
+    url, passwords = dashboard
+    page = sign_in(browser, url, "infogest", passwords["infogest"], viewport={"width": 1400, "height": 900})
+    page.get_by_text("4 site(s) affiché(s) sur 4").wait_for(timeout=30_000)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Ouvrir la page du site").click()
+    page.get_by_role("option", name="Pharmacie du Marché").click()
+    page.get_by_role("button", name="Ouvrir la page du site").click()
+    page.get_by_text("public.ventes went from 800 to 480 rows").wait_for(timeout=30_000)
+    assert page.get_by_text("⚠️ À surveiller").count() >= 1
+    page.screenshot(path=SCREENSHOTS / "operator-site-amber.png", full_page=True)
+    page = sign_in(browser, url, "infogest", passwords["infogest"], viewport={"width": 1400, "height": 900})
+    page.get_by_text("4 site(s) affiché(s) sur 4").wait_for(timeout=30_000)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Ouvrir la page du site").click()
+    page.get_by_role("option", name="Pharmacie des Halles").click()
+    page.get_by_role("button", name="Ouvrir la page du site").click()
+    page.get_by_text("se restaure ; la restaurer perdrait 24 h").wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Chercher la plus récente sauvegarde restaurable").is_visible()
+    page.screenshot(path=SCREENSHOTS / "operator-site-finder.png", full_page=True)

@@ -25,7 +25,7 @@ REPORT_FILE = re.compile(r"(\d{6})-.+\.json")
 def signed_reports(site_dir: Path, keyring: dict) -> tuple[list[tuple[str, str, dict]], set[str]]:
     """([(file, sha256, report)] of the reports whose signature verifies, oldest first), {drill ids that do not}."""
     good, bad = [], set()
-    for path in sorted(site_dir.glob("*.json")):
+    for path in sorted(site_dir.glob("[0-9]*-*.json")):
         if REPORT_FILE.fullmatch(path.name):
             data = path.read_bytes()
             signature = path.with_name(path.name + ".sig")

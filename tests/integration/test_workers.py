@@ -314,3 +314,27 @@ def test_a_worker_anchors_the_audit_journal_when_the_scheduler_asks(fleet):
     (anchor,) = sites.wait_for(lambda: anchors.anchor_paths(sites.directory / "evidence"), 60, "the anchor")
     assert json.loads(anchor.read_bytes())["lines"] == AuditJournal(sites.directory / "evidence").count()
     assert sites.drill("audit", "verify").returncode == 0
+
+
+def test_a_worker_drills_a_named_backup_and_runs_the_finder_an_operator_asks_for(fleet):
+    from drills.demo.catalog import flip_byte
+
+    sites = fleet({SITE: "healthy"})
+    folder = sites.directory / "backups" / SITE
+    tonight = folder / "tonight.dump.age"  # delivered after the healthy one, damaged in transit
+    shutil.copyfile(folder / "healthy.dump.age", tonight)
+    shutil.copyfile(folder / "healthy.dump.age.manifest.json", folder / "tonight.dump.age.manifest.json")
+    flip_byte(tonight, tonight.stat().st_size // 2)
+    sites.start_worker()
+    (named,) = json.loads(sites.drill("enqueue", SITE, "--backup", "healthy.dump.age", "--json").stdout)
+    (report,) = sites.wait_for(lambda: sites.reports(), 120, "the named drill's report")
+    assert (report["drill_id"], report["requested_backup"], report["outcome"]) == \
+        (named["drill_id"], "healthy.dump.age", "pass")
+    assert sites.drill("enqueue", SITE, "--restorable", "--json").returncode == 0
+    answers = sites.directory / "evidence" / ".recovery-points" / SITE
+    (answer,) = sites.wait_for(lambda: sorted(answers.glob("*.json")), 180, "the finder's answer")
+    found = json.loads(answer.read_text())
+    assert found["found"]["backup"] == "healthy.dump.age"
+    assert [(t["backup"], t["outcome"], t["reason"], t["reused"]) for t in found["tried"]] == \
+        [("tonight.dump.age", "fail", "decrypt.corrupt", False), ("healthy.dump.age", "pass", None, True)]
+    assert len(sites.reports()) == 2 and sites.drill("verify-chain", SITE).returncode == 0
