@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from drills.errors import ConfigError
+from drills.reports import report
 from drills import reasons
 
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
@@ -50,7 +51,7 @@ def moment(text: str | None) -> datetime | None:
 def is_routine(summary: dict) -> bool:
     """A scheduled or asked-for drill of the newest backup: not one of a backup an operator or the
     recovery-point finder chose (`chosen`), which says nothing of the routine."""
-    return not summary.get("chosen") and summary["outcome"] in ROUTINE_OUTCOMES
+    return report.is_routine(summary) and summary["outcome"] in ROUTINE_OUTCOMES
 
 
 def ids(summaries: list[dict]) -> list[str]:
@@ -76,8 +77,8 @@ def site_figures(site, summaries: list[dict], period: Period, excluded: frozense
         "drills": len(within),
         "passed": ids(passed), "failed": ids(failed),
         "success_rate": round(len(passed) / len(routine), 4) if routine else None,
-        "errors": ids([s for s in within if s["outcome"] == "error" and not s.get("chosen")]),
-        "chosen": ids([s for s in within if s.get("chosen")]),
+        "errors": ids([s for s in within if s["outcome"] == "error" and report.is_routine(s)]),
+        "chosen": ids([s for s in within if not report.is_routine(s)]),
         "unreadable": ids([s for s in within if s["outcome"] not in ("pass", "fail", "error")]),
         "unverified": ids([s for s in summaries if s.get("sequence") in excluded]),
         "rto": {"measured": len(timed),

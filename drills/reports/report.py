@@ -127,8 +127,12 @@ def summarize(report: Report, file_name: str) -> dict:
     }
 
 
+def is_routine(summary: dict) -> bool:
+    """Whether a drill was of the backup the schedule picks (the newest, or one of the retention
+    window): those a site's status is judged from. A backup named by an operator or the
+    recovery-point finder is drilled to answer a question; its verdict says nothing of the newest."""
+    return not summary.get("chosen")
+
+
 def routine(summaries: list[dict]) -> list[dict]:
-    """The drills of the backup the schedule picks (the newest, or one of the retention window):
-    those a site's status is judged from. A backup named by an operator or the recovery-point
-    finder is drilled to answer a question, and its verdict says nothing of the newest one."""
-    return [summary for summary in summaries if not summary.get("chosen")]
+    return [summary for summary in summaries if is_routine(summary)]

@@ -163,21 +163,23 @@ def test_an_operator_sees_the_fleet_board_and_a_site_page_with_its_rto_chart(das
     page.screenshot(path=SCREENSHOTS / "operator-site.png", full_page=True)
 
 
-def test_the_operator_sees_the_amber_pharmacy_and_the_finders_answer_for_the_corrupted_one(dashboard, browser):
-    url, passwords = dashboard
-    page = sign_in(browser, url, "infogest", passwords["infogest"], viewport={"width": 1400, "height": 900})
+def operator_site_page(browser, url, password, site_name):
+    """A new operator's session, on the page of the site named `site_name`, chosen below the board."""
+    page = sign_in(browser, url, "infogest", password, viewport={"width": 1400, "height": 900})
     page.get_by_text("4 site(s) affiché(s) sur 4").wait_for(timeout=30_000)
     page.locator("[data-testid='stSelectbox']").filter(has_text="Ouvrir la page du site").click()
-    page.get_by_role("option", name="Pharmacie du Marché").click()
+    page.get_by_role("option", name=site_name).click()
     page.get_by_role("button", name="Ouvrir la page du site").click()
+    return page
+
+
+def test_the_operator_sees_the_amber_pharmacy_and_the_finders_answer_for_the_corrupted_one(dashboard, browser):
+    url, passwords = dashboard
+    page = operator_site_page(browser, url, passwords["infogest"], "Pharmacie du Marché")
     page.get_by_text("public.ventes went from 800 to 480 rows").wait_for(timeout=30_000)
     assert page.get_by_text("⚠️ À surveiller").count() >= 1
     page.screenshot(path=SCREENSHOTS / "operator-site-amber.png", full_page=True)
-    page = sign_in(browser, url, "infogest", passwords["infogest"], viewport={"width": 1400, "height": 900})
-    page.get_by_text("4 site(s) affiché(s) sur 4").wait_for(timeout=30_000)
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Ouvrir la page du site").click()
-    page.get_by_role("option", name="Pharmacie des Halles").click()
-    page.get_by_role("button", name="Ouvrir la page du site").click()
+    page = operator_site_page(browser, url, passwords["infogest"], "Pharmacie des Halles")
     page.get_by_text("se restaure ; la restaurer perdrait 24 h").wait_for(timeout=30_000)
     assert page.get_by_role("button", name="Chercher la plus récente sauvegarde restaurable").is_visible()
     page.screenshot(path=SCREENSHOTS / "operator-site-finder.png", full_page=True)
