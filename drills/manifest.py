@@ -12,6 +12,11 @@ snapshot covered (MariaDB's non-transactional ones: their counts are approximate
     "fingerprints": {"public.patients": {"digest": "16 hex digits", "one_in": 1, "key": null}, ...},
     "inexact": ["lgo.journal_myisam"]
 
+A database's manifest (any format) may list each table's columns and their types, as the
+server's catalog names them (what `drill seal` and `drill manifest --dsn|--file` write); the
+restored tables must have them (verify.columns_mismatch):
+    "columns": {"public.patients": [["id", "integer"], ["nom", "text"], ...], ...}
+
 Found as `X.manifest.json`, or age-encrypted as `X.manifest.json.age`, beside backup `X`.
 """
 
@@ -49,6 +54,7 @@ class Manifest:
     files: dict[str, dict] | None = None
     fingerprints: dict[str, dict] | None = None  # format 2: table -> {digest, one_in, key}
     inexact: tuple[str, ...] = ()  # format 2: tables no snapshot covered (their counts are approximate)
+    columns: dict[str, list[tuple[str, str]]] | None = None  # table -> its columns and their types, in order
 
 
 def find(backup, identities) -> tuple[Manifest | None, str | None]:
@@ -106,6 +112,9 @@ def parse(data: bytes) -> Manifest:
         raise invalid("the manifest's tables must map table names to row counts")
     if files is not None and not (isinstance(files, dict) and all(valid_file_entry(entry) for entry in files.values())):
         raise invalid("the manifest's files must map paths to {size, sha256}")
+    columns = document.get("columns")
+    if columns is not None and not (isinstance(columns, dict) and all(valid_columns(entry) for entry in columns.values())):
+        raise invalid("the manifest's columns must map table names to lists of [name, type]")
     try:
         taken_at = datetime.fromisoformat(str(document.get("taken_at")).replace("Z", "+00:00"))
     except ValueError:
@@ -113,7 +122,15 @@ def parse(data: bytes) -> Manifest:
     if taken_at.tzinfo is None:
         raise invalid("the manifest's taken_at has no time zone")
     return Manifest(site=str(document.get("site")), taken_at=taken_at, engine=str(document.get("engine")),
-                    tables=dict(tables), files=files, fingerprints=fingerprints, inexact=tuple(inexact))
+                    tables=dict(tables), files=files, fingerprints=fingerprints, inexact=tuple(inexact),
+                    columns={table: [tuple(column) for column in entry] for table, entry in columns.items()}
+                    if columns is not None else None)
+
+
+def valid_columns(entry) -> bool:
+    return isinstance(entry, list) and all(
+        isinstance(column, list) and len(column) == 2 and all(isinstance(part, str) for part in column)
+        for column in entry)
 
 
 def valid_fingerprint(entry) -> bool:
@@ -167,14 +184,17 @@ def of_live_database(dsn: str, site_id: str, taken_at: datetime | None = None, e
     if ENGINES[engine].manifest != "live":
         raise ConfigError(f"a {engine} manifest is read from the backup file, not counted on a live database",
                           code=reasons.CONFIG_USAGE, hint="give --file")
-    counts = counted(ENGINES[engine].reads.dialect, dsn)
-    return render(site_id, engine, taken_at or datetime.now(timezone.utc), tables=counts)
+    counts, columns = counted(ENGINES[engine].reads.dialect, dsn)
+    return render(site_id, engine, taken_at or datetime.now(timezone.utc), tables=counts, columns=columns)
 
 
-def counted(dialect, target: str) -> dict[str, int]:
+def counted(dialect, target: str) -> tuple[dict[str, int], dict[str, list[tuple[str, str]]]]:
+    """Every table's exact count, and its columns (as the verifier reads them of a restore)."""
     connection = connect_with(dialect.extension)
     try:
-        return database.attach_and_count(connection, target, dialect)
+        counts = database.attach_and_count(connection, target, dialect)
+        columns = database.table_columns(connection, dialect)
+        return counts, {table: columns.get(table, []) for table in counts}
     finally:
         connection.close()
 
@@ -213,12 +233,13 @@ def of_backup_file(engine: str, path: Path, site_id: str, taken_at: datetime | N
         raise ConfigError(f"no file at {path}", code=reasons.CONFIG_USAGE)
     if isinstance(reads, Tree):
         return of_archive(Path(path), site_id, taken_at)
-    return render(site_id, engine, taken_at or datetime.now(timezone.utc), tables=counted(reads.dialect, str(path)))
+    counts, columns = counted(reads.dialect, str(path))
+    return render(site_id, engine, taken_at or datetime.now(timezone.utc), tables=counts, columns=columns)
 
 
 def render(site_id: str, engine: str, taken_at: datetime, tables: dict[str, int] | None = None,
            files: dict[str, dict] | None = None, fingerprints: dict[str, dict] | None = None,
-           inexact: list[str] = ()) -> str:
+           inexact: list[str] = (), columns: dict[str, list[tuple[str, str]]] | None = None) -> str:
     document = {"format": FINGERPRINTED if fingerprints is not None else FORMAT, "site": site_id,
                 "taken_at": taken_at.isoformat(timespec="seconds"), "engine": engine}
     if fingerprints is not None:
@@ -228,4 +249,6 @@ def render(site_id: str, engine: str, taken_at: datetime, tables: dict[str, int]
         document["files"] = dict(sorted(files.items()))
     else:
         document["tables"] = dict(sorted((tables or {}).items()))
+    if columns is not None:
+        document["columns"] = {table: [list(column) for column in entry] for table, entry in sorted(columns.items())}
     return json.dumps(document, indent=2)

@@ -69,6 +69,9 @@ VERIFY_TIMEOUT = reason("verify.timeout", FAIL, "the drill reached `engine.timeo
                         "or function that never ends): stopped there", "look for restored objects that never finish")
 VERIFY_TABLE_MISSING = reason("verify.table_missing", FAIL, "a table of the manifest or of `checks.tables` was not "
                               "restored", "the dump left the table out: check the backup job's options")
+VERIFY_COLUMNS_MISMATCH = reason("verify.columns_mismatch", FAIL, "a restored table lacks a column its manifest "
+                                 "lists, or holds it with another type", "the dump left data out (a column "
+                                 "excluded, a table made anew): check the backup job")
 VERIFY_COUNT_MISMATCH = reason("verify.count_mismatch", FAIL, "a table's exact row count differs from the manifest",
                                "rows were lost between the count and the dump: check the backup job")
 VERIFY_CONTENT_MISMATCH = reason("verify.content_mismatch", FAIL, "a table's content fingerprint differs from the "

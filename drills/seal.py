@@ -103,7 +103,7 @@ def seal_snapshot(site, dsn: str, recipients: list[str], dump_format: str | None
     try:
         counts, digests = snapshot.counted(site.checks.fingerprints, site.checks.fingerprint_rows)
         manifest = manifests.render(site.id, site.engine.type, snapshot.taken_at, tables=counts, fingerprints=digests,
-                                    inexact=snapshot.inexact)
+                                    inexact=snapshot.inexact, columns=snapshot.columns())
         name = f"{site.id}-{snapshot.taken_at:%Y%m%dT%H%M%SZ}.{snapshot.extension}.age"
         return uploaded(site, name, recipients, manifest.encode(), snapshot.dump())
     finally:

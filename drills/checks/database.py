@@ -13,6 +13,7 @@ import duckdb
 from drills import redaction
 from drills.checks import fingerprints
 from drills.checks.duckdb_connection import connect_with, lock_down
+from drills.checks.declared import bounds_findings, column_findings, manifest_findings
 from drills.checks.dialects import ALIAS, POSTGRES, Dialect
 from drills.checks.findings import FAIL, PASS, WARN, Finding, empty
 from drills.errors import InfrastructureError
@@ -132,51 +133,6 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def manifest_findings(restored: dict[str, int], expected: dict[str, int], inexact=()) -> list[Finding]:
-    """Each manifest table present with its count; the `inexact` ones (no snapshot covered them)
-    differing is a warning, not a failure."""
-    findings = []
-    for table, count in sorted(expected.items()):
-        if table not in restored:
-            findings.append(Finding("table.present", table, FAIL, expected=count, actual=None,
-                                    message=f"{table} is in the manifest but not in the restored database",
-                                    code=reasons.VERIFY_TABLE_MISSING,
-                                    hint="the backup lacks a table the site had: check the backup job's scope"))
-        elif restored[table] != count and table in inexact:
-            findings.append(Finding("table.count", table, WARN, expected=count, actual=restored[table],
-                                    message=f"{table} has {restored[table]:,} rows, the manifest about {count:,}: "
-                                            "its engine has no transactions, so no snapshot covered its count"))
-        elif restored[table] != count:
-            findings.append(Finding("table.count", table, FAIL, expected=count, actual=restored[table],
-                                    message=f"{table} has {restored[table]:,} rows, the manifest says {count:,}",
-                                    code=reasons.VERIFY_COUNT_MISMATCH,
-                                    hint="rows were lost or added between the manifest and the dump"))
-        else:
-            findings.append(Finding("table.count", table, PASS, expected=count, actual=count))
-    for table in sorted(set(restored) - set(expected)):
-        findings.append(Finding("table.unexpected", table, WARN, actual=restored[table],
-                                message=f"{table} was restored but is not in the manifest"))
-    return findings
-
-
-def bounds_findings(restored: dict[str, int], bounds: dict) -> list[Finding]:
-    findings = []
-    for table, bound in sorted(bounds.items()):
-        expected = {"min": bound.min, "max": bound.max}
-        if table not in restored:
-            findings.append(Finding("table.present", table, FAIL, expected=expected,
-                                    message=f"{table} is required by the site's checks but was not restored",
-                                    code=reasons.VERIFY_TABLE_MISSING, hint="check the backup job's scope"))
-            continue
-        count = restored[table]
-        inside = (bound.min is None or count >= bound.min) and (bound.max is None or count <= bound.max)
-        findings.append(Finding("table.bounds", table, PASS if inside else FAIL, expected=expected, actual=count,
-                                message="" if inside else f"{table} has {count:,} rows, outside {expected}",
-                                code="" if inside else reasons.VERIFY_BOUNDS,
-                                hint="" if inside else "the data shrank or grew beyond what the site expects"))
-    return findings
-
-
 def assertion_findings(connection: duckdb.DuckDBPyConnection, assertions: list) -> list[Finding]:
     return [run_assertion(connection, assertion) for assertion in assertions]
 
@@ -270,6 +226,7 @@ def verify_database(dialect: Dialect, target: str, site, manifest, started_at: d
             findings = [empty(site.id, "table")] if not restored and not site.checks.may_be_empty else []
             inexact = trusted_inexact(connection, dialect, manifest)
             findings += manifest_findings(restored, manifest.tables, inexact) if manifest else []
+            findings += column_findings(restored, columns, manifest.columns) if manifest and manifest.columns else []
             findings += content_findings(connection, dialect, manifest, site.checks.fingerprints, columns)
             findings += bounds_findings(restored, site.checks.tables)
             findings += assertion_findings(connection, site.checks.sql)

@@ -23,7 +23,7 @@ from datetime import datetime
 from drills.checks import fingerprints
 from drills.checks.dialects import MYSQL
 from drills.errors import ConfigError
-from drills.sealing.session import SqlSession, failed, output_of, started
+from drills.sealing.session import SqlSession, failed, listed_columns, output_of, started
 from drills import reasons
 
 FIRST_DATABASE = b"\n-- Current Database: "
@@ -81,10 +81,7 @@ class Snapshot:
         engines = dict(self.session.query(f"SELECT table_name, engine FROM information_schema.tables WHERE {where}"))
         estimates = dict(self.session.query(f"SELECT table_name, table_rows FROM information_schema.tables "
                                             f"WHERE {where}"))
-        columns: dict[str, list[tuple[str, str]]] = {}
-        for schema, table, column, kind in self.session.query(MYSQL.list_columns):
-            if schema == self.database:
-                columns.setdefault(table, []).append((column, kind))
+        columns = self.columns()
         counts, digests = {}, {}
         for schema, table in self.session.query(MYSQL.list_tables):
             if schema != self.database:
@@ -101,9 +98,14 @@ class Snapshot:
             entry = {"one_in": fingerprints.one_in(int(estimate) if estimate.isdigit() else 0, cap), "key": None}
             if entry["one_in"] > 1:
                 entry["key"] = self.primary_key(schema, table) or None
-            [[total]] = self.session.query(fingerprints.query(MYSQL, source, entry, columns.get(table, [])))
+            [[total]] = self.session.query(fingerprints.query(MYSQL, source, entry, columns.get(name, [])))
             digests[name] = {"digest": fingerprints.hexadecimal(total), **entry}
         return counts, digests
+
+    def columns(self) -> dict[str, list[tuple[str, str]]]:
+        """Each table's columns and their types, in the snapshot (as the verifier reads a restore's)."""
+        return listed_columns([row for row in self.session.query(MYSQL.list_columns) if row[0] == self.database],
+                              MYSQL)
 
     def primary_key(self, schema: str, table: str) -> list[str]:
         return [column for [column] in self.session.query(

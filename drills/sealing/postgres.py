@@ -18,7 +18,7 @@ from pathlib import Path
 from drills.checks import fingerprints
 from drills.checks.dialects import POSTGRES, POSTGRES_TEXT_FORM
 from drills.errors import ConfigError
-from drills.sealing.session import SqlSession, failed, literal, output_of, started
+from drills.sealing.session import SqlSession, failed, listed_columns, literal, output_of, started
 from drills.workdir import memory_filesystem
 from drills import reasons
 
@@ -70,6 +70,10 @@ class Snapshot:
             [[total]] = self.session.query(fingerprints.query(POSTGRES, source, entry))
             digests[name] = {"digest": fingerprints.hexadecimal(total), **entry}
         return counts, digests
+
+    def columns(self) -> dict[str, list[tuple[str, str]]]:
+        """Each table's columns and their types, in the snapshot (as the verifier reads a restore's)."""
+        return listed_columns(self.session.query(POSTGRES.list_columns), POSTGRES)
 
     def dump(self, jobs: int = 2):
         """pg_dump's output of the snapshot, in chunks; InfrastructureError if it failed."""

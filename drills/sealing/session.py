@@ -79,3 +79,11 @@ def started(command: list[str], **environment: str) -> subprocess.Popen:
 
 def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def listed_columns(rows: list[list[str]], dialect) -> dict[str, list[tuple[str, str]]]:
+    """Rows of a dialect's `list_columns` (schema, table, column, type) -> table -> its columns."""
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for schema, table, column, kind in rows:
+        columns.setdefault(dialect.name(schema, table), []).append((column, kind))
+    return columns

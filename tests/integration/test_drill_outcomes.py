@@ -108,6 +108,21 @@ def test_a_flipped_byte_gives_decrypt_corrupt(drill, backups, tmp_path):
         "the damaged file's identity is recorded, to compare with the source's copy"
 
 
+def test_a_restored_table_without_a_column_its_manifest_lists_is_verify_columns_mismatch(drill, backups, tmp_path):
+    source = backups["healthy"]
+    manifest = json.loads(source.with_name(source.name + ".manifest.json").read_text())
+    assert ["telephone", "text"] in manifest["columns"]["public.patients"]  # `drill manifest` wrote them
+    manifest["columns"]["public.patients"].append(["carte_vitale", "text"])  # a column the dump left out
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    shutil.copy(source, edited / source.name)
+    (edited / (source.name + ".manifest.json")).write_text(json.dumps(manifest))
+    report = drill("healthy", files=[edited / source.name, edited / (source.name + ".manifest.json")])
+    assert (report["outcome"], report["reason"]) == ("fail", "verify.columns_mismatch")
+    assert "public.patients was restored without the manifest's column(s) carte_vitale (text)" in report["message"]
+    assert failing_codes(report) == ["verify.columns_mismatch"]  # every other table's columns are as declared
+
+
 def test_a_dump_missing_a_table_gives_verify_table_missing(drill):
     report = drill("missing-table")
     assert (report["outcome"], report["reason"]) == ("fail", "verify.table_missing")

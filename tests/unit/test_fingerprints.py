@@ -141,7 +141,7 @@ def test_a_mariadb_dsn_becomes_client_options_with_the_password_out_of_the_comma
 
 
 def test_an_inexact_tables_count_differing_is_a_warning_and_an_exact_ones_a_failure():
-    from drills.checks.database import manifest_findings
+    from drills.checks.declared import manifest_findings
 
     found = manifest_findings({"lgo.journal": 12, "lgo.patients": 3}, {"lgo.journal": 10, "lgo.patients": 2},
                               inexact=("lgo.journal",))

@@ -249,7 +249,8 @@ def test_a_report_the_code_never_writes_is_refused_precisely(document, expected)
 
 def test_the_manifests_drill_writes_validate(tmp_path):
     taken = datetime(2026, 12, 1, 2, 30, tzinfo=timezone.utc)
-    counts = manifests.render("pharmacie", "postgres", taken, tables={"public.patients": 2000, "public.vide": 0})
+    counts = manifests.render("pharmacie", "postgres", taken, tables={"public.patients": 2000, "public.vide": 0},
+                              columns={"public.patients": [("id", "integer"), ("nom", "text")], "public.vide": []})
     sealed = manifests.render("pharmacie", "mariadb", taken, tables={"lgo.ventes": 48220, "lgo.journal": 12},
                               fingerprints={"lgo.ventes": {"digest": "0123456789abcdef", "one_in": 64,
                                                            "key": ["id"], "integer_key": True}},
@@ -305,6 +306,11 @@ BROKEN_MANIFESTS = [
     ({**MANIFEST_2, "format": 1}, "$.fingerprints: not allowed (Not in format 1", False),
     ({**MANIFEST_2, "site": "Pharmacie"}, "$.site: 'Pharmacie' does not match", False),
     (without(MANIFEST_2, "engine"), "$: 'engine' is a required property", False),
+    ({**MANIFEST_2, "columns": {"public.patients": [["id"]]}}, "$.columns.public.patients[0]: ['id'] is too short",
+     True),
+    ({**MANIFEST_2, "columns": {"public.patients": [["id", 4]]}}, "$.columns.public.patients[0][1]: 4 is not of type",
+     True),
+    ({**MANIFEST_2, "columns": ["public.patients"]}, "$.columns: ['public.patients'] is not of type 'object'", True),
 ]
 
 

@@ -10,7 +10,8 @@ import pytest
 import zstandard
 
 from drills import manifest
-from drills.checks.database import bounds_findings, manifest_findings, same_value
+from drills.checks.database import same_value
+from drills.checks.declared import bounds_findings, column_findings, manifest_findings
 from drills.catalog.model import TableBounds
 from drills.checks.findings import FAIL, PASS, Finding, verdict
 from drills.crypto import bech32
@@ -115,6 +116,17 @@ def test_every_table_gets_its_finding_and_one_failure_hides_no_other():
     by_subject = {f.subject: (f.status, f.code) for f in findings}
     assert by_subject == {"public.a": (PASS, ""), "public.b": (FAIL, "verify.count_mismatch"),
                           "public.c": (FAIL, "verify.table_missing"), "public.extra": ("warn", "")}
+
+
+def test_a_restored_table_missing_a_manifest_column_or_holding_it_with_another_type_fails():
+    declared = {"public.a": [("id", "integer"), ("telephone", "text"), ("prix", "numeric")],
+                "public.gone": [("id", "integer")]}
+    restored = {"public.a": [("id", "integer"), ("prix", "text"), ("ajout", "text")]}
+    failed, extra = column_findings({"public.a": 3}, restored, declared)
+    assert (failed.status, failed.code, failed.subject) == (FAIL, "verify.columns_mismatch", "public.a")
+    assert "telephone (text), prix (numeric, restored as text)" in failed.message
+    assert (extra.status, extra.code) == ("warn", "") and "ajout" in extra.message
+    assert column_findings({"public.a": 3}, {"public.a": declared["public.a"]}, declared) == []
 
 
 def test_bounds():
