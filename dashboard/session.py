@@ -7,6 +7,7 @@ catalog and of the users file.
 """
 
 import os
+import re
 
 import streamlit as st
 
@@ -18,6 +19,7 @@ from drills.fleet import Fleet, NotVisible
 from drills.reports.signing import read_signature
 
 USER_KEY, LANGUAGE_KEY, SEEN_KEY = "_signed_in_user", "_language", "_audited_views"
+COMPLIANCE_KEY = "_compliance_report"  # ((tenant, month, language), (file name, PDF)) made on request
 
 
 @st.cache_resource
@@ -169,12 +171,26 @@ def certificate_button(site_id: str, sequence: int) -> None:
 
 
 def compliance_button(tenant: str, month: str) -> None:
-    """Download of a tenant's compliance report of `month` (PDF, in the page's language); each
-    download is journaled."""
-    name, pdf = fleet().compliance(scope(), tenant, month, language())
-    st.download_button(t("compliance.download"), pdf, file_name=name, mime="application/pdf",
-                       on_click=journal().record, args=("compliance.downloaded", st.session_state.get(USER_KEY)),
-                       kwargs={"tenant": tenant, "month": month})
+    """Download of a tenant's compliance report of `month` (PDF, in the page's language), made
+    when asked (it reads and verifies every report of the month: not on every rerun of the page);
+    each download is journaled."""
+    wanted = (tenant, month, language())
+    if st.button(t("compliance.prepare")):
+        st.session_state[COMPLIANCE_KEY] = (wanted, fleet().compliance(scope(), tenant, month, language()))
+    made, (name, pdf) = st.session_state.get(COMPLIANCE_KEY, (None, (None, None)))
+    if made == wanted:
+        st.download_button(t("compliance.download"), pdf, file_name=name, mime="application/pdf",
+                           on_click=journal().record, args=("compliance.downloaded", st.session_state.get(USER_KEY)),
+                           kwargs={"tenant": tenant, "month": month})
+
+
+MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+def markdown_text(text: str) -> str:
+    """`text` (a name read from a backup, in a message) shown as itself in Streamlit's markdown:
+    no link, image or emphasis it could make."""
+    return MARKDOWN.sub(r"\\\1", str(text))
 
 
 def language_picker() -> None:

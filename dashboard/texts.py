@@ -118,6 +118,7 @@ TEXT = {
     "compliance.heading": {"fr": "Rapport de conformité mensuel", "en": "Monthly compliance report"},
     "compliance.tenant": {"fr": "Client (tenant)", "en": "Tenant"},
     "compliance.month": {"fr": "Mois (UTC)", "en": "Month (UTC)"},
+    "compliance.prepare": {"fr": "Préparer le rapport de conformité", "en": "Prepare the compliance report"},
     "compliance.download": {"fr": "Télécharger le rapport de conformité (PDF)",
                             "en": "Download the compliance report (PDF)"},
     "certificate.download": {"fr": "Télécharger le certificat de restauration (PDF)",
@@ -145,7 +146,12 @@ TEXT = {
     "finder.run": {"fr": "Chercher la plus récente sauvegarde restaurable", "en": "Find the newest restorable backup"},
     "finder.sent": {"fr": "Recherche {request_id} envoyée aux workers.",
                     "en": "Search {request_id} sent to the workers."},
-    "drill_now.sent": {"fr": "Exercice {drill_id} envoyé aux workers.", "en": "Drill {drill_id} sent to the workers."},
+    "finder.stopped": {"fr": "Recherche du {at} UTC interrompue ({reason}) : un problème de notre côté, pas des "
+                             "sauvegardes. Relancez-la une fois réglé.",
+                       "en": "Search of {at} UTC stopped ({reason}): a problem on our side, not the backups'. Ask "
+                             "again once it is fixed."},
+    "drill_now.name_missing": {"fr": "Donnez le nom de la sauvegarde.", "en": "Give the backup's name."},
+    "drill.sent": {"fr": "Exercice {request_id} envoyé aux workers.", "en": "Drill {request_id} sent to the workers."},
     "drill_now.failed": {"fr": "La file d'attente est injoignable : {error}", "en": "The queue is unreachable: {error}"},
     "drill.signature": {"fr": "Signature", "en": "Signature"},
     "drill.findings": {"fr": "Constats", "en": "Findings"},

@@ -41,3 +41,15 @@ class BackupProblem(DrillError):
 
 class InfrastructureError(DrillError):
     """Raised when our side failed (Docker engine, storage unreachable): the site is not blamed."""
+
+
+class ReportNotStored(InfrastructureError):
+    """Raised when a drill ran but its report could not be stored (a full or failing evidence
+    volume): outcome error, and the drill's verdict, unsigned, travels with it so that it is
+    still delivered (the log, the alerts)."""
+
+    def __init__(self, error: InfrastructureError, report: dict):
+        verdict = f"{report['outcome'].upper()}" + (f" {report['reason']}" if report["reason"] else "")
+        super().__init__(error.code, f"{error.message}; the drill's verdict, unsigned: "
+                                                            f"{verdict}", error.hint)
+        self.report = report

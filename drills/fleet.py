@@ -67,8 +67,9 @@ def judge(site, last: dict | None, last_pass: dict | None, now: datetime) -> tup
         return AMBER, last["reason"] or "error"
     if now - parse_time(last_pass["started_at"]) > PROOF_TOO_OLD:
         return AMBER, reasons.PROOF_OLD
-    if last.get("attention"):  # restores, but a warning needs a person (history.rows_dropped...)
-        return AMBER, last["attention"][0]
+    warned = [code for code in last.get("attention") or () if code.startswith("history.")]
+    if warned:  # restores, but the data changed in a way a person must look at
+        return AMBER, warned[0]
     if not last.get("contents_verified", True):  # restored, but checked against nothing the site declared
         return AMBER, reasons.CONTENTS_UNVERIFIED
     if last["rto_seconds"] is not None and last["rto_seconds"] > site.targets.rto:

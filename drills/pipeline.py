@@ -27,7 +27,7 @@ from drills.crypto import age
 from drills.crypto.identities import identities_from
 from drills.checks import restored
 from drills.engines import engine_for, executor
-from drills.errors import DrillError, InfrastructureError
+from drills.errors import DrillError, InfrastructureError, ReportNotStored
 from drills.reports import anchors, keys
 from drills.reports.evidence import EvidenceStore
 from drills.reports.provenance import provenance
@@ -69,18 +69,6 @@ def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase:
         raise ReportNotStored(error, report) from None
     anchors.anchor_logged(store, signing_key)  # the journal's head, signed as each drill ends
     return stored
-
-
-class ReportNotStored(InfrastructureError):
-    """Raised when a drill ran but its report could not be stored (a full or failing evidence
-    volume): outcome error, and the drill's verdict, unsigned, travels with it so that it is
-    still delivered (the log, the alerts)."""
-
-    def __init__(self, error: InfrastructureError, report: dict):
-        verdict = f"{report['outcome'].upper()}" + (f" {report['reason']}" if report["reason"] else "")
-        super().__init__(error.code, f"{error.message}; the drill's verdict, unsigned: "
-                                                            f"{verdict}", error.hint)
-        self.report = report
 
 
 class Drill:
@@ -237,8 +225,17 @@ class Drill:
         if late:
             self.findings.append(late)
         if self.rto_seconds is not None and not any(finding.status == FAIL for finding in self.findings):
+            self.compare_with_history(taken)
+
+    def compare_with_history(self, taken: datetime | None) -> None:
+        """The history findings (drills.checks.history); a bug there never costs the drill its report."""
+        try:
             self.findings += history.findings(self.site.checks.history, self.past, self.tables, taken,
-                                              self.rto_seconds)
+                                              self.rto_seconds if self.pick() != NAMED else None)
+        except Exception as error:
+            log.exception("history not compared", extra={"drill_id": self.drill_id})
+            self.findings.append(Finding("history", self.site.id, WARN, message="not compared with the site's "
+                                         f"history: {type(error).__name__}", hint="drill index --rebuild"))
 
     def pick(self) -> str:
         return NAMED if self.backup_name is not None else self.site.source.pick

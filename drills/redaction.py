@@ -67,3 +67,10 @@ def error_text(error: Exception | str) -> str:
 def masked(text: str) -> str:
     """Every quoted span's content replaced by MASK, its quotes kept: `string '…' to INT32`."""
     return QUOTED.sub(lambda span: span.group(0)[0] + MASK + span.group(0)[0], text)
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """A name read from a backup, a source or a person (a table, a column, a backup's name), safe
+    to show on a terminal, in a message or a page: control and formatting characters replaced,
+    its length capped."""
+    return "".join(c if c.isprintable() else "?" for c in str(text)[:limit]) + ("…" if len(str(text)) > limit else "")

@@ -29,7 +29,8 @@ from dramatiq.middleware import TimeLimitExceeded
 from drills.catalog import CatalogFile
 from drills.catalog.schema import SITE_ID_PATTERN
 from drills import finder, reasons
-from drills.pipeline import ReportNotStored, run_drill
+from drills.errors import InfrastructureError, ReportNotStored
+from drills.pipeline import run_drill
 from drills.reports import anchors, keys
 from drills.reports.evidence import EvidenceStore
 from drills.reports.report import DRILL_ID, new_drill_id, now_utc
@@ -107,6 +108,9 @@ def find_restorable(site_id: str, request_id: str, max_backups: int = finder.DEF
         raise SiteBusy(delay=settings.lease_seconds * 1000)
 
     def drill(name: str):
+        if lease.lost.is_set() or STOPPING.is_set():  # between two drills: the search stops, its answer says why
+            code = reasons.ERROR_LEASE_LOST if lease.lost.is_set() else reasons.ERROR_INTERRUPTED
+            raise InfrastructureError(code, "the recovery-point finder stopped before its next drill")
         current[:] = [Watchdog(site.engine.timeout)]
         RUNNING.add(current[0])
         try:
@@ -116,7 +120,7 @@ def find_restorable(site_id: str, request_id: str, max_backups: int = finder.DEF
             RUNNING.discard(current[0])
 
     with lease:
-        answer = finder.find(catalog, site, drill, now_utc(), max_backups)
+        answer = finder.find(catalog, site, drill, now_utc, max_backups, request_id=request_id)
     log.info("recovery point found" if answer["found"] else "no recovery point found",
              extra={"site": site.id, "request_id": request_id, "backup": (answer["found"] or {}).get("backup"),
                     "tried": len(answer["tried"])})

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 import apprise
 
 from drills.finder import newest_restorable
+from drills.redaction import printable
 from drills.reports import index
 from drills.reports.evidence import EvidenceStore
 from workers import pending
@@ -55,7 +56,7 @@ def after_drill(catalog, site, report: dict, client) -> list[str]:
     status = "green" if report["outcome"] == "pass" else "red"
     alerts = []
     if status != state.get("status") and (status == "red" or state.get("status") == "red"):
-        alerts.append(status_alert(site, report, status, restorable_known(catalog, site)))
+        alerts.append(status_alert(site, report, status, restorable_known(catalog, site, report)))
     over = report["rto_seconds"] is not None and report["rto_seconds"] > site.targets.rto
     if over and state.get("rto_over") != "1":
         alerts.append((f"{site.name}: restore slower than its RTO target",
@@ -79,8 +80,9 @@ def after_drill(catalog, site, report: dict, client) -> list[str]:
 
 def status_alert(site, report: dict, status: str, restorable: dict | None = None) -> tuple[str, str]:
     if status == "red":
-        known = (f"\nNewest backup proven restorable: {restorable['backup_name']}, taken {restorable['backup_taken_at']} "
-                 f"(drill {restorable['drill_id']})." if restorable else
+        known = (f"\nNewest backup proven restorable: {printable(restorable['backup_name'])}, taken "
+                 f"{restorable['backup_taken_at']} (drill {restorable['drill_id']} of {restorable['started_at'][:16]})."
+                 if restorable else
                  "\nNo backup of this site has been proven restorable yet: `drill restorable` looks for one.")
         return (f"{site.name}: backup NOT restorable ({report['reason']})",
                 f"Drill {report['drill_id']} failed: {report['message']}\nNext: {report['hint']}{known}")
@@ -88,10 +90,10 @@ def status_alert(site, report: dict, status: str, restorable: dict | None = None
             f"Drill {report['drill_id']} passed: the backup was restored and verified.")
 
 
-def restorable_known(catalog, site) -> dict | None:
-    """The summary of the passing drill of the site's newest backup, if any: what disaster day
-    would restore."""
-    return newest_restorable(index.read_all(catalog.evidence / site.id))
+def restorable_known(catalog, site, failing: dict) -> dict | None:
+    """The summary of the passing drill of the site's newest backup whose data was whole, if any
+    (never the bytes that just failed): what disaster day would restore."""
+    return newest_restorable(index.read_all(catalog.evidence / site.id), failing)
 
 
 def neglect_days(catalog, site) -> int | None:

@@ -11,6 +11,7 @@ from dashboard import session
 from dashboard.texts import STATUS_COLOUR, duration, status_label
 from dashboard.session import t
 from drills.fleet import certifiable
+from drills.redaction import printable
 from drills.reports.report import new_drill_id
 
 DATE_AXIS = alt.Axis(format="%d/%m %H:%M")
@@ -33,60 +34,70 @@ st.caption(f"{site_id} · {status.tenant}")
 NEWEST, OTHER = "", "\0other"  # the choices of "drill now" besides a backup drilled before
 
 
-def drill_now(backup_name: str | None) -> None:
-    from workers.actors import enqueue  # only here: the dashboard reaches workers/ to enqueue, nothing else
-
-    drill_id = new_drill_id(datetime.now(timezone.utc))
+def send(kind: str, id_name: str, request, **details) -> None:
+    """Ask the workers (`request(site, id)` sends the message), journal it and say so."""
+    request_id = new_drill_id(datetime.now(timezone.utc))
     try:
-        enqueue(fleet.site(scope, site_id), drill_id, now=True, backup_name=backup_name)
+        request(fleet.site(scope, site_id), request_id)
     except Exception as error:  # the broker's own errors: Redis down, refused, timed out
         st.error(t("drill_now.failed", error=type(error).__name__))
         return
-    session.journal().record("drill.requested", user.name, site=site_id, drill_id=drill_id,
-                             **({"backup": backup_name} if backup_name else {}))
-    st.success(t("drill_now.sent", drill_id=drill_id))
+    session.journal().record(f"{kind}.requested", user.name, site=site_id, **{id_name: request_id}, **details)
+    st.success(t(f"{kind}.sent", request_id=request_id))
+
+
+def drill_now(backup_name: str | None) -> None:
+    from workers.actors import enqueue  # only here: the dashboard reaches workers/ to enqueue, nothing else
+
+    send("drill", "drill_id", lambda site, drill_id: enqueue(site, drill_id, now=True, backup_name=backup_name),
+         **({"backup": backup_name} if backup_name else {}))
 
 
 def find_restorable() -> None:
     from workers.actors import enqueue_finder
 
-    request_id = new_drill_id(datetime.now(timezone.utc))
-    try:
-        enqueue_finder(fleet.site(scope, site_id), request_id)
-    except Exception as error:
-        st.error(t("drill_now.failed", error=type(error).__name__))
-        return
-    session.journal().record("restorable.requested", user.name, site=site_id, request_id=request_id)
-    st.success(t("finder.sent", request_id=request_id))
+    send("finder", "request_id", enqueue_finder)
+
+
+def minute(moment: str) -> str:
+    return moment[:16].replace("T", " ")
 
 
 chosen = st.selectbox(t("drill_now.backup"), [NEWEST, *fleet.backup_names(scope, site_id)[:50], OTHER],
                       format_func=lambda name: t("drill_now.newest") if name == NEWEST else
-                      t("drill_now.other") if name == OTHER else name)
-typed = st.text_input(t("drill_now.name")) if chosen == OTHER else ""
+                      t("drill_now.other") if name == OTHER else printable(name))
+typed = st.text_input(t("drill_now.name"), max_chars=1024).strip() if chosen == OTHER else ""
 if st.button(t("drill_now"), type="primary"):
-    drill_now(typed.strip() or None if chosen == OTHER else chosen or None)
+    if chosen == OTHER and not typed:
+        st.error(t("drill_now.name_missing"))
+    else:
+        drill_now(typed or chosen or None)
 
 if status.status == "amber" and status.why.startswith("history."):  # the figures of what needs attention
     last, _, _ = fleet.report(scope, site_id, status.last["sequence"])
     for finding in last["findings"]:
         if finding["status"] == "warn" and finding.get("code", "").startswith("history."):
-            st.warning(f"**{finding['code']}** — {finding['message']}")
+            st.warning(f"**{finding['code']}** — {session.markdown_text(finding['message'])}")
 
 answer = fleet.recovery_point(scope, site_id)
 if answer or status.status == "red":
     st.subheader(t("finder.title"))
 if answer:
-    found, valid = answer[0]["found"], answer[1]
+    document, valid = answer
+    found, at = document["found"], minute(document["at"])
     if found:
-        st.info(t("finder.found", at=answer[0]["at"][:16].replace("T", " "), backup=found["backup"],
-                  taken=found["taken_at"][:16].replace("T", " "), loss=duration(found["data_loss_seconds"], lang)))
+        st.info(t("finder.found", at=at, backup=session.markdown_text(found["backup"]), taken=minute(found["taken_at"]),
+                  loss=duration(found["data_loss_seconds"], lang)))
+    elif document["stopped_by"]:
+        st.warning(t("finder.stopped", at=at, reason=document["stopped_by"]))
     else:
-        st.error(t("finder.none", at=answer[0]["at"][:16].replace("T", " "), tried=len(answer[0]["tried"])))
+        st.error(t("finder.none", at=at, tried=len(document["tried"])))
     if not valid:
         st.error(t("finder.invalid"))
-    st.dataframe(pd.DataFrame(answer[0]["tried"])[["backup", "outcome", "reason", "reused", "drill_id"]],
-                 hide_index=True, width="stretch")
+    if document["tried"]:
+        st.dataframe(pd.DataFrame(document["tried"]).reindex(columns=["backup", "outcome", "reason", "attention",
+                                                                      "reused", "drill_id"]),
+                     hide_index=True, width="stretch")
 if status.status == "red" and st.button(t("finder.run")):
     find_restorable()
 

@@ -109,7 +109,7 @@ def demo(arguments) -> int:
         reports.append(result.report)
         print(describe(result.report, result.path), flush=True)
         if searched(site.id):
-            answers.append(finder.find(catalog, site, drill, datetime.now(timezone.utc)))
+            answers.append(finder.find(catalog, site, drill, lambda: datetime.now(timezone.utc)))
             print(recovery_point_text(answers[-1]), flush=True)
     print("\n" + table([summary_row(report) for report in reports]))
     print(f"\nreports: {catalog.evidence}/SITE/  (check one: drill verify-report FILE --catalog {catalog_path})")

@@ -4,6 +4,8 @@ import json
 import sys
 from pathlib import Path
 
+from drills import reasons
+
 EXIT = {"pass": 0, "fail": 1, "error": 2}
 EXIT_CONFIG = 3
 
@@ -78,11 +80,26 @@ def describe(report: dict, path: Path) -> str:
 def recovery_point_text(answer: dict) -> str:
     """The recovery-point finder's answer (drills.finder) as `drill restorable` prints it."""
     found, site = answer["found"], answer["site"]
+    losses = {reasons.HISTORY_ROWS_DROPPED, reasons.HISTORY_SCHEMA_CHANGED}
+    lost = [(t["backup"], sorted(losses & {*t["attention"], t["reason"]})) for t in answer["tried"]]
+    lines = [f"{site}: {name} restores, but data was destroyed before it: {', '.join(codes)}"
+             for name, codes in lost if codes]
     if found:
-        text = (f"{site}: newest restorable backup: {found['backup']}, taken {found['taken_at']}; "
-                f"data lost by restoring it: {seconds_text(found['data_loss_seconds'])}")
+        lines.append(f"{site}: newest restorable backup: {found['backup']}, taken {found['taken_at']}; "
+                     f"data lost by restoring it: {seconds_text(found['data_loss_seconds'])}")
     elif answer["stopped_by"]:
-        text = f"{site}: no answer: a drill ended in error ({answer['stopped_by']}); drill again once it is fixed"
+        lines.append(f"{site}: no answer: stopped by {answer['stopped_by']} (our side, not the backups); "
+                     "ask again once it is fixed: the verdicts reached are reused")
     else:
-        text = f"{site}: NONE of the {len(answer['tried'])} newest backup(s) restores"
-    return text + f"\n  answer: {answer['file']}"
+        lines.append(f"{site}: NONE of the {len(answer['tried'])} newest backup(s) restores whole "
+                     f"(--max {answer['max_backups'] * 2} looks further back)")
+    return "\n".join(lines) + f"\n  answer: {answer['file']}"
+
+
+def tried_text(tried: dict) -> str:
+    """One backup the finder looked at, and where its verdict comes from."""
+    how = f"known from drill {tried['drill_id']} of {(tried['drilled_at'] or '?')[:16]}" if tried["reused"] \
+        else f"drilled: {tried['drill_id']}"
+    said = tried["outcome"].upper() + (f" {tried['reason']}" if tried["reason"] else "")
+    return f"  {tried['backup']}: {said}" + (f", {', '.join(tried['attention'])}" if tried["attention"] else "") \
+        + f" ({how})"

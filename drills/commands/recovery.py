@@ -5,11 +5,13 @@ from datetime import datetime, timezone
 
 from drills.commands.common import catalog_of, usage
 from drills.commands.drilling import drill_in_foreground
-from drills.commands.output import emit, recovery_point_text, table
+from drills.commands.output import emit, recovery_point_text, table, tried_text
+from drills.redaction import printable
 
 
 def register(add) -> None:
-    listing = add("backups", backups, "a site's backups, newest first, with the last verdict of each")
+    listing = add("backups", backups, "a site's backups, newest first, with the last verdict of a drill of each "
+                                      "name (said changed when its size differs since)")
     listing.add_argument("site", metavar="SITE")
     finder_command = add("restorable", restorable, "find the newest backup that restores: drill the site's "
                                                    "backups from the newest down until one passes")
@@ -34,15 +36,22 @@ def backups(arguments) -> int:
     rows = []
     for backup in sources.listing(site.source):
         drilled = last.get(backup.name) or {}
-        rows.append({"name": backup.name, "size": backup.size, "modified": backup.modified.isoformat(timespec="seconds"),
+        rows.append({"name": printable(backup.name), "size": backup.size,
+                     "modified": backup.modified.isoformat(timespec="seconds"),
                      "last_verdict": drilled.get("outcome"), "reason": drilled.get("reason"),
                      "drill_id": drilled.get("drill_id"), "drilled_at": drilled.get("started_at"),
-                     "sha256": drilled.get("backup_sha256")})
+                     "sha256": drilled.get("backup_sha256"),
+                     "changed_since": bool(drilled) and drilled.get("backup_size") not in (None, backup.size)})
     emit(arguments, rows, table([{"backup": row["name"], "size": f"{row['size']:,}", "modified": row["modified"],
-                                  "last verdict": (row["last_verdict"] or "never drilled").upper()
-                                  + (f" {row['reason']}" if row["reason"] else ""),
-                                  "drill": row["drill_id"] or "-"} for row in rows]))
+                                  "last verdict": verdict_text(row), "drill": row["drill_id"] or "-"} for row in rows]))
     return 0
+
+
+def verdict_text(row: dict) -> str:
+    if not row["last_verdict"]:
+        return "never drilled"
+    said = row["last_verdict"].upper() + (f" {row['reason']}" if row["reason"] else "")
+    return said + (" (the backup changed since: drill it again)" if row["changed_since"] else "")
 
 
 def restorable(arguments) -> int:
@@ -59,11 +68,10 @@ def restorable(arguments) -> int:
 
     def said(tried) -> None:
         if not arguments.json:
-            how = "known from drill" if tried.reused else "drilled:"
-            print(f"  {tried.backup.name}: {tried.outcome.upper()}" + (f" {tried.reason}" if tried.reason else "")
-                  + f" ({how} {tried.drill_id})", flush=True)
+            print(tried_text(tried.as_dict()), flush=True)
 
-    answer = finder.find(catalog, site, drill, datetime.now(timezone.utc), arguments.max, arguments.again, said)
+    answer = finder.find(catalog, site, drill, lambda: datetime.now(timezone.utc), arguments.max, arguments.again,
+                         said)
     found = answer["found"]
     emit(arguments, answer, recovery_point_text(answer))
     return 0 if found else 2 if answer["stopped_by"] else 1

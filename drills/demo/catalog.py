@@ -117,12 +117,15 @@ def ensure_demo_users(directory: Path) -> None:
         handle.writelines(f"{name} {password}\n" for name, password in chosen.items())
 
 
+def condition_of(site_id: str) -> str:
+    return next(condition for site, _, condition in SITES if site == site_id)
+
+
 def unexpected(reports: list[dict]) -> list[str]:
     """The sites whose drill did not end as the demo intends (empty when all is as expected)."""
-    conditions = {site_id: condition for site_id, _, condition in SITES}
     surprises = []
     for report in reports:
-        condition = conditions[report["site"]]
+        condition = condition_of(report["site"])
         expected = EXPECTED_REASON[condition]
         if report["reason"] != expected or report["outcome"] == "error":
             surprises.append(f"{report['site']}: expected {expected or 'pass'}, got {report['reason'] or report['outcome']}")
@@ -136,14 +139,14 @@ def unexpected(reports: list[dict]) -> list[str]:
 def drilled_first(directory: Path, site_id: str) -> list[str]:
     """The backups the demo drills by name before a site's nightly drill: the destroyed pharmacy's
     previous night, the history its nightly drill is compared with."""
-    if dict((site, condition) for site, _, condition in SITES)[site_id] != "destroyed":
+    if condition_of(site_id) != "destroyed":
         return []
     return sorted(path.name for path in (directory / "backups" / site_id).glob("*.dump.age"))[:-1]
 
 
 def searched(site_id: str) -> bool:
     """Whether the demo runs the recovery-point finder for the site (the corrupted one)."""
-    return dict((site, condition) for site, _, condition in SITES)[site_id] == "corrupted"
+    return condition_of(site_id) == "corrupted"
 
 
 def make_backup(source, recipient: str, backups: Path, site_id: str, taken_at: datetime) -> Path:

@@ -18,7 +18,7 @@ import duckdb
 
 from drills.reports import index
 from drills.reports.evidence import EvidenceStore
-from drills.reports.report import read_report, summarize
+from drills.reports.report import read_report
 
 FOLDER = ".index"
 PARQUET, OFFSETS = "summaries.parquet", "offsets.json"
@@ -40,13 +40,16 @@ def site_dirs(root: Path) -> list[Path]:
 def rebuild_site_index(site_dir: Path) -> int:
     """Write the site's index anew from its signed reports (after damage or a format change, or
     once an unreadable report is restored from the replica); the number of summaries."""
-    reports = [(path, read_report(path)) for path in EvidenceStore(site_dir.parent).site_reports(site_dir.name)]
-    lines = [json.dumps(summarize(report, path.name)) + "\n" for path, report in reports]
+    paths = EvidenceStore(site_dir.parent).site_reports(site_dir.name)
+    lines = [json.dumps(index.summary_of(path)) + "\n" for path in paths]
     draft = site_dir / (index.INDEX_NAME + ".rebuilding")
     draft.write_text("".join(lines))
     os.replace(draft, site_dir / index.INDEX_NAME)
     (site_dir / index.BASELINE_NAME).unlink(missing_ok=True)
-    index.advance_baseline(site_dir, reports)
+    baseline = next((path for path, line in zip(reversed(paths), reversed(lines))
+                     if index.restored(json.loads(line))), None)  # the newest that restored, read whole again
+    if baseline:
+        index.advance_baseline(site_dir, [(baseline, read_report(baseline))])
     return len(lines)
 
 

@@ -6,23 +6,32 @@ the two writes leaves it one line behind until the site's next drill. Readers so
 sequence and keep the first line of each, so a line written twice is harmless. A report file
 that does not hold a whole report is summarized with outcome `unreadable` (once it is restored
 from the replica, `drill index --rebuild`). Beside it, SITE/baseline.json holds the tables (rows,
-columns) of the last passing drill's backup, which the next drill compares with
+columns) of the backup of the last drill that restored, which the next drill compares with
 (drills.checks.history), derived from the reports the same way. It lets the dashboard read the newest drills of a
 thousand sites by reading the end of a thousand small files, instead of parsing every report
 ever written.
 """
 
 import json
+import logging
 import os
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from drills.reports.report import read_report, summarize
 
 INDEX_NAME = "index.jsonl"
+log = logging.getLogger("restore_drill.evidence")
 EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
 BASELINE_NAME = "baseline.json"  # the tables of the last passing drill's backup (advance_baseline)
 TAIL_BYTES = 32 * 1024  # the end of an index holds its newest ~60 summaries
+
+
+def summary_of(path: Path) -> dict:
+    """The summary of the report file `path`; an unreadable one is summarized as such (outcome
+    `unreadable`, reason `report.unreadable`: drills.reports.report.read_report)."""
+    return summarize(read_report(path), path.name)
 
 
 def catch_up(site_dir: Path, report_paths: list[Path]) -> None:
@@ -35,27 +44,54 @@ def catch_up(site_dir: Path, report_paths: list[Path]) -> None:
         advance_baseline(site_dir, missing)
 
 
+def restored(report_or_summary: dict) -> bool:
+    """Whether a drill restored and verified its backup: it passed, or failed only on a history
+    check (those come last, and only after every other check passed)."""
+    return report_or_summary.get("outcome") == "pass" or report_or_summary.get("outcome") == "fail" and \
+        str(report_or_summary.get("reason")).startswith("history.")
+
+
 def read_baseline(site_dir: Path) -> dict | None:
-    """What the backup of the site's last passing drill held (drills.checks.history compares the
-    next drill with it): {drill_id, file, backup_taken_at, tables}, or None."""
+    """What the backup of the site's last drill that restored held (drills.checks.history compares
+    the next drill with it): {sequence, drill_id, file, backup_taken_at, tables}; None if there is
+    none, or it is not whole (derived data: `drill index --rebuild` makes it again)."""
     try:
         baseline = json.loads((site_dir / BASELINE_NAME).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+    except FileNotFoundError:
         return None
-    return baseline if isinstance(baseline, dict) and isinstance(baseline.get("tables"), dict) else None
+    except (OSError, ValueError) as error:
+        log.error("history baseline unreadable, not compared: %s", error, extra={"site": site_dir.name})
+        return None
+    whole = isinstance(baseline, dict) and isinstance(baseline.get("sequence"), int) and all(
+        isinstance(baseline.get(key), str) for key in ("drill_id", "backup_taken_at")) and \
+        isinstance(baseline.get("tables"), dict) and all(
+        isinstance(entry, dict) for entry in baseline["tables"].values())
+    if not whole:
+        log.error("history baseline damaged, not compared", extra={"site": site_dir.name})
+    return baseline if whole else None
 
 
 def advance_baseline(site_dir: Path, reports: list[tuple[Path, dict]]) -> None:
-    """Make the newest passing drill among `reports` whose tables were read the baseline."""
-    passed = [(path, report) for path, report in reports
-              if report.get("outcome") == "pass" and isinstance(report.get("tables"), dict)]
-    if passed:
-        path, report = passed[-1]
-        document = {"drill_id": report.get("drill_id"), "file": path.name,
-                    "backup_taken_at": (report.get("backup") or {}).get("taken_at"), "tables": report["tables"]}
-        draft = site_dir / (BASELINE_NAME + ".writing")
-        draft.write_text(json.dumps(document), encoding="utf-8")
+    """Make the newest drill among `reports` that restored its backup and read its tables the
+    baseline, unless the baseline is of a newer one already (concurrent writers)."""
+    restoring = [(path, report) for path, report in reports if restored(report)
+                 and isinstance(report.get("tables"), dict) and (report.get("backup") or {}).get("taken_at")]
+    if not restoring:
+        return
+    path, report = restoring[-1]
+    current = read_baseline(site_dir)
+    if current and current["sequence"] >= sequence_of(path):
+        return
+    document = {"sequence": sequence_of(path), "drill_id": report.get("drill_id"), "file": path.name,
+                "backup_taken_at": report["backup"]["taken_at"], "tables": report["tables"]}
+    descriptor, draft = tempfile.mkstemp(prefix=f".{BASELINE_NAME}.", dir=site_dir)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(document))
+        os.chmod(draft, 0o644)
         os.replace(draft, site_dir / BASELINE_NAME)
+    finally:
+        Path(draft).unlink(missing_ok=True)
 
 
 def append_line(path: Path, text: str) -> None:

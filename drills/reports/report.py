@@ -121,9 +121,11 @@ def summarize(report: Report, file_name: str) -> dict:
         "backup_age_seconds": backup.get("age_seconds"),
         "contents_verified": report.get("contents_verified", True),  # reports before the field: as they were shown
         "backup_sha256": backup.get("sha256"),
+        "backup_size": backup.get("size"),
         "chosen": report.get("requested_backup") is not None,
-        "attention": [finding["code"] for finding in report.get("findings") or []
-                      if isinstance(finding, dict) and finding.get("status") == "warn" and finding.get("code")],
+        "attention": sorted({finding["code"] for finding in report.get("findings") or []  # each code once: lines
+                             if isinstance(finding, dict) and finding.get("status") == "warn"  # stay small
+                             and isinstance(finding.get("code"), str) and finding["code"]}),
     }
 
 

@@ -18,6 +18,7 @@ import random
 from datetime import datetime
 
 from drills.errors import BackupProblem
+from drills.redaction import printable
 from drills.sources import local, s3, sftp
 from drills.sources.backup import Backup
 from drills import reasons
@@ -56,11 +57,6 @@ def named(found: list[Backup], name: str) -> Backup:
                                                     "which one is meant cannot be told",
                             hint="narrow the site's source pattern so that names are unique")
     return matching[0]
-
-
-def printable(text: str, limit: int = 200) -> str:
-    """A name as typed, safe to show: control characters replaced, length capped."""
-    return "".join(c if c.isprintable() else "?" for c in text[:limit])
 
 
 def writer(settings, name: str):

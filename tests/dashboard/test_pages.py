@@ -189,6 +189,9 @@ def test_a_certificate_is_read_within_the_users_scope_only(fleet_files):
 def test_an_operator_downloads_the_compliance_report_of_its_tenant(fleet_files):
     at = app_as("ops")
     assert not at.exception
+    assert "Télécharger le rapport de conformité (PDF)" not in download_labels(at)  # made when asked, not per rerun
+    at = next(b for b in at.button if b.label == "Préparer le rapport de conformité").click().run()
+    assert not at.exception
     assert "Télécharger le rapport de conformité (PDF)" in download_labels(at)
 
 
@@ -227,7 +230,7 @@ def test_an_operator_drills_a_chosen_backup_and_asks_the_finder_when_a_site_is_r
     assert not at.exception
     assert sent == [("drill", "pharmacie-des-halles", older), ("finder", "pharmacie-des-halles")]
     events = {e["event"]: e for e in journal(fleet_files)}
-    assert events["drill.requested"]["backup"] == older and "restorable.requested" in events
+    assert events["drill.requested"]["backup"] == older and "finder.requested" in events
     at = page(at, "views/site.py", site="pharmacie-du-port")  # green: no finder offered
     assert "Chercher la plus récente sauvegarde restaurable" not in [b.label for b in at.button]
 
@@ -245,7 +248,7 @@ def test_the_finders_last_answer_and_a_history_warning_are_shown_with_their_figu
     site = catalog.site("pharmacie-du-port")
     store, private = EvidenceStore(catalog.evidence), keys.load_private(catalog.signing_key)
     lost = {"check": "history.rows_dropped", "subject": "public.ventes", "status": "warn", "expected": 1200,
-            "actual": 720, "message": "public.ventes went from 1,200 to 720 rows (-40%, more than 20%)",
+            "actual": 720, "message": "public.ventes went from 1,200 to 720 rows (-40%, more than 20%) [clic](http://x.example)",
             "code": "history.rows_dropped", "hint": "ask the site"}
     report = synthetic_report(site, datetime.now(timezone.utc), "pass", 100)
     stored = store.append(site.id, {**report, "findings": [lost]}, private)
@@ -258,6 +261,7 @@ def test_the_finders_last_answer_and_a_history_warning_are_shown_with_their_figu
     at = page(app_as("ops"), "views/site.py", site="pharmacie-du-port")
     shown = everything_shown(at)
     assert "À surveiller" in shown and "public.ventes went from 1,200 to 720 rows" in shown
+    assert "\\[clic\\]\\(http://x\\.example\\)" in shown  # a name read from a backup makes no link
     assert "la sauvegarde port-1201.dump.age (prise le 2026-12-01 02:00 UTC) se restaure" in shown
     assert "perdrait 27 h 00 min de données" in shown
     at = app_as("marie")  # the pharmacist's page says it in words

@@ -96,14 +96,18 @@ def test_a_backup_already_judged_is_not_drilled_again_unless_its_bytes_changed(f
     catalog, nights = five_nights
     assert restorable(catalog)[0] == 0
     drilled = len(site_reports(catalog))
-    code, answer = restorable(catalog)  # every verdict known from a signed report of the same ciphertext
-    assert code == 0 and len(site_reports(catalog)) == drilled
-    assert [t["reused"] for t in answer["tried"]] == [True, True, True]
-    assert answer["found"]["backup"] == "night-3.dump.age"
-    code, answer = restorable(catalog, "--max", "2")  # none of the two newest restores
-    assert code == 1 and answer["found"] is None and len(site_reports(catalog)) == drilled
+    code, answer = restorable(catalog)  # verdicts known from signed reports of the same ciphertext
+    assert code == 0 and answer["found"]["backup"] == "night-3.dump.age"
+    assert [(t["reused"], t["reason"]) for t in answer["tried"]] == [
+        (True, "decrypt.corrupt"),  # the bytes alone decide it: not drilled again
+        (False, "verify.table_missing"),  # the manifest beside it decided: drilled again
+        (True, None)]
+    assert len(site_reports(catalog)) == drilled + 1
+    assert answer["tried"][0]["drilled_at"] < answer["tried"][1]["drilled_at"]  # when each verdict was reached
+    code, answer = restorable(catalog, "--max", "1")  # the newest does not restore
+    assert code == 1 and answer["found"] is None and len(site_reports(catalog)) == drilled + 1
     code, answer = restorable(catalog, "--max", "1", "--again")
-    assert code == 1 and answer["tried"][0]["reused"] is False and len(site_reports(catalog)) == drilled + 1
+    assert code == 1 and answer["tried"][0]["reused"] is False and len(site_reports(catalog)) == drilled + 2
     folder = catalog.parent / "source"  # tonight's backup delivered again, whole, under the same name
     place(folder / "night-3.dump.age", folder, "night-5.dump.age", nights[0][1])
     code, answer = restorable(catalog)
@@ -114,6 +118,16 @@ def test_a_backup_already_judged_is_not_drilled_again_unless_its_bytes_changed(f
     assert [row["last_verdict"] for row in listed] == ["pass", "fail", "pass", None, None]
     assert len(list((catalog.parent / "evidence" / ".recovery-points" / SITE).glob("*.json"))) == 5
     assert drill_command("verify-chain", SITE, "--catalog", str(catalog)).returncode == 0
+
+
+def test_a_source_that_cannot_be_listed_stops_the_search_with_a_signed_answer_saying_why(five_nights):
+    catalog, _ = five_nights
+    shutil.rmtree(catalog.parent / "source")  # the share is not mounted
+    done = drill_command("restorable", SITE, "--json", "--catalog", str(catalog))
+    answer = json.loads(done.stdout)
+    assert done.returncode == 2 and (answer["found"], answer["stopped_by"]) == (None, "error.source")
+    assert "stopped by error.source (our side, not the backups)" in drill_command(
+        "restorable", SITE, "--catalog", str(catalog)).stdout
 
 
 def test_drill_run_backup_drills_that_backup_and_an_unknown_name_is_backup_missing(five_nights):
@@ -191,12 +205,18 @@ def test_sales_destroyed_at_the_source_between_two_nights_make_the_site_amber(ni
     assert "column telephone (text) vanished" in changed["message"]
 
 
-def test_a_site_may_fail_on_a_history_check_and_the_finder_then_goes_back_before_the_loss(nightly):
-    nightly("normal", checks={"history": {"fail": ["rows_dropped"]}})
-    catalog, second = nightly("sales-deleted", checks={"history": {"fail": ["rows_dropped"]}})
-    assert (second["outcome"], second["reason"]) == ("fail", "history.rows_dropped")
+@pytest.mark.parametrize("history_settings, verdict", [({}, ("pass", None)),
+                                                      ({"fail": ["rows_dropped"]}, ("fail", "history.rows_dropped"))])
+def test_the_finder_goes_back_past_a_backup_that_restores_but_lost_data(nightly, history_settings, verdict):
+    nightly("normal", checks={"history": history_settings})
+    catalog, second = nightly("sales-deleted", checks={"history": history_settings})
+    assert (second["outcome"], second["reason"]) == verdict
     done = drill_command("restorable", SITE, "--json", "--catalog", str(catalog.path))
     answer = json.loads(done.stdout)
     assert done.returncode == 0 and answer["found"]["backup"] == "night-1.dump.age"
-    assert [(t["backup"], t["reused"]) for t in answer["tried"]] == [("night-2.dump.age", True),
-                                                                     ("night-1.dump.age", True)]
+    assert [(t["backup"], t["reused"], t["attention"]) for t in answer["tried"]] == [
+        ("night-2.dump.age", True, ["history.rows_dropped"]), ("night-1.dump.age", True, [])]
+    again = drill_command("restorable", SITE, "--again", "--catalog", str(catalog.path))  # drilled by name anew,
+    assert again.returncode == 0, again.stdout  # compared with nothing older: the loss its bytes showed still counts
+    assert "night-2.dump.age restores, but data was destroyed before it: history.rows_dropped" in again.stdout
+    assert "newest restorable backup: night-1.dump.age" in again.stdout

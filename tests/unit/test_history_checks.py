@@ -11,7 +11,8 @@ from drills.catalog.model import HistoryChecks
 from drills.checks import history
 from drills.fleet import AMBER, GREEN, NEVER, RED, status_of
 from drills.reports import index
-from drills.sources import named, printable
+from drills.redaction import printable
+from drills.sources import named
 from drills.errors import BackupProblem
 
 TAKEN = datetime(2026, 11, 30, 2, tzinfo=timezone.utc)
@@ -148,3 +149,46 @@ def test_the_catalog_takes_a_percentage_and_names_a_wrong_one(tmp_path):
     with pytest.raises(ConfigError) as wrong:
         catalog({"max_drop": "150%", "fail": ["rows_deleted"]})
     assert "a percentage from 1% to 100%" in str(wrong.value) and "'rows_deleted' is not one of" in str(wrong.value)
+
+
+def test_a_large_table_that_vanished_counts_as_rows_dropped_and_many_changes_make_few_findings():
+    before = baseline({"public.ventes": table(5000), **{f"t{n:03d}": table(1) for n in range(100)}})
+    found_now = found({}, before)
+    dropped = [f for f in found_now if f.code == "history.rows_dropped"]
+    assert [(f.subject, f.actual) for f in dropped] == [("public.ventes", 0)] and "vanished" in dropped[0].message
+    changed = [f for f in found_now if f.code == "history.schema_changed"]
+    assert len(changed) == history.MAX_NAMED and changed[-1].subject == "82 more tables"
+
+
+def test_names_read_from_a_restored_database_reach_messages_printable():
+    hostile = "t\x1b[2J\u202e"
+    (dropped,) = found({hostile: table(1)}, baseline({hostile: table(5000)}))
+    assert "\x1b" not in dropped.message + dropped.subject and "\u202e" not in dropped.message
+
+
+def test_the_finder_takes_a_backup_for_whole_only_if_no_drill_of_its_bytes_found_a_loss():
+    from drills import finder
+    from drills.reports.index import restored
+
+    assert restored({"outcome": "fail", "reason": "history.rows_dropped"}) and not restored({"outcome": "error"})
+    summaries = [{"backup_name": "n2", "backup_sha256": "a", "outcome": "pass", "attention": ["history.rows_dropped"]},
+                 {"backup_name": "n2", "backup_sha256": "b", "outcome": "pass", "attention": []}]
+    assert finder.losses_seen(summaries, "n2", "a") == {"history.rows_dropped"}
+    assert finder.losses_seen(summaries, "n2", "b") == set() and finder.losses_seen(summaries, "n2", None) == set()
+    backup = SimpleNamespace(name="n2", size=1, modified=TAKEN)
+    lossy = finder.Tried(backup, "pass", None, "d", None, True, "a", None, attention=("history.rows_dropped",))
+    refused = finder.Tried(backup, "fail", "history.schema_changed", "d", None, True, "a", None)
+    assert not lossy.whole and not refused.whole
+    assert finder.Tried(backup, "pass", None, "d", None, True, "a", None, attention=("rto.target",)).whole
+
+
+def test_the_newest_restorable_backup_an_alert_names_is_never_the_bytes_that_just_failed():
+    from drills.finder import newest_restorable
+
+    older = {"outcome": "pass", "backup_name": "n1", "backup_sha256": "x", "backup_taken_at": "2026-11-29T02:00:00+00:00"}
+    same = {"outcome": "pass", "backup_name": "n2", "backup_sha256": "old", "backup_taken_at": "2026-11-30T02:00:00+00:00"}
+    lossy = {**same, "backup_name": "n3", "attention": ["history.rows_dropped"],
+             "backup_taken_at": "2026-12-01T02:00:00+00:00"}
+    failing = {"backup": {"name": "n2", "sha256": "new"}}
+    assert newest_restorable([older, same, lossy], failing) == older
+    assert newest_restorable([older, same, lossy], {"backup": {"name": "n2", "sha256": "old"}}) == same

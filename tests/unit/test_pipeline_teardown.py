@@ -112,7 +112,7 @@ def test_a_stop_asked_from_another_thread_ends_a_stuck_drill_as_interrupted(cata
 
 
 def test_a_report_that_cannot_be_stored_is_our_error_and_still_carries_the_verdict(catalog, monkeypatch):
-    from drills.pipeline import ReportNotStored
+    from drills.errors import ReportNotStored
     from drills.reports.evidence import EvidenceStore
 
     def full_disk(*_):
