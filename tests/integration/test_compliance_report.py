@@ -213,3 +213,20 @@ def test_an_unknown_tenant_or_a_badly_written_month_is_a_usage_error(fleet, tmp_
     catalog, _ = fleet
     done = drill_command("report", *arguments, "--output", str(tmp_path), "--catalog", str(catalog.path))
     assert done.returncode == 3 and "config.usage" in done.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_a_report_the_index_does_not_hold_yet_is_counted_from_its_file(fleet, made, tmp_path):
+    """A process that died between the report's write and the index's: the figures are the same."""
+    catalog, _ = fleet
+    index_file = catalog.evidence / "pharmacie-du-port" / "index.jsonl"
+    lines = index_file.read_text().splitlines(keepends=True)
+    index_file.write_text("".join(lines[:-3]))  # the last three reports are not indexed
+    try:
+        done = drill_command("report", "--tenant", "infogest", "--month", "2026-11", "--output", str(tmp_path),
+                             "--catalog", str(catalog.path), "--json")
+        assert done.returncode == 0, done.stderr
+        behind = json.loads((tmp_path / "compliance-infogest-2026-11.json").read_bytes())
+        whole = json.loads((made / "compliance-infogest-2026-11.json").read_bytes())
+        assert [s for s in behind["sites"]] == [s for s in whole["sites"]]
+    finally:
+        index_file.write_text("".join(lines))
