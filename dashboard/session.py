@@ -184,7 +184,7 @@ def compliance_button(tenant: str, month: str) -> None:
                            kwargs={"tenant": tenant, "month": month})
 
 
-MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+MARKDOWN = re.compile(r"([\\`*_\[\]()#!|<>~$])")  # links, images, emphasis, code, HTML, tables, LaTeX
 
 
 def markdown_text(text: str) -> str:

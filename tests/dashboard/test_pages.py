@@ -248,7 +248,8 @@ def test_the_finders_last_answer_and_a_history_warning_are_shown_with_their_figu
     site = catalog.site("pharmacie-du-port")
     store, private = EvidenceStore(catalog.evidence), keys.load_private(catalog.signing_key)
     lost = {"check": "history.rows_dropped", "subject": "public.ventes", "status": "warn", "expected": 1200,
-            "actual": 720, "message": "public.ventes went from 1,200 to 720 rows (-40%, more than 20%) [clic](http://x.example)",
+            "actual": 720,
+            "message": "public.ventes went from 1,200 to 720 rows (-40%, more than 20%) [clic](http://x.example)",
             "code": "history.rows_dropped", "hint": "ask the site"}
     report = synthetic_report(site, datetime.now(timezone.utc), "pass", 100)
     stored = store.append(site.id, {**report, "findings": [lost]}, private)
@@ -261,7 +262,7 @@ def test_the_finders_last_answer_and_a_history_warning_are_shown_with_their_figu
     at = page(app_as("ops"), "views/site.py", site="pharmacie-du-port")
     shown = everything_shown(at)
     assert "À surveiller" in shown and "public.ventes went from 1,200 to 720 rows" in shown
-    assert "\\[clic\\]\\(http://x\\.example\\)" in shown  # a name read from a backup makes no link
+    assert "\\[clic\\]\\(http://x.example\\)" in shown  # a name read from a backup makes no link
     assert "la sauvegarde port-1201.dump.age (prise le 2026-12-01 02:00 UTC) se restaure" in shown
     assert "perdrait 27 h 00 min de données" in shown
     at = app_as("marie")  # the pharmacist's page says it in words
