@@ -100,7 +100,10 @@ STAGE_COMMANDS = {  # how a dump is put in the container's /tmp when pg_restore 
 CREATE = Step("creating the restore database", ("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", *CONNECT, "-d", "postgres",
                                                 *(part for statement in CREATE_DATABASE for part in ("-c", statement))),
               when=SETUP, timeout=30)
-LAST_ERROR = LastError(command=("sh", "-c", f"grep -oE '^[0-9A-Z]{{5}} (ERROR|FATAL|PANIC)' {SERVER_LOG} "
+# The last ERROR is what stopped the restore; a FATAL only when there is none: a parallel pg_restore
+# stopping on an error disconnects its other workers, and the server's FATAL 08006 for them may come last.
+LAST_ERROR = LastError(command=("sh", "-c", f"(grep -oE '^[0-9A-Z]{{5}} ERROR' {SERVER_LOG} || "
+                                            f"grep -oE '^[0-9A-Z]{{5}} (FATAL|PANIC)' {SERVER_LOG}) "
                                             "| tail -n 1 | cut -c1-5"),
                        label="SQLSTATE", pattern=r"^([0-9A-Z]{5})$", classes=SQLSTATE_CLASSES,
                        full=frozenset({"53100"}))  # disk_full

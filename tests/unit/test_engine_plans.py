@@ -222,3 +222,20 @@ def test_the_steps_run_in_order_and_a_hanging_one_is_restore_timeout():
     assert runtime.ran[1] == (["sh", "-c", f"cat > {sqlite.INSIDE}"], 16)
     assert runtime.commands() == ["true", "cat", "sqlite3", "sqlite3"]
     assert failure(plan, site, StubRuntime({"sqlite3": HANGS})).code == "restore.timeout"
+
+
+@pytest.mark.parametrize("log, code", [
+    ("22021 ERROR:  invalid byte sequence\n08006 FATAL:  connection to client lost\n", "22021"),  # -j 2 stopping
+    ("57P03 FATAL:  the database system is starting up\n", "57P03"),
+    ("57P03 FATAL:  starting up\n53100 ERROR:  could not extend file\n08006 FATAL:  lost\n", "53100"),
+    ("", ""),
+])
+def test_the_servers_error_code_is_the_last_error_a_fatal_only_without_one(tmp_path, log, code):
+    """The command the postgres plan runs in its container, run here on a server log of that shape."""
+    import subprocess
+
+    from drills.engines.postgres import LAST_ERROR, SERVER_LOG
+
+    (tmp_path / "server.log").write_text(log)
+    script = LAST_ERROR.command[2].replace(SERVER_LOG, str(tmp_path / "server.log"))
+    assert subprocess.run(["sh", "-c", script], capture_output=True, text=True).stdout.strip() == code
