@@ -202,4 +202,5 @@ def newest_restorable(summaries: list[dict], failing: dict | None = None) -> dic
         backup = (failing or {}).get("backup") or {}
         return entry.get("backup_name") != backup.get("name") or entry.get("backup_sha256") == backup.get("sha256")
 
-    return max(filter(eligible, summaries), key=lambda entry: index.time_of(entry["backup_taken_at"]), default=None)
+    return max(filter(eligible, summaries), key=lambda entry: (index.time_of(entry["backup_taken_at"]),
+                                                               entry.get("sequence") or 0), default=None)

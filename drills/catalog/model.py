@@ -76,6 +76,9 @@ class SqlAssertion:
     expect: object
 
 
+HISTORY_CHECKS = ("rows_dropped", "schema_changed", "rto_regression")  # checks.history.fail may list them
+
+
 @dataclass(frozen=True)
 class HistoryChecks:
     """How a passing drill is compared with the site's earlier ones (drills.checks.history)."""

@@ -139,7 +139,7 @@ DECRYPT = Record(
     required=True,
 )
 
-HISTORY_CHECKS = ("rows_dropped", "schema_changed", "rto_regression")
+HISTORY_CHECKS = model.HISTORY_CHECKS
 
 
 def percent(value):

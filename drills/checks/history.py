@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from drills.catalog.model import HISTORY_CHECKS
 from drills.checks.findings import FAIL, WARN, Finding
 from drills.redaction import printable
 from drills.reports import index
@@ -57,8 +58,7 @@ def findings(settings, past: Past, tables: dict | None, taken: datetime | None,
              rto_seconds: float | None) -> list[Finding]:
     """The history findings of a drill that restored and verified its backup (`rto_seconds`
     None: not judged on its RTO)."""
-    status = {name: FAIL if name in settings.fail else WARN for name in ("rows_dropped", "schema_changed",
-                                                                          "rto_regression")}
+    status = {name: FAIL if name in settings.fail else WARN for name in HISTORY_CHECKS}
     found = []
     before = past.baseline
     if before and tables is not None and taken and index.time_of(before["backup_taken_at"]) < taken:

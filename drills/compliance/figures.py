@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from drills.errors import ConfigError
+from drills.finder import newest_restorable
 from drills.reports import report
 from drills import reasons
 
@@ -132,11 +133,11 @@ def red_periods(routine: list[dict], period: Period) -> list[dict]:
 
 
 def newest_restorable_point(summaries: list[dict], period: Period) -> dict | None:
-    """The newest backup a passing drill restored (chosen drills too) before the period's end."""
-    restored = [s for s in summaries if s["outcome"] == "pass" and s.get("backup_taken_at")]
-    if not restored:
+    """The newest backup a passing drill restored with its data whole (chosen drills too) before
+    the period's end: the finder's and the alerts' rule (drills.finder.newest_restorable)."""
+    newest = newest_restorable(summaries)
+    if newest is None:
         return None
-    newest = max(restored, key=lambda s: (moment(s["backup_taken_at"]), s["sequence"]))
     taken = moment(newest["backup_taken_at"])
     return {"drill_id": newest["drill_id"], "backup_name": newest.get("backup_name"),
             "taken_at": newest["backup_taken_at"],

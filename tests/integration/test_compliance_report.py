@@ -65,7 +65,9 @@ def expected_site(site, reports: list[tuple[str, str, dict]], start: datetime, u
         if end > start and at(first) < until:
             periods.append({"from_drill": first["drill_id"], "until_drill": closing and closing["drill_id"],
                             "still_red": closing is None, "seconds": (end - begin).total_seconds()})
-    restored = [r for _, _, r in before_end if r["outcome"] == "pass" and (r.get("backup") or {}).get("taken_at")]
+    lost = ("history.rows_dropped", "history.schema_changed")  # restores, but data destroyed: not a recovery point
+    restored = [r for _, _, r in before_end if r["outcome"] == "pass" and (r.get("backup") or {}).get("taken_at")
+                and not any(f.get("status") == "warn" and f.get("code") in lost for f in r["findings"])]
     newest = max(restored, key=lambda r: datetime.fromisoformat(r["backup"]["taken_at"]), default=None)
     cited = {r["drill_id"] for r in within} | {p[key] for p in periods for key in ("from_drill", "until_drill")}
     cited |= {newest["drill_id"]} if newest else set()

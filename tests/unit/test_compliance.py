@@ -33,6 +33,12 @@ def test_the_success_rate_counts_routine_passes_and_fails_and_keeps_errors_apart
     assert found["success_rate"] == 0.75 and found["drills"] == 5
 
 
+def test_a_backup_that_restores_but_lost_data_is_never_the_newest_restorable_point():
+    """The compliance report, the finder and the alerts name the same point (drills.finder)."""
+    found = figures(drill(1, 1), drill(2, 2, attention=["history.rows_dropped"]))
+    assert found["passed"] == ["d1", "d2"] and found["newest_restorable_point"]["drill_id"] == "d1"
+
+
 def test_a_drill_of_a_chosen_backup_is_not_routine_but_may_be_the_newest_restorable_point():
     found = figures(drill(1, 1), drill(2, 2, "fail", chosen=True), drill(3, 3), drill(4, 4, chosen=True))
     assert found["passed"] == ["d1", "d3"] and found["failed"] == [] and found["chosen"] == ["d2", "d4"]
