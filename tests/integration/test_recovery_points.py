@@ -221,3 +221,26 @@ def test_the_finder_goes_back_past_a_backup_that_restores_but_lost_data(nightly,
     assert again.returncode == 0, again.stdout  # compared with nothing older: the loss its bytes showed still counts
     assert "night-2.dump.age restores, but data was destroyed before it: history.rows_dropped" in again.stdout
     assert "newest restorable backup: night-1.dump.age" in again.stdout
+
+
+def test_a_hostile_table_name_in_a_restored_database_reaches_the_report_printable(tmp_path, keys_dir, docker_engine):
+    """A name the backup chose (control characters, markdown) dropped between two nights: the
+    finding names it, escape sequences replaced, through the real drill."""
+    hostile = 'journal\x1b[2J](http://x.example)'
+    quoted = '"' + hostile.replace('"', '""') + '"'
+    made = {}
+    with SourceDatabase(patients=300, runtime=docker_engine) as source:
+        source.execute(f"CREATE TABLE public.{quoted} AS SELECT generate_series(1, 2000) AS id")
+        made["with"] = seal(source, keys_dir["recipient"], tmp_path / "with" / "w.dump.age", SITE)
+        source.execute(f"DROP TABLE public.{quoted}")
+        made["without"] = seal(source, keys_dir["recipient"], tmp_path / "without" / "o.dump.age", SITE)
+    folder, start = tmp_path / "source", datetime.now(timezone.utc) - timedelta(days=2)
+    keys.init(tmp_path / "keys" / "signing.ed25519")
+    catalog = load_catalog(write_catalog(tmp_path, [site_entry(SITE, folder, keys_dir["dir"] / "drill.agekey",
+                                                               targets={"rto": "30m", "rpo": "30d"})]))
+    for night, name in enumerate(("with", "without")):
+        place(made[name], folder, f"night-{night + 1}.dump.age", start + timedelta(days=night))
+        report = run_drill(catalog, catalog.sites[0], runtime=docker_engine).report
+    dropped = [f for f in warnings(report) if f["code"] == "history.rows_dropped"]
+    assert [f["subject"] for f in dropped] == ["public.journal?[2J](http://x.example)"]
+    assert "\x1b" not in dropped[0]["message"] and "2,000 to 0 rows (-100%" in dropped[0]["message"]
