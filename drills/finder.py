@@ -90,7 +90,7 @@ def find(catalog, site, drill: Callable[[str], object], clock: Callable[[], date
     tried: list[Tried] = []
     listed, stopped = [], None
     try:
-        listed = sources.listing(site.source)
+        listed = sources.listing(site.source, site)
         summaries = index.read_all(store.root / site.id)
         for backup in listed[:max_backups]:
             known = None if again else known_verdict(store, site.id, backup, summaries, keyring)

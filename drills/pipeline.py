@@ -26,14 +26,15 @@ from drills.checks.findings import FAIL, WARN, Finding, failure, verdict
 from drills.crypto import age
 from drills.crypto.identities import identities_from
 from drills.checks import restored
-from drills.engines import engine_for, executor
+from drills.engines import engine_for, executor, recovery
+from drills.engines.plan import Request
 from drills.errors import DrillError, InfrastructureError, ReportNotStored
 from drills.reports import anchors, keys
 from drills.reports.evidence import EvidenceStore
 from drills.reports.provenance import provenance
-from drills.reports.report import NAMED, PHASES, REPORT_FORMAT, StoredReport, new_drill_id, now_utc
+from drills.reports.report import NAMED, PHASES, TARGET, REPORT_FORMAT, StoredReport, new_drill_id, now_utc
 from drills.runtimes.docker import DockerRuntime
-from drills.streams import Meter, Phases, Stopwatch, decompressed, drain, read_ahead, timed
+from drills.streams import Meter, Phases, Stopwatch, decompressed, drain, pieces, read_ahead, timed
 from drills.watchdog import Watchdog, interrupted
 from drills.workdir import make_work_dir
 from drills import reasons
@@ -44,7 +45,7 @@ log = logging.getLogger("restore_drill.pipeline")
 def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase: None,
               drill_id: str | None = None, interruptions: tuple = (), after_verify=None,
               watchdog: Watchdog | None = None, attempt_of: str | None = None,
-              backup_name: str | None = None) -> StoredReport:
+              backup_name: str | None = None, target: datetime | None = None) -> StoredReport:
     """Run one drill of `site` in-process and store its signed report.
 
     `progress(phase)` is called as each phase starts (for a human watching); `drill_id` is
@@ -56,12 +57,13 @@ def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase:
     `after_verify(runtime, container, socket_dir, drill_id)`, if given, runs once the data is
     verified and before teardown (outside the RTO), e.g. an export; the findings it returns
     join the report. `backup_name` drills the backup the source lists under that name instead of
-    the one the site's `pick` takes (its freshness is then not judged).
+    the one the site's `pick` takes (its freshness is then not judged); `target` recovers a
+    physical backup to that time instead of the latest point (the newest set taken before it).
     """
     signing_key = keys.load_private(catalog.signing_key)
     store = EvidenceStore.of(catalog)
     drill = Drill(site, runtime, clock, progress, drill_id, interruptions, after_verify, watchdog, attempt_of)
-    drill.backup_name, drill.past = backup_name, history.Past.read(store.root / site.id)
+    drill.backup_name, drill.target, drill.past = backup_name, target, history.Past.read(store.root / site.id)
     report = drill.run()
     try:
         stored = store.append(site.id, report, signing_key)
@@ -84,6 +86,7 @@ class Drill:
         self.phases, self.findings = Phases(dict.fromkeys(PHASES, 0.0)), []
         self.phase = "fetch"
         self.backup = self.manifest = self.manifest_name = self.meter = self.tables = self.backup_name = None
+        self.target = self.recovery = None  # a physical backup's time to recover to, and where it did
         self.past = history.Past(None, [])  # what the site's earlier drills proved (drills.checks.history)
         self.error: DrillError | None = None
         self.rto_seconds: float | None = None
@@ -101,7 +104,8 @@ class Drill:
             try:
                 self.progress("fetch")
                 with self.phases.measure("fetch"):  # every second of the RTO is in a phase
-                    self.backup = sources.choose(self.site.source, self.started_at, name=self.backup_name)
+                    self.backup = sources.choose(self.site.source, self.started_at, name=self.backup_name,
+                                                 site=self.site, before=self.target)
                     identities = identities_from(self.site.decrypt)
                     self.manifest, self.manifest_name, refused = manifests.for_drill(self.backup, self.site,
                                                                                       identities, self.started_at)
@@ -110,17 +114,20 @@ class Drill:
                 with self.phases.measure("restore"):
                     self.runtime = self.runtime or DockerRuntime()
                     work_dir = make_work_dir(self.drill_id)
-                    plan = self.plan = self.engine.plan(self.site, self.drill_id, str(work_dir))
+                    plan = self.plan = self.engine.plan(self.site, self.drill_id, str(work_dir),
+                                                        Request(self.backup, self.target, tuple(identities)))
                     container = plan.container.name
                     guards.enter_context(self.watchdog.guarding(lambda: self.runtime.remove(container)))
                     self.runtime.start(plan.container)
                 self.stream_and_restore(plan, identities)
                 self.progress("verify")
                 with self.phases.measure("verify"):
+                    facts, found = executor.gather(plan, self.runtime, container, self.site.engine)
+                    self.recovery = recovery.described(facts, self.backup, self.target)
                     findings, freshness, self.tables = restored.verify(self.engine, str(work_dir), self.site,
                                                                        self.manifest, self.started_at, self.watchdog)
                 self.stopped_by_watchdog()  # what an interrupted verifier saw proves nothing
-                self.findings += findings
+                self.findings += found + findings
                 self.data_freshness = freshness
                 self.rto_seconds = time.perf_counter() - started
                 if self.after_verify and not any(finding.status == FAIL for finding in self.findings):
@@ -144,8 +151,7 @@ class Drill:
         self.check_targets()
         return self.report()
 
-    def conclude(self, error: DrillError) -> None:
-        """The error that stopped the drill becomes its finding (and its outcome, if ours)."""
+    def conclude(self, error: DrillError) -> None:  # the error that stopped the drill: its finding (outcome, if ours)
         self.findings.append(failure(error))
         self.error = error if error.outcome == "error" else None
 
@@ -189,8 +195,8 @@ class Drill:
         self.meter = Meter(self.backup.open())
         ciphertext = io.BufferedReader(self.meter, buffer_size=1024 * 1024)
         producing, waiting = Stopwatch(), Stopwatch()
-        plaintext = read_ahead(timed(decompressed(age.decrypt(ciphertext, identities),
-                                                  self.site.engine.max_decompressed), producing),
+        opened = age.decrypt(ciphertext, identities) if plan.age else pieces(ciphertext)
+        plaintext = read_ahead(timed(decompressed(opened, self.site.engine.max_decompressed), producing),
                                stop=self.watchdog.fired)
         started = time.perf_counter()
         try:
@@ -208,9 +214,9 @@ class Drill:
             self.phases.seconds["decrypt"] += (produced - fetched) * share
             self.phases.seconds["restore"] += streaming - waited
 
-    def backup_time(self) -> datetime | None:
+    def backup_time(self) -> datetime | None:  # a physical backup's: where its recovery ended
         return targets.backup_time(self.manifest.taken_at if self.manifest else None,
-                                   self.backup.modified if self.backup else None)
+                                   recovery.end_time(self.recovery) or (self.backup.modified if self.backup else None))
 
     def check_targets(self) -> None:
         """Target findings come last: the backup's age, then its newest record's (the canary) (the
@@ -238,7 +244,7 @@ class Drill:
                                          f"history: {type(error).__name__}", hint="drill index --rebuild"))
 
     def pick(self) -> str:
-        return NAMED if self.backup_name is not None else self.site.source.pick
+        return NAMED if self.backup_name is not None else TARGET if self.target else self.site.source.pick
 
     def report(self) -> dict:
         outcome, reason = verdict(self.findings, self.error)
@@ -262,6 +268,7 @@ class Drill:
             "targets": {"rto_seconds": self.site.targets.rto, "rpo_seconds": self.site.targets.rpo},
             "backup": self.backup_identity(taken),
             "requested_backup": self.backup_name,
+            "recovery": self.recovery,
             "engine": {"type": self.site.engine.type, "format": self.site.engine.format,
                        "image": self.site.engine.image},
             "contents_verified": self.contents_verified(),
@@ -272,9 +279,8 @@ class Drill:
         }
 
     def contents_verified(self) -> bool:
-        """Whether the restored contents were checked against something the site declared (the
-        manifest's counts or files, table bounds), not only restored: a pass without it is
-        shown as "restored, contents not verified", never as the same green."""
+        """Whether the restored contents were checked against something the site declared (the manifest's
+        counts or files, table bounds): a pass without it is "restored, contents not verified"."""
         return self.manifest is not None or bool(self.site.checks.tables)
 
     def backup_identity(self, taken: datetime | None) -> dict | None:

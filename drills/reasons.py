@@ -54,7 +54,11 @@ DECRYPT_WORK_FACTOR = reason("decrypt.work_factor_too_high", FAIL, "a passphrase
                              "than `decrypt.max_work_factor` allows", "raise it only if the site chose that cost")
 RESTORE_FAILED = reason("restore.failed", FAIL, "`pg_restore` / `psql` / `mariadb` stopped on an error (the message "
                         "gives its SQLSTATE or error number and where, never the rows), the compressed stream inside "
-                        "is corrupt, or a dump line exceeds 64 MiB", "the dump does not restore: fix the backup job")
+                        "is corrupt, or a dump line exceeds 64 MiB; pgBackRest could not restore a set (its own "
+                        "message), or the server did not recover to the target", "the dump does not restore: fix the backup job")
+RESTORE_WAL_GAP = reason("restore.wal_gap", FAIL, "physical backups: a WAL segment is missing from the archive between "
+                         "the backup's start and the target (or the newest archived segment): the recovery would stop "
+                         "there; the message names the segment", "check archive_command and take a new full backup")
 RESTORE_TOO_LARGE = reason("restore.too_large", FAIL, "the dump decompresses beyond `engine.max_decompressed`, the "
                            "restored database outgrows `engine.tmpfs`, or an SQLite file or documents tree exceeds it "
                            "(decompression bomb)", "raise the limit only if the site's data really grew")
@@ -94,6 +98,9 @@ VERIFY_RANSOMWARE_SUSPECT = reason("verify.ransomware_suspect", FAIL, "files eng
 VERIFY_STALE_DATA = reason("verify.stale_data", FAIL, "the canary: the newest record of `checks.newest_record` is "
                            "older than the RPO target (a job dumping a stale replica), or cannot be read",
                            "the backup job dumps an old copy: check which database it reads")
+VERIFY_CORRUPT_DATA = reason("verify.corrupt_data", FAIL, "physical backups: amcheck (`pg_amcheck --heapallindexed`) "
+                             "found a damaged heap page or index in a restored database: relation and block named",
+                             "restore an earlier backup (`drill restorable`), check the source's disks")
 
 # Our side failed: outcome error, retried by the workers, the site is not blamed.
 ERROR_RUNTIME = reason("error.runtime", ERROR, "the Docker engine is unreachable or failed; the restore image is "

@@ -221,6 +221,12 @@ def timed(chunks, stopwatch: Stopwatch):
         yield chunk
 
 
+def pieces(reader) -> Iterator[bytes]:
+    """A reader's bytes as chunks (a backup that is not an age file: pgBackRest's)."""
+    while piece := reader.read(PIECE):
+        yield piece
+
+
 def drain(reader) -> None:
     while reader.read(1024 * 1024):
         pass

@@ -20,7 +20,7 @@ debian_mirror() {
 # engine -> "image tag|debian packages|PATH directory of the server binaries|user set-up"
 # Servers and tools run as uid/gid 999, as in the official images, so one setting serves both.
 declare -A recipes=(
-  [postgres]="restore-drill/postgres:15-bookworm|postgresql-15|/usr/lib/postgresql/15/bin|groupmod -g 999 postgres && usermod -u 999 -g 999 postgres"
+  [postgres]="restore-drill/postgres:15-bookworm|postgresql-15,pgbackrest|/usr/lib/postgresql/15/bin|groupmod -g 999 postgres && usermod -u 999 -g 999 postgres"
   [mariadb]="restore-drill/mariadb:10.11-bookworm|mariadb-server|/usr/sbin|groupmod -g 999 mysql && usermod -u 999 -g 999 mysql"
   [tools]="restore-drill/tools:bookworm|sqlite3|/usr/bin|groupadd -g 999 drill && useradd -u 999 -g 999 -M -d /nonexistent drill"
   # For the deployment test (make test-deploy): the app image's base, and Redis.
@@ -37,12 +37,15 @@ unmount_below() {
 }
 
 build() {
-  local engine=$1 tag packages bindir users tarball rootfs
+  local engine=$1 tag packages bindir users tarball rootfs recipe
   IFS='|' read -r tag packages bindir users <<<"${recipes[$engine]}"
-  if docker image inspect "$tag" >/dev/null 2>&1; then
+  # The recipe's hash labels the image and names its tarball: a changed recipe (a package added)
+  # builds again on a machine that holds the old image.
+  recipe=$(printf '%s' "${recipes[$engine]}" | sha256sum | cut -c1-12)
+  if [ "$(docker image inspect -f '{{ index .Config.Labels "io.restore-drill.recipe" }}' "$tag" 2>/dev/null)" = "$recipe" ]; then
     echo "images: $tag present"; return
   fi
-  tarball="$cache_dir/${tag//[\/:]/_}.tar"
+  tarball="$cache_dir/${tag//[\/:]/_}.$recipe.tar"
   if [ ! -s "$tarball" ]; then
     rootfs=$(mktemp -d "$cache_dir/rootfs.XXXXXX")
     echo "images: bootstrapping $tag from $(debian_mirror) (about a minute)"
@@ -56,7 +59,7 @@ build() {
   fi
   echo "images: importing $tag"
   docker import --change "ENV PATH=$bindir:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-    --change "ENV LANG=C.UTF-8" "$tarball" "$tag" >/dev/null
+    --change "ENV LANG=C.UTF-8" --change "LABEL io.restore-drill.recipe=$recipe" "$tarball" "$tag" >/dev/null
 }
 
 for engine in "${@:-${restore_images[@]}}"; do

@@ -15,7 +15,7 @@ def verify(engine: Engine, work_dir: str, site, manifest, started_at, watchdog):
     if isinstance(reads, Tree):
         return tree_findings(Path(work_dir) / reads.root, manifest.files if manifest else None, reads.refused(work_dir),
                              site.checks.may_be_empty), None, None
-    target = reads.target(work_dir, watchdog.remaining())
+    target = reads.target(site, work_dir, watchdog.remaining())
     findings, freshness, tables = database.verify_database(reads.dialect, target, site, manifest, started_at,
                                                            watchdog)
     return reads.set_aside(work_dir) + findings, freshness, tables

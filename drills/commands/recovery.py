@@ -34,7 +34,7 @@ def backups(arguments) -> int:
         if entry.get("outcome") in ("pass", "fail", "error"):
             last[entry.get("backup_name")] = entry
     rows = []
-    for backup in sources.listing(site.source):
+    for backup in sources.listing(site.source, site):
         drilled = last.get(backup.name) or {}
         rows.append({"name": printable(backup.name), "size": backup.size,
                      "modified": backup.modified.isoformat(timespec="seconds"),

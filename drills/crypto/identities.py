@@ -118,6 +118,15 @@ def read_secret_env(name: str) -> bytes:
     return os.environ[name].encode()
 
 
+def passphrase_of(identities) -> bytes:
+    """The passphrase among a site's identities (a pgBackRest repository's is one)."""
+    for identity in identities:
+        if isinstance(identity, PassphraseIdentity):
+            return identity.passphrase
+    raise ConfigError("a pgBackRest repository opens with a passphrase: set decrypt.passphrase_file or "
+                      "decrypt.passphrase_env to its repo1-cipher-pass")
+
+
 def identities_from(settings: DecryptSettings) -> list:
     """The identities a site's decrypt settings name; ConfigError if they cannot be read."""
     if settings.passphrase_file or settings.passphrase_env:

@@ -35,6 +35,16 @@ def restore(plan: Plan, runtime, container_id: str, settings, plaintext) -> None
         run_step(plan, runtime, container_id, step, settings, dump)
 
 
+def gather(plan: Plan, runtime, container_id: str, settings) -> tuple[dict, list]:
+    """The plan's facts, read from the restored server: ({name: value}, findings)."""
+    facts, findings = {}, []
+    for fact in plan.facts:
+        result = runtime.run(container_id, list(fact.step.command), timeout=fact.step.timeout or settings.timeout)
+        facts[fact.name], found = fact.read(result.exit_code, result.output)
+        findings += found
+    return facts, findings
+
+
 def server_version(plan: Plan, runtime, container_id: str) -> str | None:
     """The first line the plan's version command prints (the image's own binary: the root
     filesystem is read-only), printable ASCII only, at most VERSION_CHARS; None if the plan has
@@ -79,7 +89,7 @@ def run_step(plan: Plan, runtime, container_id: str, step: Step, settings, dump)
         raise InfrastructureError(reasons.ERROR_RUNTIME, message, hint="check the restore image (engine.image)")
     code = last_error_code(plan, runtime, container_id, result.output)
     problem = BackupProblem(reasons.RESTORE_FAILED, message + described(plan, code), hint=step.hint)
-    raise limit_reached(problem, plan, runtime, container_id, settings, code)
+    raise plan.explain(limit_reached(problem, plan, runtime, container_id, settings, code))
 
 
 def last_error_code(plan: Plan, runtime, container_id: str, output: str) -> str | None:

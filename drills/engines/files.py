@@ -30,7 +30,7 @@ EXTRACT = (f"mkdir -p {WORK_INSIDE}/{ROOT} || exit 1; LC_ALL=C tar -x -C {WORK_I
            f"then cat {WORK_INSIDE}/{ERRORS}; exit $status; fi")
 
 
-def plan(site, drill_id: str, work_dir: str) -> Plan:
+def plan(site, drill_id: str, work_dir: str, request=None) -> Plan:
     return file_plan(site, drill_id, work_dir, (
         Step("tar", ("sh", "-c", EXTRACT), dump=True, output=last_lines,
              hint="the archive is damaged or not a tar file: check the backup job"),

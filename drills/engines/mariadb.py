@@ -64,7 +64,7 @@ def refuse_client_command(line: bytes) -> None:
 LAST_ERROR = LastError(command=(), label="", pattern=r"^ERROR (\d+) \(", classes={}, full=frozenset({"1114", "1021"}))
 
 
-def plan(site, drill_id: str, work_dir: str) -> Plan:
+def plan(site, drill_id: str, work_dir: str, request=None) -> Plan:
     database = site.engine.database
     create = Step("creating the restore database",
                   ("mariadb", *CLIENT, "-e", f"CREATE DATABASE IF NOT EXISTS `{database}`"), when=SETUP, timeout=30)
@@ -106,5 +106,5 @@ OPTIONS = Record(
     build=Settings,
 )
 
-ENGINE = Engine("mariadb", OPTIONS, plan, Database(MYSQL, lambda work_dir, seconds_left: attach_dsn(work_dir)),
+ENGINE = Engine("mariadb", OPTIONS, plan, Database(MYSQL, lambda site, work_dir, seconds_left: attach_dsn(work_dir)),
                 manifest="live")

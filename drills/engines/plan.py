@@ -7,6 +7,7 @@ Nothing here needs Docker or DuckDB, so the CLI and the catalog read engines wit
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -47,6 +48,26 @@ class LastError:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """A reading of the restored server once restored (a recovery's end point, amcheck), in the
+    verify phase: `read(exit code, output)` gives what the report keeps and the findings."""
+
+    name: str
+    step: Step
+    read: Callable[[int, str], tuple[object, list]]
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the drill asks of the restore beyond the site's settings: the backup chosen, the point
+    in time to recover to (physical backups), the identities that open the backup."""
+
+    backup: object = None
+    target: datetime | None = None
+    identities: tuple = ()
+
+
+@dataclass(frozen=True)
 class Plan:
     container: ContainerSpec
     server: str  # in words, for "did not start": "the PostgreSQL server"
@@ -58,6 +79,9 @@ class Plan:
     data_mounts: tuple[str, ...] = ()  # the tmpfs the restored data fills: found full, the restore was too large
     last_error: LastError | None = None
     version: tuple[str, ...] | None = None  # prints the server's version (the report's provenance)
+    facts: tuple[Fact, ...] = ()  # read once restored, in the verify phase
+    age: bool = True  # the backup is an age file; False: its bytes go in as they are (pgBackRest encrypts its own)
+    explain: Callable[[object], object] = lambda problem: problem  # a failed step's BackupProblem, said better
 
     def steps_when(self, when: str) -> list[Step]:
         return [step for step in self.steps if step.when == when]
@@ -68,7 +92,7 @@ class Database:
     """The verifier attaches the restored database with DuckDB, read-only."""
 
     dialect: Dialect
-    target: Callable[[str, float], str]  # (work dir, seconds left) -> what DuckDB attaches
+    target: Callable[[object, str, float], str]  # (site, work dir, seconds left) -> what DuckDB attaches
     set_aside: Callable[[str], list] = lambda work_dir: []  # findings on objects removed before any query
 
 
@@ -84,7 +108,7 @@ class Tree:
 class Engine:
     name: str
     options: Record  # the site's `engine:` entry in the catalog
-    plan: Callable[[object, str, str], Plan]  # (site, drill id, work dir) -> the restore's plan
+    plan: Callable[..., Plan]  # (site, drill id, work dir, Request) -> the restore's plan
     reads: Database | Tree
     manifest: str  # "live": counted on the live database (--dsn); "file": read from the backup file
     exports: bool = False  # `drill export` hands its data back (the reversibility kit)

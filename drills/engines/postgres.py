@@ -11,16 +11,17 @@ import shlex
 from dataclasses import dataclass
 
 from drills.checks.dialects import POSTGRES, POSTGRES_TEXT_FORM
+from drills.engines import pgbackrest
+from drills.engines.postgres_server import DATA_DIR, LAST_ERROR, SERVER_LOG
 from drills.engines.plain_sql import without_privileges
 from drills.engines.plan import (
-    EARLY, SETUP, WORK_INSIDE, Database, Engine, LastError, Plan, Step, common_options, data_tmpfs, restore_container,
+    EARLY, SETUP, WORK_INSIDE, Database, Engine, Plan, Step, common_options, data_tmpfs, restore_container,
 )
 from drills.options import Choice, Number, Record, Text
 from drills.runtimes.spec import ContainerSpec
 
 DEFAULT_POSTGRES_IMAGE = "restore-drill/postgres:15-bookworm"
 SOCKET_INSIDE = WORK_INSIDE  # the work directory: the server's socket is there
-DATA_DIR = "/var/lib/postgresql/data"
 DATABASE = "restore"
 # Plain SQL runs as this role: not a superuser, owner of the restore database only, so a
 # hostile dump's COPY ... TO PROGRAM or untrusted functions are refused by PostgreSQL itself.
@@ -37,16 +38,6 @@ SERVER_SETTINGS = {
     # line first, so a failed restore is reported by its code without its words.
     "logging_collector": "on", "log_directory": "/tmp", "log_filename": "server.log",
     "log_line_prefix": "%e ", "log_error_verbosity": "terse", "log_min_error_statement": "panic",
-}
-SERVER_LOG = "/tmp/server.log"
-# SQLSTATE classes (https://www.postgresql.org/docs/current/errcodes-appendix.html), in words.
-SQLSTATE_CLASSES = {
-    "08": "connection exception", "0A": "feature not supported", "22": "data exception",
-    "23": "integrity constraint violation", "25": "invalid transaction state", "28": "invalid authorization",
-    "2B": "dependent privilege descriptors still exist", "3F": "invalid schema name", "40": "transaction rollback",
-    "42": "syntax error or access rule violation", "53": "insufficient resources", "54": "program limit exceeded",
-    "55": "object not in prerequisite state", "57": "operator intervention", "58": "system error",
-    "P0": "PL/pgSQL error", "XX": "internal error",
 }
 # The verifier's own sessions: a statement that runs longer is cancelled by the server itself,
 # and names resolve in pg_catalog first whatever a restored database's settings say.
@@ -88,6 +79,7 @@ def restore_command(engine) -> list[str]:
     return common
 
 
+PHYSICAL = {"pgbackrest": pgbackrest.plan}  # format -> its plan: the data directory itself is restored
 STAGED_DUMP, STAGED_DIRECTORY = "/tmp/backup.dump", "/tmp/backup.d"
 STAGE_COMMANDS = {  # how a dump is put in the container's /tmp when pg_restore needs a file or a folder
     "custom": ["sh", "-c", f"cat > {STAGED_DUMP}"],
@@ -100,22 +92,15 @@ STAGE_COMMANDS = {  # how a dump is put in the container's /tmp when pg_restore 
 CREATE = Step("creating the restore database", ("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", *CONNECT, "-d", "postgres",
                                                 *(part for statement in CREATE_DATABASE for part in ("-c", statement))),
               when=SETUP, timeout=30)
-# The last ERROR is what stopped the restore; a FATAL only when there is none: a parallel pg_restore
-# stopping on an error disconnects its other workers, and the server's FATAL 08006 for them may come last.
-LAST_ERROR = LastError(command=("sh", "-c", f"(grep -oE '^[0-9A-Z]{{5}} ERROR' {SERVER_LOG} || "
-                                            f"grep -oE '^[0-9A-Z]{{5}} (FATAL|PANIC)' {SERVER_LOG}) "
-                                            "| tail -n 1 | cut -c1-5"),
-                       label="SQLSTATE", pattern=r"^([0-9A-Z]{5})$", classes=SQLSTATE_CLASSES,
-                       full=frozenset({"53100"}))  # disk_full
-
-
 def staged(engine) -> bool:
     """Whether pg_restore needs the dump as a file or a folder in the container (staged while the server starts)."""
     return engine.format == "directory" or (engine.format == "custom" and engine.jobs > 1)
 
 
-def plan(site, drill_id: str, work_dir: str) -> Plan:
+def plan(site, drill_id: str, work_dir: str, request=None) -> Plan:
     engine = site.engine
+    if engine.format in PHYSICAL:
+        return PHYSICAL[engine.format](site, drill_id, work_dir, request)
     staging = (Step("staging the dump in the container", tuple(STAGE_COMMANDS[engine.format]), when=EARLY, dump=True,
                     hint="the dump is damaged, or larger than engine.tmpfs"),) if staged(engine) else ()
     restoring = Step("psql" if engine.format == "plain" else "pg_restore", tuple(restore_command(engine)),
@@ -132,11 +117,13 @@ def attach_dsn(socket_dir: str, database: str = DATABASE) -> str:
     return f"host={socket_dir} user=postgres dbname={database}"
 
 
-def verifier_target(work_dir: str, seconds_left: float) -> str:
+def verifier_target(site, work_dir: str, seconds_left: float) -> str:
     """The verifier's session: a statement running past the drill's deadline (plus a grace) is
-    cancelled by the server itself, a backstop to the watchdog that stops the drill first."""
+    cancelled by the server itself, a backstop to the watchdog that stops the drill first. A
+    physical backup's database is the site's own (engine.database); a dump's is restored as DATABASE."""
     options = VERIFIER_OPTIONS.format(milliseconds=int((seconds_left + STATEMENT_GRACE) * 1000))
-    return f"{attach_dsn(work_dir)} options='{options}'"
+    database = site.engine.database if site.engine.format in PHYSICAL else DATABASE
+    return f"{attach_dsn(work_dir, database)} options='{options}'"
 
 
 @dataclass(frozen=True)
@@ -149,15 +136,23 @@ class Settings:
     tmpfs: int
     timeout: int
     max_decompressed: int
+    stanza: str
+    database: str
 
 
 OPTIONS = Record(
     "PostgreSQL, restored in a throwaway container with no network.",
     {
         "type": Choice("Engine plug-in.", ("postgres",), required=True, example="postgres"),
-        "format": Choice("Dump format: pg_dump -Fc (custom), pg_dump -Fd tarred (directory: restored with "
-                         "jobs in parallel), or plain SQL (.sql, .sql.gz, .sql.zst).",
-                         ("custom", "directory", "plain"), default="custom", example="custom"),
+        "format": Choice("Backup format: pg_dump -Fc (custom), pg_dump -Fd tarred (directory: restored with "
+                         "jobs in parallel), plain SQL (.sql, .sql.gz, .sql.zst), or a pgBackRest repository "
+                         "(pgbackrest: physical, with point-in-time recovery; docs/physical-backups.md).",
+                         ("custom", "directory", "plain", "pgbackrest"), default="custom", example="custom"),
+        "stanza": Text("pgbackrest: the repository's stanza.", pattern=r"^[A-Za-z0-9_.-]{1,64}$", default="main",
+                       example="pharmacie"),
+        "database": Text("pgbackrest: the restored cluster's database the checks read (every database is "
+                         "checked with amcheck).", pattern=r"^[A-Za-z0-9_$-]{1,63}$", default="postgres",
+                         example="officine"),
         "image": Text("Restore image; the official postgres image in real deployments.",
                       default=DEFAULT_POSTGRES_IMAGE, example="postgres:15"),
         "jobs": Number("pg_restore parallel jobs (custom format). Above 1 the dump is first staged in the "
@@ -171,3 +166,4 @@ OPTIONS = Record(
 )
 
 ENGINE = Engine("postgres", OPTIONS, plan, Database(POSTGRES, verifier_target), manifest="live", exports=True)
+

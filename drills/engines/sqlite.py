@@ -35,7 +35,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 INSIDE = f"{WORK_INSIDE}/{FILE_NAME}"
 
 
-def plan(site, drill_id: str, work_dir: str) -> Plan:
+def plan(site, drill_id: str, work_dir: str, request=None) -> Plan:
     return file_plan(site, drill_id, work_dir, (
         Step("receiving the file", ("sh", "-c", f"cat > {INSIDE}"), dump=True, output=last_lines),
         Step("SQLite's integrity check", ("sqlite3", "-readonly", INSIDE, "PRAGMA integrity_check;"), expect="ok",
@@ -47,7 +47,7 @@ def plan(site, drill_id: str, work_dir: str) -> Plan:
     ), version=("sqlite3", "--version"))
 
 
-def attached_file(work_dir: str, seconds_left: float) -> str:
+def attached_file(site, work_dir: str, seconds_left: float) -> str:
     """The restored file, for DuckDB's sqlite scanner: refused unless it starts as SQLite does."""
     path = Path(work_dir) / FILE_NAME
     with open(path, "rb") as handle:

@@ -19,6 +19,7 @@ PHASES = ("fetch", "decrypt", "restore", "verify", "teardown")
 DRILL_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
 UNREADABLE = "unreadable"  # the outcome of a stored file that does not hold a whole report
 NAMED = "named"  # backup.pick of a drill of a backup chosen by name (drill run --backup, drill restorable)
+TARGET = "target"  # backup.pick of a physical backup recovered to a time (drill run --at)
 
 
 class Report(TypedDict, total=False):
@@ -39,6 +40,7 @@ class Report(TypedDict, total=False):
     targets: dict[str, int]
     backup: dict | None  # the backup drilled: name, size, sha256, times, manifest, pick (newest, random, named)
     requested_backup: str | None  # the name asked for (drill run --backup, the recovery-point finder), if any
+    recovery: dict | None  # a physical backup's: set, target, end point (drills.engines.recovery)
     tables: dict | None  # each restored table's rows and columns (database engines)
     engine: dict
     contents_verified: bool
@@ -122,7 +124,8 @@ def summarize(report: Report, file_name: str) -> dict:
         "contents_verified": report.get("contents_verified", True),  # reports before the field: as they were shown
         "backup_sha256": backup.get("sha256"),
         "backup_size": backup.get("size"),
-        "chosen": report.get("requested_backup") is not None,
+        "chosen": report.get("requested_backup") is not None or (report.get("recovery") or {}).get("target",
+                                                                                                     "latest") != "latest",
         "attention": sorted({finding["code"] for finding in report.get("findings") or []  # each code once: lines
                              if isinstance(finding, dict) and finding.get("status") == "warn"  # stay small
                              and isinstance(finding.get("code"), str) and finding["code"]}),

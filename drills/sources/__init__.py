@@ -26,18 +26,28 @@ from drills import reasons
 SOURCES = {"local": local, "s3": s3, "sftp": sftp}
 
 
-def listing(settings) -> list[Backup]:
-    """Every backup of the site, newest first (BackupProblem backup.missing if none)."""
+def listing(settings, site=None) -> list[Backup]:
+    """Every backup of the site, newest first (BackupProblem backup.missing if none): the files its
+    source holds, or with `site` of format pgbackrest the sets of its repository there."""
+    if site is not None and site.engine.format == "pgbackrest":
+        from drills.crypto.identities import identities_from, passphrase_of
+        from drills.sources.pgbackrest import Repository
+
+        return Repository(settings, site.engine.stanza, passphrase_of(identities_from(site.decrypt))).backups()
     return SOURCES[settings.type].backups(settings)
 
 
-def choose(settings, now: datetime, rng: random.Random | None = None, name: str | None = None) -> Backup:
+def choose(settings, now: datetime, rng: random.Random | None = None, name: str | None = None, site=None,
+           before: datetime | None = None) -> Backup:
     """The backup to drill: the one named `name` as the source lists it (an operator's or the
-    recovery-point finder's choice), else the newest, or with `pick: random` any backup of the
-    retention window (so that retention is proven too, not only the last night)."""
-    found = listing(settings)
+    recovery-point finder's choice), else the newest (taken `before` a point-in-time target), or
+    with `pick: random` any backup of the retention window (so that retention is proven too, not
+    only the last night)."""
+    found = listing(settings, site)
     if name is not None:
         return named(found, name)
+    if before is not None:
+        return next((backup for backup in found if backup.modified <= before), None) or no_backup_before(before)
     if settings.pick == "newest":
         return found[0]
     kept = [backup for backup in found if (now - backup.modified).total_seconds() <= settings.retention]
@@ -57,6 +67,11 @@ def named(found: list[Backup], name: str) -> Backup:
                                                     "which one is meant cannot be told",
                             hint="narrow the site's source pattern so that names are unique")
     return matching[0]
+
+
+def no_backup_before(target: datetime):
+    raise BackupProblem(reasons.BACKUP_MISSING, f"no backup was taken before {target.isoformat(timespec='seconds')}",
+                        hint="`drill backups SITE` lists them: recover to a time after the oldest one")
 
 
 def writer(settings, name: str):

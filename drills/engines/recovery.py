@@ -1,0 +1,23 @@
+"""What a physical restore recovered to, as the report says it (`recovery`): the set restored, the
+target asked (`latest` or a time), and the end point the promoted server read back (the last
+record replayed, the last transaction's time: the point in time the backup gives back, its RPO)."""
+
+from datetime import datetime
+
+
+def described(facts: dict, backup, target: datetime | None) -> dict | None:
+    """The report's `recovery`, or None for a backup that is not physical."""
+    physical = getattr(backup, "physical", None)
+    if physical is None:
+        return None
+    end = facts.get("recovery") or {}
+    return {"set": backup.name, "kind": physical.kind, "lsn_start": physical.lsn_start, "lsn_stop": physical.lsn_stop,
+            "target": target.isoformat(timespec="seconds") if target else "latest",
+            "end_lsn": end.get("end_lsn"), "end_time": end.get("end_time"), "timeline": end.get("timeline"),
+            "amcheck": facts.get("amcheck")}
+
+
+def end_time(recovery: dict | None) -> datetime | None:
+    """The recovery's end point as a time (the newest data the backup gave back), if it was read."""
+    text = (recovery or {}).get("end_time")
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
