@@ -125,9 +125,10 @@ class Drill:
                     facts, found = executor.gather(plan, self.runtime, container, self.site.engine)
                     self.recovery = recovery.described(facts, self.backup, self.target)
                     findings, freshness, self.tables = restored.verify(self.engine, str(work_dir), self.site,
-                                                                       self.manifest, self.started_at, self.watchdog)
+                                                                       self.manifest, self.started_at, self.watchdog,
+                                                                       found)
                 self.stopped_by_watchdog()  # what an interrupted verifier saw proves nothing
-                self.findings += found + findings
+                self.findings += findings
                 self.data_freshness = freshness
                 self.rto_seconds = time.perf_counter() - started
                 if self.after_verify and not any(finding.status == FAIL for finding in self.findings):

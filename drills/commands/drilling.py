@@ -2,12 +2,15 @@
 
 The pipeline, and with it Docker and DuckDB, is imported only when a drill runs."""
 
+import argparse
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from drills.audit import AuditJournal
 from drills.catalog import load_catalog
 from drills.commands.common import add_recipients, catalog_of, cli_user, recipients_of, usage
+from drills.engines.postgres import PHYSICAL
 from drills.commands.output import (EXIT, describe, emit, progress_printer, recovery_point_text, summary,
                                     summary_row, table)
 from drills import reasons
@@ -19,6 +22,9 @@ def register(add) -> None:
     run_command.add_argument("--all", action="store_true", help="every site of the catalog")
     run_command.add_argument("--backup", metavar="NAME", help="drill this backup (a name as `drill backups SITE` "
                                                               "lists it) instead of the newest; one site only")
+    run_command.add_argument("--at", metavar="TIME", type=point_in_time,
+                             help="physical backups: recover to this time (ISO 8601; UTC without an offset) from "
+                                  "the newest backup taken before it, instead of the latest point; one site only")
     export_command = add("export", export, "reversibility kit: restore the newest backup, export every table "
                                            "(Parquet, CSV, schema), encrypted with age to the client")
     export_command.add_argument("site", metavar="SITE")
@@ -27,6 +33,18 @@ def register(add) -> None:
     demo_command = add("demo", demo, "make four demo pharmacies with real backups and drill them")
     demo_command.add_argument("--dir", default="demo")
     demo_command.add_argument("--patients", type=int, default=2000)
+
+
+def point_in_time(text: str) -> datetime:
+    """--at: an ISO 8601 time, UTC when it names no offset, not in the future."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time (2026-12-01T14:30:00+01:00)") from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    if moment > datetime.now(timezone.utc):
+        raise argparse.ArgumentTypeError(f"{text} is in the future: a backup can only give back the past")
+    return moment.astimezone(timezone.utc)
 
 
 def drill_in_foreground(catalog, site, arguments, **options):
@@ -44,11 +62,13 @@ def run(arguments) -> int:
     sites = catalog.sites if arguments.all else [catalog.site(site_id) for site_id in arguments.sites]
     if not sites:
         raise usage("name the sites to drill, or --all")
-    if arguments.backup is not None and len(sites) != 1:
-        raise usage("--backup names a backup of one site: name that site only")
+    if (arguments.backup is not None or arguments.at is not None) and len(sites) != 1:
+        raise usage("--backup and --at name a backup or a time of one site: name that site only")
+    if arguments.at is not None and sites[0].engine.format not in PHYSICAL:
+        raise usage(f"--at recovers a physical backup to a time; {sites[0].id}'s format is {sites[0].engine.format}")
     results = []
     for site in sites:
-        result = drill_in_foreground(catalog, site, arguments, backup_name=arguments.backup)
+        result = drill_in_foreground(catalog, site, arguments, backup_name=arguments.backup, target=arguments.at)
         results.append(result)
         if not arguments.json:
             print(describe(result.report, result.path), flush=True)

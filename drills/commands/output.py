@@ -73,6 +73,10 @@ def describe(report: dict, path: Path) -> str:
     if len(failed) > 1:
         lines.append(f"  {len(failed)} failing findings: " + ", ".join(f"{f['code']} {f['subject']}" for f in failed))
     lines += [f"  warning {f['code']}: {f['message']}" for f in report["findings"] if f["status"] == "warn" and f["code"]]
+    recovery = report.get("recovery")
+    if recovery and recovery["end_lsn"]:
+        lines.append(f"  recovered {recovery['set']} to {recovery['target']}: last transaction "
+                     f"{recovery['end_time'] or 'none replayed'}, LSN {recovery['end_lsn']}")
     lines.append(f"  report: {path}")
     return "\n".join(lines)
 

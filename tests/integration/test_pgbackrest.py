@@ -95,7 +95,7 @@ def test_a_drill_to_a_time_between_the_backups_recovers_that_point(cluster, tmp_
     assert report["outcome"] == "pass", report["findings"]
     recovery = report["recovery"]
     assert recovery["set"] == times["full"]  # the differential was taken after the target
-    assert recovery["target"] == target.isoformat(timespec="seconds")
+    assert recovery["target"] == target.isoformat()
     assert canary == times["before_target"]  # the row after the target is not there
     assert times["before_target"] <= end_time(report) <= target
     assert report["backup"]["pick"] == "target"
@@ -125,3 +125,78 @@ def test_the_repository_read_from_s3_drills_the_same(cluster, tmp_path, docker_e
     report, canary = drilled(catalog, docker_engine)
     assert report["outcome"] == "pass", report["findings"]
     assert report["recovery"]["set"] == times["diff"] and canary == times["newest"]
+
+
+def copy_of(repo, tmp_path):
+    """A copy of the repository to damage (symbolic links as such: `latest` is one)."""
+    copy = tmp_path / "repo"
+    shutil.copytree(repo, copy, symlinks=True)
+    return copy
+
+
+def failed(report, code: str) -> dict:
+    assert report["outcome"] == "fail" and report["reason"] == code, report["findings"]
+    return next(finding for finding in report["findings"] if finding["code"] == code)
+
+
+def test_a_wal_segment_missing_from_the_archive_is_a_gap_named(cluster, tmp_path, docker_engine):
+    live, times = cluster
+    repo = copy_of(live.repo, tmp_path)
+    segments = sorted(path for path in (repo / "archive" / STANZA).rglob("0000000*-*"))
+    missing = segments[-2]  # archived after the differential began, before the newest
+    missing.unlink()
+    report, _ = drilled(catalog_for(tmp_path, repo), docker_engine)
+    finding = failed(report, "restore.wal_gap")
+    assert missing.name[:24] in finding["message"]
+
+
+def test_a_flipped_byte_in_a_file_of_the_set_is_pgbackrests_own_error(cluster, tmp_path, docker_engine):
+    live, times = cluster
+    repo = copy_of(live.repo, tmp_path)
+    largest = max((repo / "backup" / STANZA / times["diff"] / "pg_data").rglob("*"), key=lambda p: p.stat().st_size)
+    data = bytearray(largest.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    largest.write_bytes(bytes(data))
+    report, _ = drilled(catalog_for(tmp_path, repo), docker_engine)
+    finding = failed(report, "restore.failed")
+    assert "pgbackrest restore failed" in finding["message"] and "ERROR: [" in finding["message"]
+
+
+def test_a_wrong_passphrase_is_said_so_before_anything_runs(cluster, tmp_path, docker_engine):
+    live, _ = cluster
+    report, _ = drilled(catalog_for(tmp_path, live.repo, passphrase="not-the-repository-passphrase"), docker_engine)
+    failed(report, "decrypt.wrong_key")
+    assert report["phases"]["restore"] == 0  # refused on the host: no container started
+
+
+def test_a_folder_that_is_not_a_repository_holds_no_backup(tmp_path, docker_engine):
+    folder = tmp_path / "not-a-repo"
+    (folder / "backup" / STANZA).mkdir(parents=True)
+    (folder / "backup" / STANZA / "notes.txt").write_text("not pgBackRest")
+    report, _ = drilled(catalog_for(tmp_path, folder), docker_engine)
+    finding = failed(report, "backup.missing")
+    assert "no pgBackRest repository" in finding["message"]
+
+
+def test_a_corrupt_heap_page_is_found_by_amcheck_naming_relation_and_block(tmp_path, docker_engine):
+    """A page damaged on the live cluster's disk (no data checksums: nothing notices) is backed up as
+    it is; the drill restores it, and amcheck names the table and the block."""
+    live = LiveCluster(tmp_path / "live")
+    try:
+        live.sql("CREATE TABLE victim AS SELECT i AS id, md5(i::text) AS label FROM generate_series(1, 500) i;"
+                 "CREATE INDEX ON victim (id); CREATE EXTENSION pageinspect; CHECKPOINT", "officine")
+        path = live.sql("SELECT pg_relation_filepath('victim')", "officine")
+        offset = live.sql("SELECT lp_off FROM heap_page_items(get_raw_page('victim', 0)) WHERE lp = 1", "officine")
+        live.stop()  # xmin of the first tuple set far in the future: a transaction that never was
+        live.sh(f"printf '\\360\\377\\377\\377' | dd of=/var/lib/postgresql/data/{path} bs=1 seek={offset} "
+                "conv=notrunc 2>/dev/null")
+        live.start()
+        live.canary()
+        live.backup("full")
+        live.archived()
+        report, _ = drilled(catalog_for(tmp_path, live.repo), docker_engine)
+    finally:
+        live.remove()
+    finding = failed(report, "verify.corrupt_data")
+    assert finding["subject"] == "officine.public.victim" and "block 0" in finding["message"]
+    assert report["recovery"]["amcheck"]["corruptions"] >= 1
