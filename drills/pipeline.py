@@ -28,6 +28,7 @@ from drills.crypto.identities import identities_from
 from drills.checks import restored
 from drills.engines import engine_for, executor
 from drills.errors import DrillError, InfrastructureError, ReportNotStored
+from drills.hosting import check as hosting
 from drills.reports import anchors, keys
 from drills.reports.evidence import EvidenceStore
 from drills.reports.provenance import provenance
@@ -62,6 +63,7 @@ def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase:
     store = EvidenceStore.of(catalog)
     drill = Drill(site, runtime, clock, progress, drill_id, interruptions, after_verify, watchdog, attempt_of)
     drill.backup_name, drill.past = backup_name, history.Past.read(store.root / site.id)
+    drill.evidence_replica = catalog.evidence_replica  # a storage location its hosting check judges too
     report = drill.run()
     try:
         stored = store.append(site.id, report, signing_key)
@@ -89,6 +91,7 @@ class Drill:
         self.rto_seconds: float | None = None
         self.data_freshness: Finding | None = None
         self.plan = self.image = self.server_version = None  # the image and version: provenance, read at teardown
+        self.evidence_replica = self.hosting = None  # drills.hosting: where the data lives, checked after the RTO
 
     def progress(self, phase: str) -> None:
         self.phase = phase
@@ -142,6 +145,8 @@ class Drill:
                 with self.phases.measure("teardown"):
                     self.tear_down(container, work_dir)
         self.check_targets()
+        self.hosting, found = hosting.inspect(self.site, self.evidence_replica, self.started_at.date())
+        self.findings += found
         return self.report()
 
     def conclude(self, error: DrillError) -> None:
@@ -269,6 +274,7 @@ class Drill:
             "findings": [finding.as_dict() for finding in self.findings],
             "host": socket.gethostname(),
             "provenance": provenance(self.site.engine.image, self.image, self.server_version),
+            "hosting": self.hosting,
         }
 
     def contents_verified(self) -> bool:

@@ -45,6 +45,7 @@ class Report(TypedDict, total=False):
     findings: list[dict]
     host: str
     provenance: dict  # format 2: what produced the report (drills.reports.provenance)
+    hosting: dict | None  # where each storage location is (drills.hosting); None if the site declares none
     sequence: int  # set by the evidence store, with previous_sha256 and signed_by
     previous_sha256: str | None
     signed_by: str  # format 2: the key id; the signature is the file NAME.sig beside it
@@ -126,7 +127,18 @@ def summarize(report: Report, file_name: str) -> dict:
         "attention": sorted({finding["code"] for finding in report.get("findings") or []  # each code once: lines
                              if isinstance(finding, dict) and finding.get("status") == "warn"  # stay small
                              and isinstance(finding.get("code"), str) and finding["code"]}),
+        "hosting": hosting_summary(report.get("hosting")),
     }
+
+
+HOSTING_SUMMARY = ("what", "country", "eea", "host", "certificate", "expires")
+
+
+def hosting_summary(hosting: dict | None) -> list[dict] | None:
+    """Where each storage location was found (drills.hosting), as the status page and the compliance
+    report show it; None for a drill whose site declared no hosting."""
+    locations = (hosting or {}).get("locations") or []
+    return [{key: location.get(key) for key in HOSTING_SUMMARY} for location in locations] or None
 
 
 def is_routine(summary: dict) -> bool:
