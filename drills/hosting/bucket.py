@@ -10,9 +10,10 @@ MAX_REGION = 64
 
 
 def read_region(location, client=None) -> tuple[str | None, str | None]:
-    """(region, None), or (None, why it could not be read): an error code such as AccessDenied or
-    NoSuchBucket, `unreachable (EndpointConnectionError)`, or a missing credential's message."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    """(region, None), or (None, why it could not be read): the service's error code (AccessDenied,
+    NoSuchBucket), `unreachable (EndpointConnectionError)`, the SDK's error (NoCredentialsError), or
+    a missing credential's message."""
+    from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as NotConnected, ReadTimeoutError
 
     from drills.hosting.regions import normalised
 
@@ -21,8 +22,10 @@ def read_region(location, client=None) -> tuple[str | None, str | None]:
         answer = client.get_bucket_location(Bucket=location.bucket)
     except ClientError as error:
         return None, printable(error.response.get("Error", {}).get("Code") or "refused", MAX_REGION)
-    except BotoCoreError as error:
+    except (NotConnected, ReadTimeoutError) as error:
         return None, f"unreachable ({type(error).__name__})"
+    except BotoCoreError as error:  # no credentials, a malformed answer...
+        return None, type(error).__name__
     except DrillError as error:  # a credential's environment variable not set
         return None, error.message
     return printable(normalised(answer.get("LocationConstraint")), MAX_REGION), None
