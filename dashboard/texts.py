@@ -4,7 +4,7 @@ durations are written for people. A status is always an icon and words, never a 
 from datetime import datetime
 
 from drills import reasons
-from drills.hosting import countries
+from drills.hosting import words
 
 LANGUAGES = ("fr", "en")
 
@@ -103,21 +103,7 @@ TEXT = {
         "en": "Your provider asked for this point to fail the check: it must be fixed."},
     "hosting.line": {"fr": "🏥 Vos données sont hébergées {where}{outside}{host}{certified}.",
                      "en": "🏥 Your data is hosted {where}{outside}{host}{certified}."},
-    "hosting.unknown": {"fr": "dans un pays qui n'a pas pu être établi", "en": "in a country that could not be told"},
-    "hosting.outside": {"fr": ", hors de l'Espace économique européen", "en": ", outside the European Economic Area"},
-    "hosting.by": {"fr": " par {host}", "en": " by {host}"},
-    "hosting.certified": {"fr": ", certifié HDS jusqu'au {date}", "en": ", HDS certified until {date}"},
     "hosting.heading": {"fr": "Hébergement", "en": "Hosting"},
-    "hosting.row": {"fr": "{what} : {country} ({code}, {eea}){host}{certificate}",
-                    "en": "{what}: {country} ({code}, {eea}){host}{certificate}"},
-    "hosting.what.backup": {"fr": "Sauvegardes", "en": "Backups"},
-    "hosting.what.evidence_replica": {"fr": "Réplique des preuves", "en": "Evidence replica"},
-    "hosting.eea.True": {"fr": "EEE", "en": "EEA"},
-    "hosting.eea.False": {"fr": "HORS EEE", "en": "OUTSIDE the EEA"},
-    "hosting.eea.None": {"fr": "EEE non établi", "en": "EEA not established"},
-    "hosting.row.host": {"fr": " — {host}", "en": " — {host}"},
-    "hosting.row.certificate": {"fr": " — certificat HDS {reference} jusqu'au {date}",
-                                "en": " — HDS certificate {reference} until {date}"},
     "hosting.undeclared": {"fr": "Aucun hébergement déclaré pour ce site (catalogue : `hosting`).",
                            "en": "No hosting declared for this site (catalog: `hosting`)."},
     "status.never": {"fr": "Votre sauvegarde n'a encore jamais été vérifiée.",
@@ -225,27 +211,14 @@ def status_label(status: str, language: str, why: str = "") -> str:
 def hosting_line(locations: list[dict] | None, language: str) -> str:
     """Where the backups are, for the pharmacist: "Vos données sont hébergées en France par X, certifié
     HDS jusqu'au 31 mars 2027." ('' when the site declares no hosting)."""
-    backup = next((location for location in locations or () if location["what"] == "backup"), None)
-    if backup is None:
-        return ""
-    country = backup["country"]
-    return text("hosting.line", language,
-                where=countries.located(country, language) if country else text("hosting.unknown", language),
-                outside=text("hosting.outside", language) if backup["eea"] is False else "",
-                host=text("hosting.by", language, host=backup["host"]) if backup["host"] else "",
-                certified=text("hosting.certified", language, date=day(backup["expires"], language))
-                if backup["expires"] else "")
+    backup = words.backup_location(locations)
+    return text("hosting.line", language, **words.sentence_parts(backup, language, lambda iso: day(iso, language))) \
+        if backup else ""
 
 
 def hosting_rows(locations: list[dict] | None, language: str) -> list[str]:
     """Each storage location on one line, for the operator."""
-    return [text("hosting.row", language, what=text(f"hosting.what.{location['what']}", language),
-                 country=countries.name(location["country"], language) if location["country"] else "?",
-                 code=location["country"] or "?", eea=text(f"hosting.eea.{location['eea']}", language),
-                 host=text("hosting.row.host", language, host=location["host"]) if location["host"] else "",
-                 certificate=text("hosting.row.certificate", language, reference=location["certificate"] or "",
-                                  date=day(location["expires"], language)) if location["expires"] else "")
-            for location in locations or ()]
+    return [words.line(location, language, lambda iso: day(iso, language)) for location in locations or ()]
 
 
 def day(moment: datetime | str | None, language: str) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from drills.certificates.texts import text
 from drills.errors import ConfigError
-from drills.hosting.countries import located, name
+from drills.hosting.words import backup_location, describe, sentence_parts
 from drills.reports.report import PHASES
 from drills.reports.keys import public_pem
 from drills.reports.signing import SIGNATURE_SUFFIX, digest, signer, verify
@@ -115,13 +115,10 @@ def build(report_bytes: bytes, signature: bytes | None, report_name: str, keyrin
 
 def hosting_statement(hosting: dict | None, t, lang: str) -> str:
     """Where the backups are hosted, in a sentence (the signed report's `hosting`); '' without it."""
-    backup = next((location for location in (hosting or {}).get("locations", []) if location["what"] == "backup"), None)
+    backup = backup_location((hosting or {}).get("locations"))
     if backup is None:
         return ""
-    country = backup["country"]
-    return " " + t("statement.hosting", where=located(country, lang) if country else t("hosting.unknown"),
-                   host=t("hosting.by", host=backup["host"]) if backup["host"] else "",
-                   certificate=t("hosting.certified", date=day(backup["expires"], lang)) if backup["expires"] else "",
+    return " " + t("statement.hosting", **sentence_parts(backup, lang, lambda iso: day(iso, lang)),
                    read=t("hosting.read", region=backup["read_region"]) if backup["read_country"] else
                    t("hosting.declared"))
 
@@ -130,20 +127,8 @@ def hosting_section(hosting: dict | None, t, lang: str) -> list[tuple[str, list[
     """The section listing each storage location (the backups', the evidence replica's); none without it."""
     if not hosting:
         return []
-    rows = []
-    for location in hosting["locations"]:
-        country = location["country"]
-        eea = t(f"hosting.eea.{location['eea']}")
-        parts = [(f"{name(country, lang)} ({country})" if country else t("hosting.unknown")) + f", {eea}"]
-        if location["host"]:
-            parts.append(f"{t('hosting.host')} {location['host']}")
-        if location["certificate"] or location["expires"]:
-            parts.append(" ".join(filter(None, (t("hosting.certificate"), location["certificate"], location["expires"]
-                                                and f"{t('hosting.until')} {day(location['expires'], lang)}"))))
-        if location["read_region"]:
-            parts.append(f"{t('hosting.region')} {location['read_region']}")
-        rows.append((t(f"hosting.what.{location['what']}"), "; ".join(parts)))
-    return [(t("section.hosting"), rows)]
+    return [(t("section.hosting"), [describe(location, lang, lambda iso: day(iso, lang))
+                                    for location in hosting["locations"]])]
 
 
 def image_digest(image: dict) -> str:
