@@ -6,7 +6,7 @@ from datetime import date, datetime
 from drills.catalog import model
 from drills.hosting.countries import country_code
 from drills.hosting.regions import endpoint_key
-from drills.options import Choice, Custom, Duration, ListOf, MapOf, Record, Text
+from drills.options import Choice, Custom, Duration, ListOf, Record, Text
 
 
 def a_date(value) -> date:

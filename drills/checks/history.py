@@ -95,8 +95,8 @@ def rows_dropped(before: dict, tables: dict, settings, status: str) -> list[Find
         if lost > settings.max_drop:
             gone = "" if name in tables else " (the table vanished)"
             found.append(coded(reasons.HISTORY_ROWS_DROPPED, name, status, expected=was, actual=now,
-                                 message=f"{printable(name)} went from {was:,} to {now:,} rows (-{lost:.0f}%, more "
-                                         f"than {settings.max_drop}%){gone} since {since(before)}"))
+                               message=f"{printable(name)} went from {was:,} to {now:,} rows (-{lost:.0f}%, more "
+                                       f"than {settings.max_drop}%){gone} since {since(before)}"))
     return found
 
 
@@ -116,7 +116,7 @@ def schema_changed(before: dict, tables: dict, status: str) -> list[Finding]:
         if was[name] and now[name] and was[name] != now[name]:
             changes[name] = column_changes(was[name], now[name])
     return [coded(reasons.HISTORY_SCHEMA_CHANGED, name, status, expected=describe(was.get(name)),
-                    actual=describe(now.get(name)), message=f"{printable(name)}: {change} since {since(before)}")
+                  actual=describe(now.get(name)), message=f"{printable(name)}: {change} since {since(before)}")
             for name, change in sorted(changes.items())]
 
 
@@ -146,6 +146,6 @@ def rto_regression(rtos: list[float], rto_seconds: float, status: str) -> list[F
     if rto_seconds <= limit:
         return []
     return [coded(reasons.HISTORY_RTO_REGRESSION, "rto", status, expected=f"<= {limit:.1f} s",
-                    actual=round(rto_seconds, 1),
-                    message=f"the restore took {rto_seconds:.1f} s; the last {len(rtos)} drills that restored took "
-                            f"{mean:.1f} s on average (standard deviation {deviation:.1f} s)")]
+                  actual=round(rto_seconds, 1),
+                  message=f"the restore took {rto_seconds:.1f} s; the last {len(rtos)} drills that restored took "
+                          f"{mean:.1f} s on average (standard deviation {deviation:.1f} s)")]

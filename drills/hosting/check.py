@@ -44,7 +44,7 @@ def inspect(site, replica, today: date, read=read_region) -> tuple[dict | None, 
     except Exception as error:  # a bug of ours: the drill keeps its report, the hosting is said unverified
         log.exception("hosting not checked")
         return None, [coded(reasons.HOSTING_UNVERIFIED, "backup", WARN,
-                              f"the hosting could not be checked: {type(error).__name__}")]
+                            f"the hosting could not be checked: {type(error).__name__}")]
 
 
 def locate(what: str, storage, declared: Hosting, regions: dict, read) -> dict:
@@ -74,21 +74,21 @@ def judge(location: dict, settings: Hosting, today: date) -> list[Finding]:
     found = []
     if location["read_error"]:
         found.append(coded(reasons.HOSTING_UNVERIFIED, what, status("unverified"), f"the bucket's region of {where} "
-                             f"could not be read: {location['read_error']}", actual=location["read_error"]))
+                           f"could not be read: {location['read_error']}", actual=location["read_error"]))
     elif location["read_region"] and not location["read_country"]:
         found.append(coded(reasons.HOSTING_UNVERIFIED, what, status("unverified"), f"no table knows the country of "
-                             f"region {location['read_region']} of {where}", actual=location["read_region"]))
+                           f"region {location['read_region']} of {where}", actual=location["read_region"]))
     elif location["country"] is None:
         found.append(coded(reasons.HOSTING_UNVERIFIED, what, status("unverified"),
-                             f"no country is declared for {where}"))
+                           f"no country is declared for {where}"))
     if location["read_country"] and location["declared"] and location["read_country"] != location["declared"]:
         found.append(coded(reasons.HOSTING_MISMATCH, what, status("mismatch"), f"the bucket of {where} is in "
-                             f"region {location['read_region']} ({location['read_country']}), the catalog declares "
-                             f"{location['declared']}", expected=location["declared"], actual=location["read_country"]))
+                           f"region {location['read_region']} ({location['read_country']}), the catalog declares "
+                           f"{location['declared']}", expected=location["declared"], actual=location["read_country"]))
     if location["eea"] is False:
         found.append(coded(reasons.HOSTING_OUTSIDE_EEA, what, status("outside_eea"), f"{where}: stored in "
-                             f"{location['country']}, outside the European Economic Area", expected="EEA",
-                             actual=location["country"]))
+                           f"{location['country']}, outside the European Economic Area", expected="EEA",
+                           actual=location["country"]))
     found += certificate(location, settings, today, status)
     if not any(f.status in (WARN, FAIL) for f in found):
         found.append(Finding("hosting.location", what, PASS, expected="EEA", actual=location["country"]))
@@ -103,9 +103,9 @@ def certificate(location: dict, settings: Hosting, today: date, status) -> list[
     days = (expires - today).days
     if days < 0:
         return [coded(reasons.HOSTING_CERTIFICATE_EXPIRED, location["what"], status("certificate_expired"),
-                        f"{named} expired on {expires} ({-days} days ago)", expected=f">= {today}",
-                        actual=str(expires))]
+                      f"{named} expired on {expires} ({-days} days ago)", expected=f">= {today}",
+                      actual=str(expires))]
     if days * 86400 <= (settings.notice or DEFAULT_NOTICE):
         return [coded(reasons.HOSTING_CERTIFICATE_EXPIRING, location["what"], WARN,
-                        f"{named} expires on {expires}, in {days} days", actual=str(expires))]
+                      f"{named} expires on {expires}, in {days} days", actual=str(expires))]
     return []

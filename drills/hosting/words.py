@@ -37,8 +37,8 @@ def describe(location: dict, lang: str, day=str) -> tuple[str, str]:
     if location.get("host"):
         parts.append(word("host", lang, host=location["host"]))
     if location.get("expires"):
-        parts.append(word("certificate", lang, reference=location.get("certificate") or "", date=day(location["expires"]))
-                     .replace("  ", " "))
+        parts.append(" ".join(word("certificate", lang, reference=location.get("certificate") or "",
+                                   date=day(location["expires"])).split()))
     if location.get("read_region"):
         parts.append(word("region", lang, region=location["read_region"]))
     return word(location["what"], lang), " ; ".join(parts) if lang == "fr" else "; ".join(parts)

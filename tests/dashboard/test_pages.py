@@ -304,8 +304,8 @@ def test_the_pharmacist_reads_where_the_data_is_hosted_and_by_whom(fleet_files):
     at.sidebar.radio[0].set_value("en").run()
     assert "Your data is hosted in France by OVHcloud, HDS certified until 31 March 2031." in everything_shown(at)
     at = page(app_as("ops"), "views/site.py", site="pharmacie-du-port")
-    assert "Sauvegardes : France (FR), dans l'EEE ; hébergeur OVHcloud ; certificat HDS HDS-2024-0042 valable jusqu'au " \
-           "31 mars 2031" \
+    assert "Sauvegardes : France (FR), dans l'EEE ; hébergeur OVHcloud ; certificat HDS HDS-2024-0042 valable " \
+           "jusqu'au 31 mars 2031" \
         in everything_shown(at).replace("\\", "")  # as read: markdown's escapes are not shown
     at = page(at, "views/site.py", site="pharmacie-des-halles")
     assert "Aucun hébergement déclaré pour ce site" in everything_shown(at)
