@@ -3,6 +3,9 @@ durations are written for people. A status is always an icon and words, never a 
 
 from datetime import datetime
 
+from drills import reasons
+from drills.hosting import words
+
 LANGUAGES = ("fr", "en")
 
 STATUS_LABEL = {
@@ -11,6 +14,7 @@ STATUS_LABEL = {
     "red": {"fr": "❌ NON restaurable", "en": "❌ NOT restorable"},
     "never": {"fr": "⚪ Jamais vérifié", "en": "⚪ Never drilled"},
 }
+FAILED_CHECK_LABEL = {"fr": "❌ Restaurable, mais NON conforme", "en": "❌ Restorable, but NOT compliant"}
 STATUS_COLOUR = {"green": "#1b7f3b", "amber": "#b26a00", "red": "#b3261e", "never": "#5f6368"}
 
 TEXT = {
@@ -75,6 +79,33 @@ TEXT = {
         "fr": "Votre sauvegarde du {date} est restaurable, mais la restauration a été nettement plus lente que "
               "d'habitude.",
         "en": "Your backup of {date} can be restored, but restoring it took much longer than usual."},
+    "status.amber.hosting.outside_eea": {
+        "fr": "Votre sauvegarde du {date} est restaurable, mais elle est stockée hors de l'Espace économique "
+              "européen, ce que les règles d'hébergement des données de santé (HDS) ne permettent pas.",
+        "en": "Your backup of {date} can be restored, but it is stored outside the European Economic Area, which "
+              "the rules for hosting health data (HDS) do not allow."},
+    "status.amber.hosting.mismatch": {
+        "fr": "Votre sauvegarde du {date} est restaurable, mais elle n'est pas stockée dans le pays annoncé.",
+        "en": "Your backup of {date} can be restored, but it is not stored in the country announced."},
+    "status.amber.hosting.certificate_expired": {
+        "fr": "Votre sauvegarde du {date} est restaurable, mais la certification HDS de son hébergeur a expiré.",
+        "en": "Your backup of {date} can be restored, but its host's HDS certification has expired."},
+    "status.amber.hosting.certificate_expiring": {
+        "fr": "Votre sauvegarde du {date} est restaurable ; la certification HDS de son hébergeur arrive bientôt à "
+              "échéance et votre prestataire doit vérifier son renouvellement.",
+        "en": "Your backup of {date} can be restored; its host's HDS certification ends soon and your provider must "
+              "check its renewal."},
+    "status.amber.hosting.unverified": {
+        "fr": "Votre sauvegarde du {date} est restaurable, mais le lieu où elle est stockée n'a pas pu être vérifié.",
+        "en": "Your backup of {date} can be restored, but where it is stored could not be checked."},
+    "status.red.attention": {
+        "fr": "Votre prestataire a demandé que ce point bloque la vérification : il doit être réglé.",
+        "en": "Your provider asked for this point to fail the check: it must be fixed."},
+    "hosting.line": {"fr": "🏥 Vos données sont hébergées {where}{outside}{host}{certified}.",
+                     "en": "🏥 Your data is hosted {where}{outside}{host}{certified}."},
+    "hosting.heading": {"fr": "Hébergement", "en": "Hosting"},
+    "hosting.undeclared": {"fr": "Aucun hébergement déclaré pour ce site (catalogue : `hosting`).",
+                           "en": "No hosting declared for this site (catalog: `hosting`)."},
     "status.never": {"fr": "Votre sauvegarde n'a encore jamais été vérifiée.",
                      "en": "Your backup has never been checked yet."},
     "status.call": {"fr": "Que faire ? Appelez {contact}.", "en": "What to do? Call {contact}."},
@@ -169,8 +200,25 @@ def text(key: str, language: str, **values) -> str:
     return TEXT[key][language].format(**values)
 
 
-def status_label(status: str, language: str) -> str:
+def status_label(status: str, language: str, why: str = "") -> str:
+    """The status in words; a red site whose backup restored but failed a history or hosting check its
+    catalog makes fail (reasons.ATTENTION) is not said "not restorable"."""
+    if status == "red" and why.startswith(reasons.ATTENTION):
+        return FAILED_CHECK_LABEL[language]
     return STATUS_LABEL[status][language]
+
+
+def hosting_line(locations: list[dict] | None, language: str) -> str:
+    """Where the backups are, for the pharmacist: "Vos données sont hébergées en France par X, certifié
+    HDS jusqu'au 31 mars 2027." ('' when the site declares no hosting)."""
+    backup = words.backup_location(locations)
+    return text("hosting.line", language, **words.sentence_parts(backup, language, lambda iso: day(iso, language))) \
+        if backup else ""
+
+
+def hosting_rows(locations: list[dict] | None, language: str) -> list[str]:
+    """Each storage location on one line, for the operator."""
+    return [words.line(location, language, lambda iso: day(iso, language)) for location in locations or ()]
 
 
 def day(moment: datetime | str | None, language: str) -> str:

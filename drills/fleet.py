@@ -67,8 +67,8 @@ def judge(site, last: dict | None, last_pass: dict | None, now: datetime) -> tup
         return AMBER, last["reason"] or "error"
     if now - parse_time(last_pass["started_at"]) > PROOF_TOO_OLD:
         return AMBER, reasons.PROOF_OLD
-    warned = [code for code in last.get("attention") or () if code.startswith("history.")]
-    if warned:  # restores, but the data changed in a way a person must look at
+    warned = [code for code in last.get("attention") or () if code.startswith(reasons.ATTENTION)]
+    if warned:  # restores, but the data changed, or where it is stored is wrong: a person must look
         return AMBER, warned[0]
     if not last.get("contents_verified", True):  # restored, but checked against nothing the site declared
         return AMBER, reasons.CONTENTS_UNVERIFIED

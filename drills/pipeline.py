@@ -29,10 +29,12 @@ from drills.checks import restored
 from drills.engines import engine_for, executor, recovery
 from drills.engines.plan import Request
 from drills.errors import DrillError, InfrastructureError, ReportNotStored
+from drills.hosting import check as hosting
 from drills.reports import anchors, keys
 from drills.reports.evidence import EvidenceStore
 from drills.reports.provenance import provenance
-from drills.reports.report import NAMED, PHASES, TARGET, REPORT_FORMAT, StoredReport, new_drill_id, now_utc
+from drills.reports.report import (NAMED, PHASES, REPORT_FORMAT, TARGET, StoredReport, backup_identity, new_drill_id,
+                                   now_utc)
 from drills.runtimes.docker import DockerRuntime
 from drills.streams import Meter, Phases, Stopwatch, decompressed, drain, pieces, read_ahead, timed
 from drills.watchdog import Watchdog, interrupted
@@ -64,6 +66,7 @@ def run_drill(catalog, site, runtime=None, clock=now_utc, progress=lambda phase:
     store = EvidenceStore.of(catalog)
     drill = Drill(site, runtime, clock, progress, drill_id, interruptions, after_verify, watchdog, attempt_of)
     drill.backup_name, drill.target, drill.past = backup_name, target, history.Past.read(store.root / site.id)
+    drill.evidence_replica = catalog.evidence_replica  # a storage location its hosting check judges too
     report = drill.run()
     try:
         stored = store.append(site.id, report, signing_key)
@@ -92,6 +95,7 @@ class Drill:
         self.rto_seconds: float | None = None
         self.data_freshness: Finding | None = None
         self.plan = self.image = self.server_version = None  # the image and version: provenance, read at teardown
+        self.evidence_replica = self.hosting = None  # drills.hosting: where the data lives, checked after the RTO
 
     def progress(self, phase: str) -> None:
         self.phase = phase
@@ -150,6 +154,8 @@ class Drill:
                 with self.phases.measure("teardown"):
                     self.tear_down(container, work_dir)
         self.check_targets()
+        self.hosting, found = hosting.inspect(self.site, self.evidence_replica, self.started_at.date())
+        self.findings += found
         return self.report()
 
     def conclude(self, error: DrillError) -> None:  # the error that stopped the drill: its finding (outcome, if ours)
@@ -267,7 +273,7 @@ class Drill:
             "phases": {phase: round(seconds, 3) for phase, seconds in self.phases.seconds.items()},
             "rto_seconds": round(self.rto_seconds, 3) if self.rto_seconds is not None else None,
             "targets": {"rto_seconds": self.site.targets.rto, "rpo_seconds": self.site.targets.rpo},
-            "backup": self.backup_identity(taken),
+            "backup": backup_identity(self.backup, self.meter, taken, self.started_at, self.manifest_name, self.pick()),
             "requested_backup": self.backup_name,
             "recovery": self.recovery,
             "engine": {"type": self.site.engine.type, "format": self.site.engine.format,
@@ -277,24 +283,10 @@ class Drill:
             "findings": [finding.as_dict() for finding in self.findings],
             "host": socket.gethostname(),
             "provenance": provenance(self.site.engine.image, self.image, self.server_version),
+            "hosting": self.hosting,
         }
 
     def contents_verified(self) -> bool:
         """Whether the restored contents were checked against something the site declared (the manifest's
         counts or files, table bounds): a pass without it is "restored, contents not verified"."""
         return self.manifest is not None or bool(self.site.checks.tables)
-
-    def backup_identity(self, taken: datetime | None) -> dict | None:
-        if not self.backup:
-            return None
-        complete = self.meter is not None and self.meter.bytes == self.backup.size
-        return {
-            "name": self.backup.name,
-            "size": self.backup.size,
-            "sha256": self.meter.sha256.hexdigest() if complete else None,
-            "modified": self.backup.modified.isoformat(timespec="seconds"),
-            "taken_at": taken.isoformat(timespec="seconds") if taken else None,
-            "age_seconds": round((self.started_at - taken).total_seconds()) if taken else None,
-            "manifest": self.manifest_name,
-            "pick": self.pick(),
-        }

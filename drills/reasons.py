@@ -14,6 +14,9 @@ CONFIG = "config (exit 3)"  # the catalog, a key or the command line is wrong: n
 EVIDENCE = "evidence (exit 1)"  # what verify-chain says of the stored reports
 CERTIFICATE = "certificate (exit 1)"  # why `drill certificate` refuses
 STATUS = "status (amber)"  # why a site with a passing last drill is not plain green
+# The families of checks made once the backup restored: their warnings make a site amber (it restores, someone
+# must look) and are alerted once; a drill failing only on one of them (a site's `fail` lists it) still restored.
+ATTENTION = ("history.", "hosting.")
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,25 @@ HISTORY_RTO_REGRESSION = reason("history.rto_regression", WARN, "the restore too
                                 "deviations of the site's last 10 passing drills (and 10% and a minute more than "
                                 "their mean)", "the data grew or the workers "
                                 "slowed: compare the phases of the last drills")
+# Hosting: where the backups and the evidence replica are stored (drills.hosting). A warning (the
+# site amber), or a failure where the site's hosting.fail lists the check.
+HOSTING_OUTSIDE_EEA = reason("hosting.outside_eea", WARN, "a storage location (the backups' or the evidence "
+                             "replica's) is in a country outside the European Economic Area, as read from the "
+                             "bucket's region or as declared", "HDS 2024: health data is stored in the EEA only; "
+                             "move the storage, or correct the catalog's `hosting`")
+HOSTING_MISMATCH = reason("hosting.mismatch", WARN, "the country of the S3 bucket's region, read at the drill, "
+                          "differs from the country the catalog declares", "find out where the bucket really is, "
+                          "then correct the storage or `hosting.country`")
+HOSTING_CERTIFICATE_EXPIRED = reason("hosting.certificate_expired", WARN, "the host's HDS certificate expired "
+                                     "(`hosting.expires` is past)", "ask the host for its renewed certificate "
+                                     "and update `hosting.certificate` and `hosting.expires`")
+HOSTING_CERTIFICATE_EXPIRING = reason("hosting.certificate_expiring", WARN, "the host's HDS certificate expires "
+                                      "within `hosting.notice` (60 days by default); always a warning",
+                                      "ask the host for its renewal now")
+HOSTING_UNVERIFIED = reason("hosting.unverified", WARN, "where a storage location is could not be told: the "
+                            "bucket's region could not be read (access denied, unreachable), no table knows its "
+                            "region, or no country is declared", "allow s3:GetBucketLocation to the drill's "
+                            "credentials, or declare the region under `hosting.regions` or the `hosting.country`")
 
 # Why a site is amber on the dashboard although its last drill passed.
 RTO_SLOW = reason("rto.slow", STATUS, "the last restore took longer than the RTO target", "review the target")

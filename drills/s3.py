@@ -6,8 +6,9 @@ from drills.errors import ConfigError
 from drills import reasons
 
 
-def s3_client(location):
-    """A boto3 S3 client for `location`, credentials from the environment variables it names."""
+def s3_client(location, attempts: int = 5):
+    """A boto3 S3 client for `location`, credentials from the environment variables it names;
+    `attempts` per request (connection errors, throttling, 5xx)."""
     import boto3
     from botocore.config import Config
 
@@ -19,5 +20,5 @@ def s3_client(location):
                 raise ConfigError(f"environment variable {variable} is not set", code=reasons.CONFIG_SECRET_UNREADABLE)
             credentials[name] = os.environ[variable]
     return boto3.client("s3", endpoint_url=location.endpoint, region_name=location.region,
-                        config=Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10,
+                        config=Config(retries={"max_attempts": attempts, "mode": "standard"}, connect_timeout=10,
                                       read_timeout=60), **credentials)

@@ -185,16 +185,17 @@ def field_table(kind: str) -> str:
 
 
 def field_rows(name: str, field: dict, definitions: dict) -> list[str]:
-    """The rows of a field and of its own fields (`name.child`; `name.*.child` for a map's entries)."""
+    """The rows of a field and of its own fields (`name.child`; `name.*.child` for a map's entries,
+    `name[].child` for a list's)."""
     field = resolved(field, definitions)
     meaning = field.get("description", "").replace("|", "\\|").replace("\n", " ")
     rows = [f"| `{name}` | {type_of(field)} | {meaning} |"]
     for child, value in field.get("properties", {}).items():
         rows += field_rows(f"{name}.{child}", value, definitions)
-    entries = field.get("additionalProperties")
-    if isinstance(entries, dict):
-        for child, value in resolved(entries, definitions).get("properties", {}).items():
-            rows += field_rows(f"{name}.*.{child}", value, definitions)
+    for entries, shown in ((field.get("additionalProperties"), f"{name}.*"), (field.get("items"), f"{name}[]")):
+        if isinstance(entries, dict):
+            for child, value in resolved(entries, definitions).get("properties", {}).items():
+                rows += field_rows(f"{shown}.{child}", value, definitions)
     return rows
 
 

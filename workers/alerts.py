@@ -18,6 +18,7 @@ from drills.finder import newest_restorable
 from drills.redaction import printable
 from drills.reports import index
 from drills.reports.evidence import EvidenceStore
+from drills import reasons
 from workers import pending
 
 STATE_PREFIX = "restore-drill:alert:"
@@ -62,7 +63,7 @@ def after_drill(catalog, site, report: dict, client) -> list[str]:
         alerts.append((f"{site.name}: restore slower than its RTO target",
                        f"A restore took {report['rto_seconds']:.0f} s, the target is {site.targets.rto} s."))
     attention = [finding for finding in report["findings"]
-                 if finding["status"] == "warn" and finding.get("code", "").startswith("history.")]
+                 if finding["status"] == "warn" and finding.get("code", "").startswith(reasons.ATTENTION)]
     alerted = set(filter(None, state.get("attention", "").split(",")))
     new = [finding for finding in attention if finding["code"] not in alerted]
     if new and status == "green":  # once per kind of warning, until a drill no longer finds it
@@ -84,7 +85,9 @@ def status_alert(site, report: dict, status: str, restorable: dict | None = None
                  f"{restorable['backup_taken_at']} (drill {restorable['drill_id']} of {restorable['started_at'][:16]})."
                  if restorable else
                  "\nNo backup of this site has been proven restorable yet: `drill restorable` looks for one.")
-        return (f"{site.name}: backup NOT restorable ({report['reason']})",
+        verdict = "restorable, but failed a check" if str(report["reason"]).startswith(reasons.ATTENTION) \
+            else "NOT restorable"  # a history or hosting check the site fails on: it restored
+        return (f"{site.name}: backup {verdict} ({report['reason']})",
                 f"Drill {report['drill_id']} failed: {report['message']}\nNext: {report['hint']}{known}")
     return (f"{site.name}: backup restorable again",
             f"Drill {report['drill_id']} passed: the backup was restored and verified.")

@@ -28,7 +28,7 @@ shown.sort(key=lambda s: (ORDER[s.status], s.name))
 st.caption(t("fleet.count", shown=len(shown), total=len(statuses), red=sum(s.status == "red" for s in statuses),
              never=sum(s.status == "never" for s in statuses)))
 rows = pd.DataFrame([{
-    "status": status_label(s.status, lang),
+    "status": status_label(s.status, lang, s.why),
     "site": s.name,
     "tenant": s.tenant,
     "last_drill": pd.Timestamp(s.last["started_at"]) if s.last else None,

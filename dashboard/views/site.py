@@ -8,10 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import session
-from dashboard.texts import STATUS_COLOUR, duration, status_label
+from dashboard.texts import STATUS_COLOUR, duration, hosting_rows, status_label
 from dashboard.session import t
 from drills.fleet import certifiable
 from drills.redaction import printable
+from drills import reasons
 from drills.reports.report import new_drill_id
 
 DATE_AXIS = alt.Axis(format="%d/%m %H:%M")
@@ -27,8 +28,11 @@ history = fleet.history(scope, site_id)
 session.audit_once("site.viewed", site=site_id)
 
 st.markdown(f"## {status.name}  <span style='color: {STATUS_COLOUR[status.status]}'>"
-            f"{status_label(status.status, lang)}</span>", unsafe_allow_html=True)
+            f"{status_label(status.status, lang, status.why)}</span>", unsafe_allow_html=True)
 st.caption(f"{site_id} · {status.tenant}")
+hosting = hosting_rows(status.last.get("hosting") if status.last else None, lang)
+st.caption(f"{t('hosting.heading')} · " + (" · ".join(map(session.markdown_text, hosting)) if hosting
+                                          else t("hosting.undeclared")))
 
 
 NEWEST, OTHER = "", "\0other"  # the choices of "drill now" besides a backup drilled before
@@ -73,11 +77,12 @@ if st.button(t("drill_now"), type="primary"):
     else:
         drill_now(typed or chosen or None)
 
-if status.status == "amber" and status.why.startswith("history."):  # the figures of what needs attention
+if status.status in ("amber", "red") and status.why.startswith(reasons.ATTENTION):  # the figures to look at
     last, _, _ = fleet.report(scope, site_id, status.last["sequence"])
     for finding in last["findings"]:
-        if finding["status"] == "warn" and finding.get("code", "").startswith("history."):
-            st.warning(f"**{finding['code']}** — {session.markdown_text(finding['message'])}")
+        if finding["status"] in ("warn", "fail") and finding.get("code", "").startswith(reasons.ATTENTION):
+            shown = st.warning if finding["status"] == "warn" else st.error
+            shown(f"**{finding['code']}** — {session.markdown_text(finding['message'])}")
 
 answer = fleet.recovery_point(scope, site_id)
 if answer or status.status == "red":

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import session
-from dashboard.texts import STATUS_COLOUR, day, duration, reason_meaning, status_label
+from dashboard.texts import STATUS_COLOUR, day, duration, hosting_line, reason_meaning, status_label
 from dashboard.session import t
 from drills.fleet import certifiable
 from drills import reasons
@@ -27,6 +27,9 @@ last, last_pass = status.last, status.last_pass
 if status.status == "green":
     headline, meaning = t("status.green", date=day(last["backup_taken_at"] or last["started_at"], lang)), \
         t("status.green.meaning")
+elif status.status == "red" and status.why.startswith(reasons.ATTENTION):  # restored: a check the site fails on
+    headline = t(f"status.amber.{status.why}", date=day(last["backup_taken_at"] or last["started_at"], lang))
+    meaning = t("status.red.attention")
 elif status.status == "red":
     headline = t("status.red", date=day(last["backup_taken_at"] or last["started_at"], lang))
     meaning = f"{reason_meaning(last['reason'], lang)} {t('status.red.meaning')}"
@@ -38,7 +41,7 @@ elif status.status == "amber":
         headline = t("status.amber.proof.old", date=day(last_pass["started_at"], lang))
     elif status.why == reasons.CONTENTS_UNVERIFIED:
         headline = t("status.amber.contents.unverified", date=day(last["backup_taken_at"] or last["started_at"], lang))
-    elif status.why.startswith("history."):
+    elif status.why.startswith(reasons.ATTENTION):
         headline = t(f"status.amber.{status.why}", date=day(last["backup_taken_at"] or last["started_at"], lang))
     else:
         headline = t("status.amber.error")
@@ -49,11 +52,13 @@ else:
 colour = STATUS_COLOUR[status.status]
 st.markdown(f"<div style='border-left: 12px solid {colour}; padding: 0.8em 1em; background: {colour}14; "
             f"border-radius: 6px'><p style='font-size: 2em; margin: 0; color: {colour}; font-weight: 700'>"
-            f"{status_label(status.status, lang)}</p>"
+            f"{status_label(status.status, lang, status.why)}</p>"
             f"<p style='font-size: 1.3em; margin: 0.3em 0 0 0'>{headline}</p></div>", unsafe_allow_html=True)
 st.caption(status.name)
 if meaning:
     st.write(meaning)
+if last and hosting_line(last.get("hosting"), lang):
+    st.info(session.markdown_text(hosting_line(last["hosting"], lang)))
 if status.status in ("red", "amber", "never"):
     tenant = session.fleet().catalog.tenants.get(status.tenant)
     st.warning(t("status.call", contact=(tenant.contact if tenant and tenant.contact else

@@ -1,6 +1,7 @@
 """Load a catalog file: YAML with line numbers, the schema, then the rules across fields."""
 
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -17,7 +18,16 @@ def load_catalog(path: str | Path) -> model.Catalog:
     """The validated catalog; raises ConfigError listing every problem with its line."""
     values = load_validated(path, CATALOG, "catalog", across_fields=check_across_fields,
                             hint="give the catalog with --catalog or DRILL_CATALOG")
-    return model.Catalog(path=Path(path).resolve(), **values)
+    return model.Catalog(path=Path(path).resolve(), **with_hosting_resolved(values))
+
+
+def with_hosting_resolved(values: dict) -> dict:
+    """Each site's hosting laid over its tenant's; a section that says nothing is None."""
+    tenants, replica = values["tenants"], values["evidence_replica"]
+    sites = [replace(site, hosting=site.hosting.over(getattr(tenants.get(site.tenant), "hosting", None)))
+             for site in values["sites"]]
+    return {**values, "sites": sites,
+            "evidence_replica": replica and replace(replica, hosting=replica.hosting.over(None))}
 
 
 def load_validated(path: str | Path, schema, what: str, across_fields=None, hint: str = ""):

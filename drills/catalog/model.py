@@ -1,6 +1,7 @@
 """The site catalog as plain, immutable data: what the schema builds and the pipeline reads."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from pathlib import Path
 from drills import reasons
 
@@ -115,10 +116,36 @@ class Alerts:
     no_success_days: int | None = None
 
 
+HOSTING_CHECKS = ("outside_eea", "mismatch", "certificate_expired", "unverified")  # hosting.fail may list them
+
+
+@dataclass(frozen=True)
+class Hosting:
+    """Where backups (or the evidence replica) are stored and by whom, as declared (drills.hosting).
+    None is "not said here": a site's declaration is laid over its tenant's, field by field."""
+
+    host: str | None = None
+    certificate: str | None = None  # the host's HDS certificate reference
+    expires: date | None = None  # the last day the certificate is valid
+    country: str | None = None  # ISO 3166-1 alpha-2 of the storage
+    regions: dict[str, dict[str, str]] | None = None  # endpoint -> S3 region (lower case) -> country
+    notice: int | None = None  # seconds before `expires` from which hosting.certificate_expiring warns
+    fail: tuple[str, ...] | None = None  # the HOSTING_CHECKS that fail the drill instead of warning
+
+    def over(self, default: "Hosting | None") -> "Hosting | None":
+        """This declaration laid over `default` (a tenant's); None if neither says anything."""
+        merged = self if default is None else replace(default, **{
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None})
+        if default is not None and default.regions and self.regions:
+            merged = replace(merged, regions={**default.regions, **self.regions})
+        return merged if merged != Hosting() else None
+
+
 @dataclass(frozen=True)
 class Tenant:
     alerts: Alerts = field(default_factory=Alerts)
     contact: str | None = None
+    hosting: Hosting | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +160,7 @@ class Site:
     schedule: str
     targets: Targets
     alerts: Alerts = field(default_factory=Alerts)
+    hosting: Hosting | None = None  # with its tenant's laid under it (drills.catalog.loader)
 
 
 @dataclass(frozen=True)
@@ -143,6 +171,7 @@ class EvidenceReplica:
     location: S3Location
     object_lock: str
     retention: int
+    hosting: Hosting | None = None
 
 
 @dataclass(frozen=True)

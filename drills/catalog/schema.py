@@ -6,6 +6,7 @@
 from croniter import croniter
 
 from drills.catalog import model
+from drills.catalog.hosting import REPLICA_HOSTING, SITE_HOSTING, TENANT_HOSTING
 from drills.engines import ENGINES
 from drills.options import (
     Choice, Custom, Duration, FilePath, Flag, ListOf, MapOf, Number, Record, Text, Variants,
@@ -238,6 +239,7 @@ SITE = Record(
             "rpo": Duration("Oldest acceptable backup.", required=True, example="26h"),
         }, build=model.Targets, required=True),
         "alerts": ALERTS,
+        "hosting": SITE_HOSTING,
     },
     build=model.Site,
 )
@@ -253,6 +255,7 @@ EVIDENCE_REPLICA = Record(
                               "Object Lock; reports are still written only if absent).",
                               ("compliance", "governance", "none"), default="compliance", example="compliance"),
         "retention": Duration("How long each report is locked.", default=6 * 365 * 86400, example="6y"),
+        "hosting": REPLICA_HOSTING,
     },
     build=lambda **fields: model.EvidenceReplica(**s3_location(fields)),
 )
@@ -271,6 +274,7 @@ CATALOG = Record(
                              "alerts": ALERTS,
                              "contact": Text("Whom a site's people call when their backup is red, as shown on "
                                              "their status page.", example="Infogest, 01 23 45 67 89"),
+                             "hosting": TENANT_HOSTING,
                          }, build=model.Tenant), default={}),
     },
     required=True,

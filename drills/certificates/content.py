@@ -14,6 +14,7 @@ from datetime import datetime
 
 from drills.certificates.texts import text
 from drills.errors import ConfigError
+from drills.hosting.words import backup_location, describe, sentence_parts
 from drills.reports.report import PHASES
 from drills.reports.keys import public_pem
 from drills.reports.signing import SIGNATURE_SUFFIX, digest, signer, verify
@@ -69,7 +70,8 @@ def build(report_bytes: bytes, signature: bytes | None, report_name: str, keyrin
         title=t("title"),
         statement=t("statement", backup=backup["name"], site=report["site_name"], site_id=report["site"],
                     date=day(report["started_at"], lang), tables=len(restored),
-                    rows=number(sum(restored.values()), lang)) + (" " + t("statement.identical") if identical else ""),
+                    rows=number(sum(restored.values()), lang)) + (" " + t("statement.identical") if identical else "")
+        + hosting_statement(report.get("hosting"), t, lang),
         sections=[
             (t("section.site"), [(t("site.name"), report["site_name"]), (t("site.id"), report["site"]),
                                  (t("site.tenant"), report["tenant"])]),
@@ -93,7 +95,7 @@ def build(report_bytes: bytes, signature: bytes | None, report_name: str, keyrin
                                       (t("signature.report_sha256"), digest(report_bytes)),
                                       (t("signature.chain"), f"#{report['sequence']}, "
                                                              f"{t('signature.previous')} {report['previous_sha256'] or '-'}")]),
-        ],
+        ] + hosting_section(report.get("hosting"), t, lang),
         tables=tables,
         checks=[(f["check"], f["subject"], t(f"status.{f['status']}")) for f in report["findings"]
                 if f["check"] not in SHOWN_WITH_TABLES],
@@ -109,6 +111,24 @@ def build(report_bytes: bytes, signature: bytes | None, report_name: str, keyrin
                                                    "subject",
                                                    "tables", "checks", "verify", "generated")},
     )
+
+
+def hosting_statement(hosting: dict | None, t, lang: str) -> str:
+    """Where the backups are hosted, in a sentence (the signed report's `hosting`); '' without it."""
+    backup = backup_location((hosting or {}).get("locations"))
+    if backup is None:
+        return ""
+    return " " + t("statement.hosting", **sentence_parts(backup, lang, lambda iso: day(iso, lang)),
+                   read=t("hosting.read", region=backup["read_region"]) if backup["read_country"] else
+                   t("hosting.declared"))
+
+
+def hosting_section(hosting: dict | None, t, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The section listing each storage location (the backups', the evidence replica's); none without it."""
+    if not hosting:
+        return []
+    return [(t("section.hosting"), [describe(location, lang, lambda iso: day(iso, lang))
+                                    for location in hosting["locations"]])]
 
 
 def image_digest(image: dict) -> str:

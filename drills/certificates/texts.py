@@ -43,6 +43,13 @@ TEXT = {
     "drill.version": {"fr": "Version de Restore Drill", "en": "Restore Drill version"},
     "drill.image_id": {"fr": "Empreinte de l'image de restauration", "en": "Restore image digest"},
     "drill.server_version": {"fr": "Version du serveur restauré", "en": "Restored server's version"},
+    "section.hosting": {"fr": "Hébergement des données", "en": "Where the data is hosted"},
+    "statement.hosting": {
+        "fr": "Les sauvegardes sont hébergées {where}{outside}{host}{certified} ; lieu établi lors de l'exercice{read}.",
+        "en": "The backups are hosted {where}{outside}{host}{certified}; location established at the drill{read}."},
+    "hosting.read": {"fr": " (région {region} lue auprès du service de stockage)",
+                     "en": " (region {region} read from the storage service)"},
+    "hosting.declared": {"fr": " (pays déclaré par le prestataire)", "en": " (country declared by the provider)"},
     "section.timings": {"fr": "Durées", "en": "Timings"},
     "phase.fetch": {"fr": "Récupération", "en": "Fetch"},
     "phase.decrypt": {"fr": "Déchiffrement", "en": "Decrypt"},

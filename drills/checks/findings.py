@@ -2,6 +2,7 @@
 
 from dataclasses import asdict, dataclass
 from drills import reasons
+from drills.redaction import printable
 
 PASS, FAIL, WARN = "pass", "fail", "warn"
 
@@ -25,6 +26,13 @@ def failure(error) -> Finding:
     """A finding standing for a DrillError that stopped a stage."""
     return Finding(check=error.code.split(".")[0], subject="drill", status=FAIL, message=error.message,
                    code=error.code, hint=error.hint)
+
+
+def coded(code: str, subject: str, status: str, message: str, **figures) -> Finding:
+    """A finding standing for reason `code`, with its registered hint; `subject` (a name read from a
+    backup or a service) made printable."""
+    return Finding(code, printable(subject), status, message=message, code=code, hint=reasons.REASONS[code].hint,
+                   **figures)
 
 
 def empty(subject: str, what: str) -> Finding:

@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from drills.catalog.model import HISTORY_CHECKS
-from drills.checks.findings import FAIL, WARN, Finding
+from drills.checks.findings import FAIL, WARN, Finding, coded
 from drills.redaction import printable
 from drills.reports import index
 from drills.reports.report import routine
@@ -73,11 +73,6 @@ def since(before: dict) -> str:
     return f"the backup of {before['backup_taken_at'][:16].replace('T', ' ')} UTC (drill {before['drill_id']})"
 
 
-def finding(code: str, subject: str, status: str, message: str, **figures) -> Finding:
-    return Finding(code, printable(subject), status, message=message, code=code, hint=reasons.REASONS[code].hint,
-                   **figures)
-
-
 def capped(found: list[Finding]) -> list[Finding]:
     """At most MAX_NAMED findings of one check, the last saying how many more tables it found."""
     if len(found) <= MAX_NAMED:
@@ -99,9 +94,9 @@ def rows_dropped(before: dict, tables: dict, settings, status: str) -> list[Find
         lost = (was - now) * 100 / was
         if lost > settings.max_drop:
             gone = "" if name in tables else " (the table vanished)"
-            found.append(finding(reasons.HISTORY_ROWS_DROPPED, name, status, expected=was, actual=now,
-                                 message=f"{printable(name)} went from {was:,} to {now:,} rows (-{lost:.0f}%, more "
-                                         f"than {settings.max_drop}%){gone} since {since(before)}"))
+            found.append(coded(reasons.HISTORY_ROWS_DROPPED, name, status, expected=was, actual=now,
+                               message=f"{printable(name)} went from {was:,} to {now:,} rows (-{lost:.0f}%, more "
+                                       f"than {settings.max_drop}%){gone} since {since(before)}"))
     return found
 
 
@@ -120,8 +115,8 @@ def schema_changed(before: dict, tables: dict, status: str) -> list[Finding]:
     for name in sorted(set(was) & set(now)):
         if was[name] and now[name] and was[name] != now[name]:
             changes[name] = column_changes(was[name], now[name])
-    return [finding(reasons.HISTORY_SCHEMA_CHANGED, name, status, expected=describe(was.get(name)),
-                    actual=describe(now.get(name)), message=f"{printable(name)}: {change} since {since(before)}")
+    return [coded(reasons.HISTORY_SCHEMA_CHANGED, name, status, expected=describe(was.get(name)),
+                  actual=describe(now.get(name)), message=f"{printable(name)}: {change} since {since(before)}")
             for name, change in sorted(changes.items())]
 
 
@@ -150,7 +145,7 @@ def rto_regression(rtos: list[float], rto_seconds: float, status: str) -> list[F
     limit = max(mean + 3 * deviation, mean * RTO_MARGIN, mean + RTO_FLOOR_SECONDS)
     if rto_seconds <= limit:
         return []
-    return [finding(reasons.HISTORY_RTO_REGRESSION, "rto", status, expected=f"<= {limit:.1f} s",
-                    actual=round(rto_seconds, 1),
-                    message=f"the restore took {rto_seconds:.1f} s; the last {len(rtos)} drills that restored took "
-                            f"{mean:.1f} s on average (standard deviation {deviation:.1f} s)")]
+    return [coded(reasons.HISTORY_RTO_REGRESSION, "rto", status, expected=f"<= {limit:.1f} s",
+                  actual=round(rto_seconds, 1),
+                  message=f"the restore took {rto_seconds:.1f} s; the last {len(rtos)} drills that restored took "
+                          f"{mean:.1f} s on average (standard deviation {deviation:.1f} s)")]

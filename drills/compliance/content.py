@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from drills.compliance.texts import REQUIREMENTS, text
+from drills.hosting.words import line
 
 RED_COLUMNS = ("red.from", "red.until", "red.duration", "red.failed_drill", "red.passed_drill")
 ANNEX_COLUMNS = ("annex.site", "annex.sequence", "annex.drill", "annex.sha256")
@@ -71,8 +72,19 @@ def site_pairs(site: dict, t, lang: str) -> list[tuple[str, str]]:
         (t("red_total"), duration(site["red_seconds"], lang)),
         (t("restorable"), t("restorable.value", name=restorable["backup_name"], taken=restorable["taken_at"],
                             drill=restorable["drill_id"]) if restorable else t("none")),
-    ] + [(t(key), listed(site[key], t)) for key in ("unreadable", "unverified") if site[key]] \
+    ] + hosting_pairs(site, t, lang) \
+      + [(t(key), listed(site[key], t)) for key in ("unreadable", "unverified") if site[key]] \
       + ([] if routine else [(t("without_drill"), site["site"])])
+
+
+def hosting_pairs(site: dict, t, lang: str) -> list[tuple[str, str]]:
+    """Where the data was found (by the period's newest drill that checked it), and the drills with a
+    hosting finding; reports before hosting existed have neither."""
+    hosting, found = site.get("hosting"), site.get("hosting_findings") or []
+    pairs = [(t("hosting", drill=hosting["drill_id"] if hosting else "-"),
+              " / ".join(line(location, lang) for location in hosting["locations"]) if hosting
+              else t("hosting.undeclared"))]
+    return pairs + ([(t("hosting_findings"), f"{len(found)}: {listed(found, t)}")] if found else [])
 
 
 def when(timestamp: str) -> str:

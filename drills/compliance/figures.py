@@ -16,6 +16,7 @@ from drills import reasons
 
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 ROUTINE_OUTCOMES = ("pass", "fail")
+HOSTING = "hosting."  # the family of the hosting checks' reason codes (drills.hosting.check)
 
 
 @dataclass(frozen=True)
@@ -94,12 +95,23 @@ def site_figures(site, summaries: list[dict], period: Period, excluded: frozense
         "red_periods": red,
         "red_seconds": round(sum(r["seconds"] for r in red), 3),
         "newest_restorable_point": restorable,
+        **hosting_figures(within),
     }
     cited = {r[key] for r in red for key in ("from_drill", "until_drill") if r[key]}
     cited |= set(ids(within)) | ({restorable["drill_id"]} if restorable else set())
     figures["reports"] = [{"sequence": s["sequence"], "file": s["file"], "drill_id": s["drill_id"]}
                           for s in kept if s["drill_id"] in cited]
     return figures
+
+
+def hosting_figures(within: list[dict]) -> dict:
+    """Where the data was found by the period's newest drill that checked it (`hosting`: its drill id
+    and its locations, drills.reports.report.hosting_summary), and the drills of the period with a
+    hosting finding (`hosting_findings`: a warning, or the reason of a failure)."""
+    checked = [s for s in within if s.get("hosting")]
+    return {"hosting": {"drill_id": checked[-1]["drill_id"], "locations": checked[-1]["hosting"]} if checked else None,
+            "hosting_findings": ids([s for s in within if any(str(code).startswith(HOSTING) for code in
+                                                              [*(s.get("attention") or ()), s.get("reason")])])}
 
 
 def target(summary: dict, key: str, catalog_value: int) -> int:

@@ -51,6 +51,9 @@ TEXT = {
     "restorable.value": {
         "fr": "{name}, prise le {taken} (exercice {drill})",
         "en": "{name}, taken at {taken} (drill {drill})"},
+    "hosting": {"fr": "Hébergement (exercice {drill})", "en": "Hosting (drill {drill})"},
+    "hosting.undeclared": {"fr": "non déclaré", "en": "not declared"},
+    "hosting_findings": {"fr": "Exercices avec un constat d'hébergement", "en": "Drills with a hosting finding"},
     "of": {"fr": "{count} sur {total}", "en": "{count} of {total}"},
     "none": {"fr": "aucun", "en": "none"},
     "red_periods": {"fr": "Périodes en rouge", "en": "Red periods"},

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from drills.reports.report import read_report, summarize
+from drills import reasons
 
 INDEX_NAME = "index.jsonl"
 log = logging.getLogger("restore_drill.evidence")
@@ -45,10 +46,11 @@ def catch_up(site_dir: Path, report_paths: list[Path]) -> None:
 
 
 def restored(report_or_summary: dict) -> bool:
-    """Whether a drill restored and verified its backup: it passed, or failed only on a history
-    check (those come last, and only after every other check passed)."""
+    """Whether a drill restored and verified its backup: it passed, or failed only on a history or
+    hosting check (reasons.ATTENTION: those come last, so a drill whose reason is one of them passed
+    every other check)."""
     return report_or_summary.get("outcome") == "pass" or report_or_summary.get("outcome") == "fail" and \
-        str(report_or_summary.get("reason")).startswith("history.")
+        str(report_or_summary.get("reason")).startswith(reasons.ATTENTION)
 
 
 def read_baseline(site_dir: Path) -> dict | None:

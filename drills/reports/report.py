@@ -47,6 +47,7 @@ class Report(TypedDict, total=False):
     findings: list[dict]
     host: str
     provenance: dict  # format 2: what produced the report (drills.reports.provenance)
+    hosting: dict | None  # where each storage location is (drills.hosting); None if the site declares none
     sequence: int  # set by the evidence store, with previous_sha256 and signed_by
     previous_sha256: str | None
     signed_by: str  # format 2: the key id; the signature is the file NAME.sig beside it
@@ -129,6 +130,35 @@ def summarize(report: Report, file_name: str) -> dict:
         "attention": sorted({finding["code"] for finding in report.get("findings") or []  # each code once: lines
                              if isinstance(finding, dict) and finding.get("status") == "warn"  # stay small
                              and isinstance(finding.get("code"), str) and finding["code"]}),
+        "hosting": hosting_summary(report.get("hosting")),
+    }
+
+
+HOSTING_SUMMARY = ("what", "country", "eea", "host", "certificate", "expires")
+
+
+def hosting_summary(hosting: dict | None) -> list[dict] | None:
+    """Where each storage location was found (drills.hosting), as the status page and the compliance
+    report show it; None for a drill whose site declared no hosting."""
+    locations = (hosting or {}).get("locations") or []
+    return [{key: location.get(key) for key in HOSTING_SUMMARY} for location in locations] or None
+
+
+def backup_identity(backup, meter, taken: datetime | None, started_at: datetime, manifest_name: str | None,
+                    pick: str) -> dict | None:
+    """The report's `backup`: what was drilled, its hash only if every byte of it was read."""
+    if not backup:
+        return None
+    complete = meter is not None and meter.bytes == backup.size
+    return {
+        "name": backup.name,
+        "size": backup.size,
+        "sha256": meter.sha256.hexdigest() if complete else None,
+        "modified": backup.modified.isoformat(timespec="seconds"),
+        "taken_at": taken.isoformat(timespec="seconds") if taken else None,
+        "age_seconds": round((started_at - taken).total_seconds()) if taken else None,
+        "manifest": manifest_name,
+        "pick": pick,
     }
 
 

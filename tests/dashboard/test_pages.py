@@ -267,3 +267,60 @@ def test_the_finders_last_answer_and_a_history_warning_are_shown_with_their_figu
     assert "perdrait 27 h 00 min de données" in shown
     at = app_as("marie")  # the pharmacist's page says it in words
     assert "une partie des données a disparu depuis la précédente" in everything_shown(at)
+
+
+def drilled_with_hosting(fleet_files, hosting: dict) -> None:
+    """The tenant's hosting declared in the catalog, then a drill of Pharmacie du Port stored whose
+    hosting record and findings the real hosting check made of it."""
+    from datetime import datetime, timezone
+
+    import yaml
+
+    from drills.demo.history import synthetic_report
+    from drills.hosting import check
+    from drills.reports import keys
+    from drills.reports.evidence import EvidenceStore
+
+    document = yaml.safe_load(fleet_files[0].read_text())
+    document["tenants"]["infogest"]["hosting"] = hosting
+    fleet_files[0].write_text(yaml.safe_dump(document))
+    catalog = load_catalog(fleet_files[0])
+    site, now = catalog.site("pharmacie-du-port"), datetime.now(timezone.utc)
+    record, findings = check.inspect(site, None, now.date())
+    report = synthetic_report(site, now, "fail" if any(f.status == "fail" for f in findings) else "pass", 100)
+    failed = next((f for f in findings if f.status == "fail"), None)
+    report.update(hosting=record, findings=[f.as_dict() for f in findings], outcome="fail" if failed else "pass",
+                  reason=failed.code if failed else None, message=failed.message if failed else "")
+    EvidenceStore(catalog.evidence).append(site.id, report, keys.load_private(catalog.signing_key))
+
+
+def test_the_pharmacist_reads_where_the_data_is_hosted_and_by_whom(fleet_files):
+    drilled_with_hosting(fleet_files, {"host": "OVHcloud", "certificate": "HDS-2024-0042", "expires": "2031-03-31",
+                                       "country": "FR"})
+    at = app_as("marie")
+    shown = everything_shown(at)
+    assert "✅ Restaurable" in shown
+    assert "Vos données sont hébergées en France par OVHcloud, certifié HDS jusqu'au 31 mars 2031." in shown
+    at.sidebar.radio[0].set_value("en").run()
+    assert "Your data is hosted in France by OVHcloud, HDS certified until 31 March 2031." in everything_shown(at)
+    at = page(app_as("ops"), "views/site.py", site="pharmacie-du-port")
+    assert "Sauvegardes : France (FR), dans l'EEE ; hébergeur OVHcloud ; certificat HDS HDS-2024-0042 valable " \
+           "jusqu'au 31 mars 2031" \
+        in everything_shown(at).replace("\\", "")  # as read: markdown's escapes are not shown
+    at = page(at, "views/site.py", site="pharmacie-des-halles")
+    assert "Aucun hébergement déclaré pour ce site" in everything_shown(at)
+
+
+def test_a_site_stored_outside_the_eea_is_amber_or_red_as_its_catalog_says_with_the_finding(fleet_files):
+    drilled_with_hosting(fleet_files, {"host": "Far Away", "country": "US"})
+    shown = everything_shown(app_as("marie"))
+    assert "À surveiller" in shown and "stockée hors de l'Espace économique européen" in shown
+    assert "hébergées aux États-Unis, hors de l'Espace économique européen par Far Away." in shown
+    at = page(app_as("ops"), "views/site.py", site="pharmacie-du-port")
+    assert "**hosting.outside_eea** — the backups (" in everything_shown(at).replace("\\", "")
+    drilled_with_hosting(fleet_files, {"host": "Far Away", "country": "US", "fail": ["outside_eea"]})
+    shown = everything_shown(app_as("marie"))
+    assert "❌ Restaurable, mais NON conforme" in shown and "NON restaurable" not in shown
+    assert "Votre prestataire a demandé que ce point bloque la vérification" in shown
+    at = page(app_as("ops"), "views/site.py", site="pharmacie-du-port")
+    assert [e.value for e in at.error if "hosting.outside_eea" in e.value]

@@ -14,8 +14,10 @@ import pytest
 
 from drills.catalog import load_catalog
 from drills.demo.history import synthetic_report
+from drills.hosting import check
 from drills.reports import keys
 from drills.reports.evidence import EvidenceStore
+from drills.reports.report import HOSTING_SUMMARY
 from drills.reports.signing import digest, verify
 from tests.helpers import drill_command, site_entry, write_catalog
 
@@ -69,6 +71,7 @@ def expected_site(site, reports: list[tuple[str, str, dict]], start: datetime, u
     restored = [r for _, _, r in before_end if r["outcome"] == "pass" and (r.get("backup") or {}).get("taken_at")
                 and not any(f.get("status") == "warn" and f.get("code") in lost for f in r["findings"])]
     newest = max(restored, key=lambda r: datetime.fromisoformat(r["backup"]["taken_at"]), default=None)
+    hosted = [r for r in within if r.get("hosting")]
     cited = {r["drill_id"] for r in within} | {p[key] for p in periods for key in ("from_drill", "until_drill")}
     cited |= {newest["drill_id"]} if newest else set()
     return {
@@ -81,6 +84,11 @@ def expected_site(site, reports: list[tuple[str, str, dict]], start: datetime, u
         "rpo_max": max((r["backup"]["age_seconds"] for r in aged), default=None),
         "rpo_over": [r["drill_id"] for r in aged if r["backup"]["age_seconds"] > r["targets"]["rpo_seconds"]],
         "red_periods": periods, "newest": newest and newest["drill_id"],
+        "hosting": hosted and {"drill_id": hosted[-1]["drill_id"],
+                               "locations": [{key: location[key] for key in HOSTING_SUMMARY}
+                                             for location in hosted[-1]["hosting"]["locations"]]},
+        "hosting_findings": [r["drill_id"] for r in within
+                             if any(f["code"].startswith("hosting.") and f["status"] != "pass" for f in r["findings"])],
         "reports": sorted((name, sha) for name, sha, r in before_end if r["drill_id"] in cited),
     }
 
@@ -109,6 +117,8 @@ def assert_report_matches_reports(json_document: dict, evidence_root: Path, site
         assert [{key: period[key] for key in ("from_drill", "until_drill", "still_red", "seconds")}
                 for period in shown["red_periods"]] == expected["red_periods"], site.id
         assert (shown["newest_restorable_point"] or {}).get("drill_id") == expected["newest"], site.id
+        assert (shown["hosting"], shown["hosting_findings"]) == (expected["hosting"] or None,
+                                                                 expected["hosting_findings"]), site.id
         assert sorted((r["file"], r["sha256"]) for r in shown["reports"]) == expected["reports"], site.id
         assert set(shown["unverified"]) <= unverified, site.id
     passed = sum(len(s["passed"]) for s in json_document["sites"])
@@ -133,6 +143,8 @@ def fleet(tmp_path_factory):
     November report edited after signing."""
     root = tmp_path_factory.mktemp("compliance")
     entries = [site_entry(site_id, root / "b", root / "id.txt", targets={"rto": "6m"}) for site_id in HISTORIES]
+    entries[1]["hosting"] = {"host": "OVHcloud", "certificate": "HDS-2024-0042", "expires": "2026-11-20",
+                             "country": "FR", "notice": "10d"}
     entries.append(site_entry("autre-pharmacie", root / "b", root / "id.txt", tenant="autre"))
     catalog = load_catalog(write_catalog(root, entries))
     keys.init(catalog.signing_key)
@@ -142,6 +154,9 @@ def fleet(tmp_path_factory):
             report = synthetic_report(site, NOVEMBER + timedelta(days=day, hours=2), outcome, rto,
                                       reason=None if outcome == "pass" else "restore.failed")
             report["backup"]["age_seconds"] = age
+            if site.id == "cabinet-des-lilas":  # hosted in France, but its host's certificate ends on the 20th
+                record, found = check.inspect(site, None, (NOVEMBER + timedelta(days=day)).date())
+                report.update(hosting=record, findings=report["findings"] + [f.as_dict() for f in found])
             store.append(site.id, report, private_key)
     named = synthetic_report(catalog.site("pharmacie-du-port"), NOVEMBER + timedelta(days=20), "fail", 90,
                              reason="restore.failed")  # an operator's drill of an old backup: not routine
@@ -207,6 +222,13 @@ def test_the_pdf_read_back_shows_the_sites_their_success_rates_and_the_drill_ids
         for report in site["reports"]:
             assert report["drill_id"] in text
     assert "8.13" in text and "autre-pharmacie" not in text
+    flowing = subprocess.run(["pdftotext", str(made / f"compliance-infogest-2026-11.{lang}.pdf"), "-"],
+                             capture_output=True, text=True, check=True).stdout  # a cell's lines in their order
+    said = (["Sauvegardes : France (FR), dans l'EEE ; hébergeur OVHcloud ;",
+             "certificat HDS HDS-2024-0042 valable jusqu'au 2026-11-20", "Exercices avec un constat d'hébergement"]
+            if lang == "fr" else ["Backups: France (FR), in the EEA; host OVHcloud; HDS certificate",
+                                  "HDS-2024-0042 valid until 2026-11-20", "Drills with a hosting finding"])
+    assert all(words in " ".join(flowing.split()) for words in said), flowing
 
 
 @pytest.mark.parametrize("arguments", [("--tenant", "nobody", "--month", "2026-11"),
