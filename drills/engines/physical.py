@@ -41,7 +41,7 @@ PREPARE = ("sh", "-c", f"mkdir -p {SCRATCH} && : > {SCRATCH}/postgresql.conf && 
 
 
 def settings(restore_command: str, target: datetime | None) -> dict[str, str]:
-    aimed = {"recovery_target_time": target.isoformat(timespec="seconds")} if target else {}
+    aimed = {"recovery_target_time": target.isoformat()} if target else {}  # to the microsecond asked
     return {**RECOVERY_SETTINGS, "restore_command": restore_command, **aimed}
 
 

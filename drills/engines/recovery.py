@@ -13,7 +13,7 @@ def described(facts: dict, backup, target: datetime | None) -> dict | None:
         return None
     end = facts.get("recovery") or {}
     return {"set": backup.name, "kind": physical.kind, "lsn_start": physical.lsn_start, "lsn_stop": physical.lsn_stop,
-            "target": target.isoformat(timespec="seconds") if target else "latest",
+            "target": target.isoformat() if target else "latest",
             "end_lsn": end.get("end_lsn"), "end_time": end.get("end_time"), "timeline": end.get("timeline"),
             "amcheck": facts.get("amcheck"), **({"wal": physical.wal} if getattr(physical, "wal", None) else {})}
 

@@ -27,6 +27,7 @@ from drills.tarstream import BLOCK, header, padding
 from drills import reasons
 
 FILE = re.compile(r"^(?P<wal>[0-9A-F]{24}|[0-9A-F]{8}\.history)(\.gz|\.zst)?\.age$")
+ARCHIVED = re.compile(r"^([0-9A-F]{24}|[0-9A-F]{8}\.history)")  # any file of a WAL archive (.backup, .partial too)
 MAX_FILE = 1024**3  # bytes, decompressed: PostgreSQL's largest WAL segment (wal_segment_size)
 
 
@@ -112,10 +113,11 @@ class BaseBackup(Backup):
 
 
 def with_archive(backups: list[Backup], source, folder: str) -> list[BaseBackup]:
-    """The base backups a source lists, each with the archive (a file named as WAL is none)."""
+    """The base backups a source lists, each with the archive (a file named as an archive's is none:
+    an S3 pattern may reach into the WAL folder)."""
     archive = WalArchive(source, folder)
     found = [BaseBackup(**{field.name: getattr(backup, field.name) for field in fields(backup)},
-                        physical=BaseLabel(archive)) for backup in backups if not FILE.match(backup.name)]
+                        physical=BaseLabel(archive)) for backup in backups if not ARCHIVED.match(backup.name)]
     if not found:
         raise BackupProblem(reasons.BACKUP_MISSING, "the source's pattern matches archived WAL files only",
                             hint="name the base backups apart (source.pattern: e.g. base-*.tar.zst.age)")

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from drills.engines.postgres import DEFAULT_POSTGRES_IMAGE
+from drills.pipeline import run_drill
 
 DATA = "/var/lib/postgresql/data"
 STANZA = "officine"
@@ -89,3 +90,21 @@ class LiveCluster:
 
 def pause() -> None:
     time.sleep(1.1)  # times a second apart: a recovery target between two rows is unambiguous
+
+
+def drilled(catalog, runtime, **options):
+    """The report, and the restored canary's newest row read inside the restore container."""
+    seen = {}
+
+    def read_canary(runtime, container, socket_dir, drill_id):
+        answer = runtime.run(container, ["psql", "-XAtq", "-h", "/run/drill", "-U", "postgres", "-d", "officine", "-c",
+                                         "SELECT max(written_at) AT TIME ZONE 'UTC' FROM canary"], timeout=30)
+        seen["canary"] = datetime.fromisoformat(answer.output.strip() + "+00:00")
+        return []
+
+    report = run_drill(catalog, catalog.sites[0], runtime=runtime, after_verify=read_canary, **options).report
+    return report, seen.get("canary")
+
+
+def end_time(report) -> datetime:
+    return datetime.fromisoformat(report["recovery"]["end_time"].replace("Z", "+00:00"))

@@ -238,7 +238,8 @@ def test_the_report_says_where_the_base_backup_started_and_which_wal_was_handed_
 def test_files_named_as_wal_are_never_base_backups(site_dir):
     now = datetime.now(timezone.utc)
     with pytest.raises(BackupProblem) as refused:
-        with_archive([Backup(f"{SEGMENT.format(2)}.age", 1, now, None, None)],
+        with_archive([Backup(f"{SEGMENT.format(2)}.age", 1, now, None, None),
+                      Backup(f"{SEGMENT.format(2)}.00000028.backup.age", 1, now, None, None)],
                      SimpleNamespace(type="local", path=site_dir), "wal")
     assert refused.value.code == reasons.BACKUP_MISSING
 
