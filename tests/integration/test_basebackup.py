@@ -49,7 +49,8 @@ def cluster(tmp_path_factory, docker_engine, age_cli):
 
 def catalog_for(tmp_path, site_dir, identity, source: dict | None = None):
     """The site drilling `site_dir` (a local folder), or `source`."""
-    entry = site_entry(SITE, site_dir, identity, engine={"type": "postgres", "format": "basebackup", "database": "officine", "wal": "wal/",
+    entry = site_entry(SITE, site_dir, identity,
+                       engine={"type": "postgres", "format": "basebackup", "database": "officine", "wal": "wal/",
                                "memory": "2g", "tmpfs": "1g"},
                        checks={"manifest": "optional", "tables": {"public.pgbench_accounts": {"min": 100000}},
                                "newest_record": "public.canary.written_at"})
@@ -105,8 +106,8 @@ def test_the_site_folder_read_from_s3_drills_the_same(cluster, tmp_path, docker_
     monkeypatch.setenv("S3_KEY", "test-key")
     monkeypatch.setenv("S3_SECRET", "test-secret")
     catalog = catalog_for(tmp_path, live.site, identity, {
-        "type": "s3", "bucket": "basebackup", "prefix": "pharmacie/", "pattern": "*.age", "endpoint": s3_server.endpoint,
-        "region": "eu-west-3", "access_key_env": "S3_KEY", "secret_key_env": "S3_SECRET"})
+        "type": "s3", "bucket": "basebackup", "prefix": "pharmacie/", "pattern": "*.age",
+        "endpoint": s3_server.endpoint, "region": "eu-west-3", "access_key_env": "S3_KEY", "secret_key_env": "S3_SECRET"})
     report, canary = drilled(catalog, docker_engine)
     assert report["outcome"] == "pass", report["findings"]
     assert report["recovery"]["set"] == BASE and canary == times["newest"]  # the WAL's .age files are no backups

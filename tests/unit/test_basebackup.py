@@ -13,6 +13,7 @@ import pytest
 import zstandard
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from drills.catalog import load_catalog
 from drills.crypto import bech32
 from drills.crypto.encrypt import AgeWriter
 from drills.crypto.identities import X25519Identity
@@ -22,6 +23,7 @@ from drills.errors import BackupProblem, ConfigError
 from drills.sources.backup import Backup
 from drills.sources.walarchive import WalArchive, with_archive
 from drills import reasons
+from tests.helpers import site_entry, write_catalog
 
 LABEL = (b"START WAL LOCATION: 0/3000028 (file 000000010000000000000003)\nCHECKPOINT LOCATION: 0/3000060\n"
          b"BACKUP METHOD: streamed\nLABEL: pg_basebackup base backup\nSTART TIMELINE: 1\n")
@@ -252,3 +254,12 @@ def test_the_wal_folder_is_relative_and_read_from_a_local_path_or_s3_only(site_d
     assert engine.settings(format="basebackup", wal="archives/wal/").wal == "archives/wal/"
     with pytest.raises(ConfigError, match="local path or S3, not sftp"):
         WalArchive(SimpleNamespace(type="sftp"), "wal")
+
+
+def test_a_physical_format_with_an_sftp_source_is_refused_when_the_catalog_loads(tmp_path):
+    entry = site_entry("pharmacie", tmp_path, tmp_path / "id.agekey", engine={"format": "basebackup"})
+    entry["source"] = {"type": "sftp", "host": "127.0.0.1", "user": "drill", "key_file": "id", "known_hosts": "kh",
+                       "path": "/backups", "pattern": "base-*.age"}
+    with pytest.raises(ConfigError) as refused:
+        load_catalog(write_catalog(tmp_path, [entry]))
+    assert "sites.0.source.type: format basebackup reads a local path or S3" in refused.value.message
