@@ -58,7 +58,8 @@ DECRYPT_WORK_FACTOR = reason("decrypt.work_factor_too_high", FAIL, "a passphrase
 RESTORE_FAILED = reason("restore.failed", FAIL, "`pg_restore` / `psql` / `mariadb` stopped on an error (the message "
                         "gives its SQLSTATE or error number and where, never the rows), the compressed stream inside "
                         "is corrupt, or a dump line exceeds 64 MiB; pgBackRest could not restore a set (its own "
-                        "message), or the server did not recover to the target", "the dump does not restore: fix the backup job")
+                        "message), a base backup is no `pg_basebackup -Ft` tar (backup_label not first), or the server "
+                        "did not recover to the target", "the dump does not restore: fix the backup job")
 RESTORE_WAL_GAP = reason("restore.wal_gap", FAIL, "physical backups: a WAL segment is missing from the archive between "
                          "the backup's start and the target (or the newest archived segment): the recovery would stop "
                          "there; the message names the segment", "check archive_command and take a new full backup")

@@ -30,10 +30,11 @@ PRODUCER_GRACE = 5.0  # seconds a stopped drill waits for a source read stuck in
 
 
 class Meter(io.RawIOBase):
-    """A raw reader that hashes and counts what passes, and the seconds spent reading."""
+    """A raw reader that hashes and counts what passes, and the seconds spent reading; `sha256`, if
+    given, goes on hashing what other readers passed before (files hashed in order as one)."""
 
-    def __init__(self, raw):
-        self.raw, self.sha256, self.bytes, self.seconds = raw, hashlib.sha256(), 0, 0.0
+    def __init__(self, raw, sha256=None):
+        self.raw, self.sha256, self.bytes, self.seconds = raw, sha256 or hashlib.sha256(), 0, 0.0
 
     def readable(self) -> bool:
         return True

@@ -73,6 +73,9 @@ def check_across_fields(values: dict, ctx: Context) -> None:
     for index, site in enumerate(sites):
         if site.source.pick == "random" and not site.source.retention:
             ctx.problem(("sites", index, "source", "pick"), "pick: random needs source.retention (e.g. 30d)")
+        if site.source.type == "sftp" and getattr(site.engine, "format", None) in ("pgbackrest", "basebackup"):
+            ctx.problem(("sites", index, "source", "type"), f"format {site.engine.format} reads a local path or S3 "
+                                                            "(its repository or WAL archive), not sftp")
         if isinstance(ENGINES[site.engine.type].reads, Tree):
             for name in ("tables", "sql", "newest_record"):
                 if getattr(site.checks, name):

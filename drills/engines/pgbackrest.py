@@ -13,8 +13,8 @@ import re
 from itertools import chain
 
 from drills.engines import physical
-from drills.engines.plan import EARLY, WORK_INSIDE, Plan, Step, data_tmpfs, restore_container
-from drills.engines.postgres_server import DATA_DIR, LAST_ERROR
+from drills.engines.plan import EARLY, WORK_INSIDE, Plan, Step
+from drills.engines.postgres_server import DATA_DIR
 from drills.errors import BackupProblem
 from drills.redaction import masked, printable
 from drills.tarstream import header, padding
@@ -60,9 +60,6 @@ def plan(site, drill_id: str, work_dir: str, request) -> Plan:
     gap = backup.wal_gap()
     if gap and request.target is None:
         raise physical.wal_gap(gap)  # a recovery to the latest point would stop there without an error
-    container = restore_container(site, drill_id, work_dir, ["sleep", "infinity"], {
-        DATA_DIR: data_tmpfs(site), "/tmp": f"size={engine.tmpfs},mode=1777",
-        "/var/run/postgresql": "size=1m,uid=999,gid=999"})
     stage = Step("staging the repository",
                  ("sh", "-c", f"mkdir -p {STAGE} && tar -x -C {STAGE} -f - && test -s {CONFIG}"),
                  when=EARLY, dump=True, hint="the repository's files do not fit in engine.tmpfs, or changed meanwhile")
@@ -75,11 +72,8 @@ def plan(site, drill_id: str, work_dir: str, request) -> Plan:
     def explain(problem: BackupProblem) -> BackupProblem:
         return physical.wal_gap(gap) if gap and problem.code == reasons.RESTORE_FAILED else problem
 
-    return Plan(container=container, server="the PostgreSQL server", ready=("pg_isready", "-q", *physical.CONNECT),
-                steps=(stage, restore, *physical.recovery_steps(restore_command(engine.stanza), request.target,
-                                                                  engine.timeout)),
-                filters=(with_config(config(engine.stanza, passphrase, encrypted)),),
-                data_mounts=(DATA_DIR, "/tmp"), last_error=LAST_ERROR, version=("postgres", "--version"),
-                facts=physical.facts(engine.jobs), age=False, explain=explain)
+    return physical.plan(site, drill_id, work_dir, request, (stage, restore), restore_command(engine.stanza),
+                         filters=(with_config(config(engine.stanza, passphrase, encrypted)),), age=False,
+                         explain=explain)
 
 

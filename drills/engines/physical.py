@@ -14,8 +14,8 @@ import shlex
 from datetime import datetime
 
 from drills.checks.findings import FAIL, Finding
-from drills.engines.plan import EARLY, WORK_INSIDE, Fact, Step
-from drills.engines.postgres_server import DATA_DIR
+from drills.engines.plan import EARLY, WORK_INSIDE, Fact, Plan, Step, data_tmpfs, restore_container
+from drills.engines.postgres_server import DATA_DIR, LAST_ERROR
 from drills.errors import BackupProblem
 from drills.redaction import printable
 from drills import reasons
@@ -41,7 +41,7 @@ PREPARE = ("sh", "-c", f"mkdir -p {SCRATCH} && : > {SCRATCH}/postgresql.conf && 
 
 
 def settings(restore_command: str, target: datetime | None) -> dict[str, str]:
-    aimed = {"recovery_target_time": target.isoformat()} if target else {}
+    aimed = {"recovery_target_time": target.isoformat()} if target else {}  # to the microsecond asked
     return {**RECOVERY_SETTINGS, "restore_command": restore_command, **aimed}
 
 
@@ -51,7 +51,8 @@ def recovery_steps(restore_command: str, target: datetime | None, timeout: float
     start = f"pg_ctl -D {DATA_DIR} -s -w -t 60 -l /tmp/startup.log -o {shlex.quote(options)} start"
     promoted = (f"until [ \"$(psql -XAtq {' '.join(CONNECT)} -d postgres -c 'select pg_is_in_recovery()' "
                 f"2>/dev/null)\" = f ]; do pg_ctl -D {DATA_DIR} status >/dev/null || exit 1; sleep 0.2; done")
-    hint = "the WAL does not replay to the target: see `pgbackrest check`, and the archive's continuity"
+    hint = "the WAL does not replay to the target: check the archive's continuity (`pgbackrest check`, or the " \
+           "archive_command's log)"
     return (Step("preparing the recovery", PREPARE, when=EARLY, timeout=30),
             Step("starting the server in recovery", ("sh", "-c", start), when=EARLY, timeout=90, hint=hint),
             Step("replaying the WAL", ("sh", "-c", promoted), when=EARLY, timeout=timeout, hint=hint))
@@ -112,8 +113,23 @@ def facts(jobs: int) -> tuple[Fact, ...]:
             Fact("amcheck", amcheck_step(jobs), corruptions))
 
 
-def wal_gap(segment: str) -> BackupProblem:
+def wal_gap(segment: str, check: str = "`pgbackrest check`") -> BackupProblem:
     return BackupProblem(reasons.RESTORE_WAL_GAP, f"the WAL archive lacks segment {segment}: the recovery stops "
                                                   "there, before the target",
                          hint="archive_command failed or the segment was deleted: take a new full backup, and "
-                              "check the archiving (`pgbackrest check`)")
+                              f"check the archiving ({check})")
+
+
+def plan(site, drill_id: str, work_dir: str, request, restore: tuple[Step, ...], restore_command: str,
+         **options) -> Plan:
+    """A physical restore's plan: `restore` puts the data directory on its tmpfs (the dump streams
+    into one of its steps), then the recovery to the request's target and the checks. `options`:
+    the Plan's filters, explain, age."""
+    engine = site.engine
+    container = restore_container(site, drill_id, work_dir, ["sleep", "infinity"], {
+        DATA_DIR: data_tmpfs(site), "/tmp": f"size={engine.tmpfs},mode=1777",
+        "/var/run/postgresql": "size=1m,uid=999,gid=999"})
+    return Plan(container=container, server="the PostgreSQL server", ready=("pg_isready", "-q", *CONNECT),
+                steps=(*restore, *recovery_steps(restore_command, request.target, engine.timeout)),
+                data_mounts=(DATA_DIR, "/tmp"), last_error=LAST_ERROR, version=("postgres", "--version"),
+                facts=facts(engine.jobs), **options)

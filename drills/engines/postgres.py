@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass
 
 from drills.checks.dialects import POSTGRES, POSTGRES_TEXT_FORM
-from drills.engines import pgbackrest
+from drills.engines import basebackup, pgbackrest
 from drills.engines.postgres_server import DATA_DIR, LAST_ERROR, SERVER_LOG
 from drills.engines.plain_sql import without_privileges
 from drills.engines.plan import (
@@ -44,6 +44,7 @@ SERVER_SETTINGS = {
 VERIFIER_OPTIONS = " ".join(["-c search_path=pg_catalog", *(f"-c {name}={value}" for name, value in
                                                              POSTGRES_TEXT_FORM.items()),
                              "-c statement_timeout={milliseconds}"])
+WAL_FOLDER = r"^(?!(.*/)?\.\.?(/|$))[A-Za-z0-9_.-]{1,64}(/[A-Za-z0-9_.-]{1,64}){0,7}/?$"  # relative, no . or ..
 STATEMENT_GRACE = 30  # seconds
 CONNECT = ["-h", SOCKET_INSIDE, "-U", "postgres"]
 READY_TIMEOUT = 60
@@ -79,7 +80,8 @@ def restore_command(engine) -> list[str]:
     return common
 
 
-PHYSICAL = {"pgbackrest": pgbackrest.plan}  # format -> its plan: the data directory itself is restored
+# format -> its plan: the data directory itself is restored
+PHYSICAL = {"pgbackrest": pgbackrest.plan, "basebackup": basebackup.plan}
 STAGED_DUMP, STAGED_DIRECTORY = "/tmp/backup.dump", "/tmp/backup.d"
 STAGE_COMMANDS = {  # how a dump is put in the container's /tmp when pg_restore needs a file or a folder
     "custom": ["sh", "-c", f"cat > {STAGED_DUMP}"],
@@ -138,6 +140,7 @@ class Settings:
     max_decompressed: int
     stanza: str
     database: str
+    wal: str
 
 
 OPTIONS = Record(
@@ -145,14 +148,20 @@ OPTIONS = Record(
     {
         "type": Choice("Engine plug-in.", ("postgres",), required=True, example="postgres"),
         "format": Choice("Backup format: pg_dump -Fc (custom), pg_dump -Fd tarred (directory: restored with "
-                         "jobs in parallel), plain SQL (.sql, .sql.gz, .sql.zst), or a pgBackRest repository "
-                         "(pgbackrest: physical, with point-in-time recovery; docs/physical-backups.md).",
-                         ("custom", "directory", "plain", "pgbackrest"), default="custom", example="custom"),
+                         "jobs in parallel), plain SQL (.sql, .sql.gz, .sql.zst), or physical, with point-in-time "
+                         "recovery (docs/physical-backups.md): a pgBackRest repository (pgbackrest), or a "
+                         "`pg_basebackup -D - -Ft -X fetch` tar and its archived WAL (basebackup).",
+                         ("custom", "directory", "plain", "pgbackrest", "basebackup"), default="custom",
+                         example="custom"),
         "stanza": Text("pgbackrest: the repository's stanza.", pattern=r"^[A-Za-z0-9_.-]{1,64}$", default="main",
                        example="pharmacie"),
-        "database": Text("pgbackrest: the restored cluster's database the checks read (every database is "
-                         "checked with amcheck).", pattern=r"^[A-Za-z0-9_$-]{1,63}$", default="postgres",
+        "database": Text("pgbackrest, basebackup: the restored cluster's database the checks read (every "
+                         "database is checked with amcheck).", pattern=r"^[A-Za-z0-9_$-]{1,63}$", default="postgres",
                          example="officine"),
+        "wal": Text("basebackup: the folder of the archived WAL, under source.path (local) or the S3 prefix: "
+                    "one age-encrypted file per segment named by it (000000010000000000000005.age, or .gz.age, "
+                    ".zst.age), history files alike. Source local or s3.",
+                    pattern=WAL_FOLDER, default="wal", example="wal/"),
         "image": Text("Restore image; the official postgres image in real deployments.",
                       default=DEFAULT_POSTGRES_IMAGE, example="postgres:15"),
         "jobs": Number("pg_restore parallel jobs (custom format). Above 1 the dump is first staged in the "

@@ -1,6 +1,7 @@
-"""What a physical restore recovered to, as the report says it (`recovery`): the set restored, the
-target asked (`latest` or a time), and the end point the promoted server read back (the last
-record replayed, the last transaction's time: the point in time the backup gives back, its RPO)."""
+"""What a physical restore recovered to, as the report says it (`recovery`): the set restored (a
+pgBackRest set, or a pg_basebackup tar and the archived WAL handed on with it), the target asked
+(`latest` or a time), and the end point the promoted server read back (the last record replayed,
+the last transaction's time: the point in time the backup gives back, its RPO)."""
 
 from datetime import datetime
 
@@ -14,7 +15,7 @@ def described(facts: dict, backup, target: datetime | None) -> dict | None:
     return {"set": backup.name, "kind": physical.kind, "lsn_start": physical.lsn_start, "lsn_stop": physical.lsn_stop,
             "target": target.isoformat() if target else "latest",
             "end_lsn": end.get("end_lsn"), "end_time": end.get("end_time"), "timeline": end.get("timeline"),
-            "amcheck": facts.get("amcheck")}
+            "amcheck": facts.get("amcheck"), **({"wal": physical.wal} if getattr(physical, "wal", None) else {})}
 
 
 def end_time(recovery: dict | None) -> datetime | None:

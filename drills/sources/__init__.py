@@ -28,7 +28,12 @@ SOURCES = {"local": local, "s3": s3, "sftp": sftp}
 
 def listing(settings, site=None) -> list[Backup]:
     """Every backup of the site, newest first (BackupProblem backup.missing if none): the files its
-    source holds, or with `site` of format pgbackrest the sets of its repository there."""
+    source holds (of format basebackup: each with the archived WAL beside it), or with `site` of format
+    pgbackrest the sets of its repository there."""
+    if site is not None and site.engine.format == "basebackup":
+        from drills.sources.walarchive import with_archive
+
+        return with_archive(SOURCES[settings.type].backups(settings), settings, site.engine.wal)
     if site is not None and site.engine.format == "pgbackrest":
         from drills.crypto.identities import identities_from, passphrase_of
         from drills.sources.pgbackrest import Repository

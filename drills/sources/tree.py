@@ -1,5 +1,5 @@
-"""A tree of files at a source, listed and read without trusting its names: the pgBackRest
-repository (a posix directory, or an S3 prefix) is one.
+"""A tree of files at a source, listed and read without trusting its names: a pgBackRest
+repository, a folder of archived WAL (a posix directory, or an S3 prefix).
 
 Only regular files are listed, never through a link: a link planted in a repository cannot make
 the worker read its own files into a restore container. Keys are relative, '/'-separated, and a
@@ -29,8 +29,9 @@ class Entry:
 def checked_key(key: str) -> str:
     parts = key.split("/")
     if any(part in ("", ".", "..") or not part.isprintable() for part in parts):
-        raise BackupProblem(reasons.RESTORE_FAILED, f"the repository holds a file named {printable(key)!r}",
-                            hint="a repository is written by pgBackRest only: check who else writes to it")
+        raise BackupProblem(reasons.RESTORE_FAILED, f"the source holds a file named {printable(key)!r}",
+                            hint="a repository or a WAL archive is written by its backup tool only: check who "
+                                 "else writes to it")
     return key
 
 
@@ -103,7 +104,8 @@ def tree_of(settings):
         from drills.sources.s3 import customer_key
 
         return S3Tree(s3_client(settings.location), settings.location, customer_key(settings))
-    raise ConfigError(f"a pgBackRest repository is read from a local path or S3, not {settings.type}")
+    raise ConfigError(f"a pgBackRest repository or a WAL archive is read from a local path or S3, not {settings.type}",
+                      hint="copy the site's backups to a local folder or a bucket, or use a dump format")
 
 
 def unreadable(path, error: OSError) -> InfrastructureError:

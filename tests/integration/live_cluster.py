@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from drills.engines.postgres import DEFAULT_POSTGRES_IMAGE
+from drills.pipeline import run_drill
 
 DATA = "/var/lib/postgresql/data"
 STANZA = "officine"
@@ -18,6 +19,9 @@ PASSPHRASE = "une-phrase-de-passe-du-depot-0123456789"
 
 
 class LiveCluster:
+    ARCHIVE_COMMAND = f"pgbackrest --config=/conf/pgbackrest.conf --stanza={STANZA} archive-push %p"
+    MOUNTS: tuple[str, ...] = ()  # more `docker run` options (a subclass's archive)
+
     def __init__(self, directory: Path):
         self.socket, self.repo, self.config = directory / "socket", directory / "repo", directory / "conf"
         for folder in (self.socket, self.repo, self.config):
@@ -32,16 +36,18 @@ class LiveCluster:
         subprocess.run(["docker", "run", "-d", "--name", self.name, "--network", "none", "--user", "999:999",
                         "-v", f"{self.socket}:/run/live", "-v", f"{self.repo}:/repo", "-v", f"{self.config}:/conf:ro",
                         "--tmpfs", f"{DATA}:uid=999,gid=999,mode=0700", "--tmpfs", "/tmp:mode=1777",
-                        DEFAULT_POSTGRES_IMAGE, "sleep", "infinity"], check=True, capture_output=True)
+                        *self.MOUNTS, DEFAULT_POSTGRES_IMAGE, "sleep", "infinity"], check=True, capture_output=True)
         self.sh(f"initdb -D {DATA} -U postgres --auth=trust >/dev/null")
         self.start()
-        self.pgbackrest("stanza-create")
+        self.prepare_archive()
         self.sql("CREATE DATABASE officine")
 
+    def prepare_archive(self) -> None:
+        self.pgbackrest("stanza-create")
+
     def start(self) -> None:
-        archive = f"pgbackrest --config=/conf/pgbackrest.conf --stanza={STANZA} archive-push %p"
         options = (f"-c listen_addresses= -c unix_socket_directories=/run/live -c archive_mode=on "
-                   f"-c archive_command='{archive}' -c wal_level=replica")
+                   f"-c archive_command='{self.ARCHIVE_COMMAND}' -c wal_level=replica")
         self.sh(f'pg_ctl -D {DATA} -w -l /tmp/live.log -o "{options}" start >/dev/null')
 
     def stop(self) -> None:
@@ -84,3 +90,21 @@ class LiveCluster:
 
 def pause() -> None:
     time.sleep(1.1)  # times a second apart: a recovery target between two rows is unambiguous
+
+
+def drilled(catalog, runtime, **options):
+    """The report, and the restored canary's newest row read inside the restore container."""
+    seen = {}
+
+    def read_canary(runtime, container, socket_dir, drill_id):
+        answer = runtime.run(container, ["psql", "-XAtq", "-h", "/run/drill", "-U", "postgres", "-d", "officine", "-c",
+                                         "SELECT max(written_at) AT TIME ZONE 'UTC' FROM canary"], timeout=30)
+        seen["canary"] = datetime.fromisoformat(answer.output.strip() + "+00:00")
+        return []
+
+    report = run_drill(catalog, catalog.sites[0], runtime=runtime, after_verify=read_canary, **options).report
+    return report, seen.get("canary")
+
+
+def end_time(report) -> datetime:
+    return datetime.fromisoformat(report["recovery"]["end_time"].replace("Z", "+00:00"))

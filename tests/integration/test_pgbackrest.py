@@ -5,14 +5,12 @@ point (the canary's newest row), from the repository as a local path and from S3
 each red with its code and the host clean."""
 
 import shutil
-from datetime import datetime, timedelta
 
 import pytest
 
 from drills.catalog import load_catalog
-from drills.pipeline import run_drill
 from tests.helpers import drill_command, site_entry, write_catalog
-from tests.integration.live_cluster import PASSPHRASE, STANZA, LiveCluster, pause
+from tests.integration.live_cluster import PASSPHRASE, STANZA, LiveCluster, drilled, end_time, pause
 
 SITE = "pharmacie-physique"
 
@@ -54,24 +52,6 @@ def catalog_for(tmp_path, repo, passphrase: str = PASSPHRASE, **source):
     path = write_catalog(tmp_path, [entry])
     assert drill_command("keys", "init", "--catalog", str(path)).returncode == 0
     return load_catalog(path)
-
-
-def drilled(catalog, runtime, **options):
-    """The report, and the restored canary's newest row read inside the restore container."""
-    seen = {}
-
-    def read_canary(runtime, container, socket_dir, drill_id):
-        answer = runtime.run(container, ["psql", "-XAtq", "-h", "/run/drill", "-U", "postgres", "-d", "officine", "-c",
-                                         "SELECT max(written_at) AT TIME ZONE 'UTC' FROM canary"], timeout=30)
-        seen["canary"] = datetime.fromisoformat(answer.output.strip() + "+00:00")
-        return []
-
-    report = run_drill(catalog, catalog.sites[0], runtime=runtime, after_verify=read_canary, **options).report
-    return report, seen.get("canary")
-
-
-def end_time(report) -> datetime:
-    return datetime.fromisoformat(report["recovery"]["end_time"].replace("Z", "+00:00"))
 
 
 def test_a_drill_recovers_to_the_latest_point_and_measures_it(cluster, tmp_path, docker_engine):
@@ -125,6 +105,25 @@ def test_the_repository_read_from_s3_drills_the_same(cluster, tmp_path, docker_e
     report, canary = drilled(catalog, docker_engine)
     assert report["outcome"] == "pass", report["findings"]
     assert report["recovery"]["set"] == times["diff"] and canary == times["newest"]
+
+
+def test_drill_run_at_recovers_a_time_from_the_command_line(cluster, tmp_path, docker_engine):
+    live, times = cluster
+    catalog = catalog_for(tmp_path, live.repo).path
+    target = times["before_target"] + (times["after_target"] - times["before_target"]) / 2
+    ran = drill_command("run", SITE, "--catalog", str(catalog), "--at", target.isoformat())
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert f"recovered {times['full']} to {target.isoformat()}: last transaction" in ran.stdout
+    future = drill_command("run", SITE, "--catalog", str(catalog), "--at", "2999-01-01T00:00:00")
+    unparsable = drill_command("run", SITE, "--catalog", str(catalog), "--at", "yesterday")
+    assert future.returncode == unparsable.returncode == 3
+    assert "in the future" in future.stderr and "not an ISO 8601 time" in unparsable.stderr
+
+
+def test_drill_run_at_is_refused_for_a_dump(tmp_path, keys_dir):
+    catalog = write_catalog(tmp_path, [site_entry("pharmacie-dump", tmp_path, keys_dir["dir"] / "drill.agekey")])
+    refused = drill_command("run", "pharmacie-dump", "--catalog", str(catalog), "--at", "2026-01-01T00:00:00Z")
+    assert refused.returncode == 3 and "--at recovers a physical backup" in refused.stderr
 
 
 def copy_of(repo, tmp_path):
