@@ -77,8 +77,11 @@ def end_point(exit_code: int, output: str) -> tuple[dict | None, list[Finding]]:
     return {"end_lsn": fields[0], "end_time": end_time, "timeline": int(fields[2])}, []
 
 
-def amcheck_step(jobs: int) -> Step:
-    return Step("pg_amcheck", ("pg_amcheck", *CONNECT, "--all", "--heapallindexed", "--install-missing",
+AMCHECK = {"heapallindexed": ("--heapallindexed",), "heap": ()}  # engine.amcheck -> pg_amcheck's options
+
+
+def amcheck_step(depth: str, jobs: int) -> Step:
+    return Step("pg_amcheck", ("pg_amcheck", *CONNECT, "--all", *AMCHECK[depth], "--install-missing",
                                f"--jobs={max(1, jobs)}"))
 
 
@@ -108,9 +111,11 @@ def corruptions(exit_code: int, output: str) -> tuple[dict, list[Finding]]:
     return {"corruptions": len(found), "checked": exit_code in (0, 2)}, findings
 
 
-def facts(jobs: int) -> tuple[Fact, ...]:
-    return (Fact("recovery", Step("reading the recovery's end point", END_POINT, timeout=30), end_point),
-            Fact("amcheck", amcheck_step(jobs), corruptions))
+def facts(engine) -> tuple[Fact, ...]:
+    """The end point, and amcheck as deep as engine.amcheck asks (`off`: none; the report says null)."""
+    checked = (Fact("amcheck", amcheck_step(engine.amcheck, engine.jobs), corruptions),) \
+        if engine.amcheck in AMCHECK else ()
+    return (Fact("recovery", Step("reading the recovery's end point", END_POINT, timeout=30), end_point), *checked)
 
 
 def wal_gap(segment: str, check: str = "`pgbackrest check`") -> BackupProblem:
@@ -132,4 +137,4 @@ def plan(site, drill_id: str, work_dir: str, request, restore: tuple[Step, ...],
     return Plan(container=container, server="the PostgreSQL server", ready=("pg_isready", "-q", *CONNECT),
                 steps=(*restore, *recovery_steps(restore_command, request.target, engine.timeout)),
                 data_mounts=(DATA_DIR, "/tmp"), last_error=LAST_ERROR, version=("postgres", "--version"),
-                facts=facts(engine.jobs), **options)
+                facts=facts(engine), **options)

@@ -129,10 +129,16 @@ class Repository:
         if not STANZA.match(stanza):
             raise BackupProblem(reasons.CONFIG_INVALID, f"engine.stanza {printable(stanza)!r} is not a stanza name")
         self.tree, self.stanza, self.passphrase = tree_of(source), stanza, passphrase
+        self.listings: dict[str, list] = {}  # one listing of a folder per use, however many sets read it
+
+    def listed(self, prefix: str) -> list:
+        if prefix not in self.listings:
+            self.listings[prefix] = self.tree.list(prefix)
+        return self.listings[prefix]
 
     def info(self) -> bytes:
         """backup.info, or its copy when the first is missing (pgBackRest writes both)."""
-        listed = {entry.key: entry for entry in self.tree.list(f"backup/{self.stanza}/")}
+        listed = {entry.key: entry for entry in self.listed(f"backup/{self.stanza}/")}
         for name in ("backup.info", "backup.info.copy"):
             entry = listed.get(f"backup/{self.stanza}/{name}")
             if entry and entry.size <= MAX_INFO_BYTES:
@@ -154,11 +160,11 @@ class Repository:
         start = wal.parse(chosen.archive_start)[1]
         wanted = {f"backup/{self.stanza}/{label}/" for label in (*chosen.references, chosen.label)}
         members = []
-        for entry in self.tree.list(f"backup/{self.stanza}/"):
+        for entry in self.listed(f"backup/{self.stanza}/"):
             rest = entry.key[len(f"backup/{self.stanza}/"):]
             if rest in ("backup.info", "backup.info.copy") or any(entry.key.startswith(folder) for folder in wanted):
                 members.append(entry)
-        for entry in self.tree.list(f"archive/{self.stanza}/"):
+        for entry in self.listed(f"archive/{self.stanza}/"):
             name = entry.key.rsplit("/", 1)[-1]
             parsed = wal.parse(name)
             if entry.key.count("/") == 2 and name.startswith("archive.info") or \
@@ -168,7 +174,7 @@ class Repository:
         return members
 
     def wal_gap(self, chosen: BackupSet) -> str | None:
-        archive = self.tree.list(f"archive/{self.stanza}/{chosen.archive_id}/")
+        archive = self.listed(f"archive/{self.stanza}/{chosen.archive_id}/")
         names = [entry.key.rsplit("/", 1)[-1] for entry in archive]
         return wal.first_gap(names, chosen.archive_start)
 

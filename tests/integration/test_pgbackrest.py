@@ -4,11 +4,13 @@ Drills to the latest point and to a time between the two backups, each recovered
 point (the canary's newest row), from the repository as a local path and from S3; and the faults,
 each red with its code and the host clean."""
 
+import dataclasses
 import shutil
 
 import pytest
 
 from drills.catalog import load_catalog
+from drills.pipeline import run_drill
 from tests.helpers import drill_command, site_entry, write_catalog
 from tests.integration.live_cluster import PASSPHRASE, STANZA, LiveCluster, drilled, end_time, pause
 
@@ -124,6 +126,23 @@ def test_drill_run_at_is_refused_for_a_dump(tmp_path, keys_dir):
     catalog = write_catalog(tmp_path, [site_entry("pharmacie-dump", tmp_path, keys_dir["dir"] / "drill.agekey")])
     refused = drill_command("run", "pharmacie-dump", "--catalog", str(catalog), "--at", "2026-01-01T00:00:00Z")
     assert refused.returncode == 3 and "--at recovers a physical backup" in refused.stderr
+
+
+def test_a_set_named_by_its_label_is_drilled_to_the_latest_point_from_it(cluster, tmp_path, docker_engine):
+    live, times = cluster
+    report, canary = drilled(catalog_for(tmp_path, live.repo), docker_engine, backup_name=times["full"])
+    assert report["outcome"] == "pass", report["findings"]
+    assert report["recovery"]["set"] == times["full"] and report["backup"]["pick"] == "named"
+    assert canary == times["newest"]  # the full, then all the WAL archived since
+
+
+def test_a_cluster_larger_than_the_tmpfs_is_too_large_never_spilled(cluster, tmp_path, docker_engine):
+    live, _ = cluster
+    catalog = catalog_for(tmp_path, live.repo)
+    site = catalog.sites[0]
+    small = dataclasses.replace(site, engine=dataclasses.replace(site.engine, tmpfs=16 * 1024 * 1024))
+    report = run_drill(catalog, small, runtime=docker_engine).report
+    failed(report, "restore.too_large")
 
 
 def copy_of(repo, tmp_path):

@@ -95,7 +95,8 @@ def test_a_drill_hands_on_the_set_its_references_and_the_wal_from_its_start_neve
     assert not any(key.endswith("planted") for key in keys)  # a link to the worker's files is not followed
     assert newest.wal_gap() is None
     (tmp_path / f"archive/officine/15-1/0000000100000000/{wal.name(1, 7)}-{7:040x}.gz").unlink()
-    assert repo.backups()[0].wal_gap() == wal.name(1, 7)
+    again = pgbackrest.Repository(type("Source", (), {"type": "local", "path": str(tmp_path)})(), "officine", b"")
+    assert again.backups()[0].wal_gap() == wal.name(1, 7)  # a repository is listed once per use: read it again
 
 
 def test_the_stream_is_the_size_announced_and_a_tar_of_the_files(tmp_path):
