@@ -55,6 +55,7 @@ build() {
     chroot "$rootfs" sh -c "$users"
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
     tar -C "$rootfs" --exclude='./proc/*' --exclude='./sys/*' -cf "$tarball.partial" . && mv "$tarball.partial" "$tarball"
+    find "$cache_dir" -maxdepth 1 -name "${tag//[\/:]/_}*.tar" ! -name "$(basename "$tarball")" -delete  # older recipes
     rm -rf --one-file-system "$rootfs"
   fi
   echo "images: importing $tag"

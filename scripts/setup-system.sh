@@ -8,7 +8,7 @@ set -euo pipefail
 # fonts-dejavu-core: the certificates' PDF fonts; poppler-utils: the certificate tests read PDFs;
 # chromium, fonts-noto-color-emoji: the dashboard's browser test; openssh-server: the sftp source's
 # tests; docker-compose: the deployment test; postgresql-client, mariadb-client: drill seal on the site side.
-packages=(docker.io debootstrap age redis-server postgresql-client mariadb-client zstd fonts-dejavu-core poppler-utils
+packages=(docker.io debootstrap age redis-server postgresql-client mariadb-client zstd openssl fonts-dejavu-core poppler-utils
           chromium fonts-noto-color-emoji openssh-server docker-compose)
 
 missing=()
