@@ -116,7 +116,8 @@ class KitExport:
         """Every table to Parquet and CSV, read back and compared; {table: its entry}."""
         connection = connect_with("postgres")
         try:
-            target = postgres.verifier_target(socket_dir, self.site.engine.timeout)  # the fingerprints' text form
+            # the verifier's session: the fingerprints' text form
+            target = postgres.verifier_target(self.site, socket_dir, self.site.engine.timeout)
             restored = database.attach_and_count(connection, target, writable=(str(folder),))
             digests = database.table_fingerprints(connection, POSTGRES, {table: EVERY_ROW for table in restored}, {})
             entries, taken = {}, set()
@@ -151,7 +152,8 @@ class KitExport:
     def write_schema(self, runtime, container: str, path: Path) -> None:
         with open(path, "wb") as handle:
             result = runtime.run(container, ["pg_dump", "--schema-only", "--no-owner", "--no-privileges",
-                                             *postgres.CONNECT, postgres.DATABASE], stdout=handle, timeout=600)
+                                             *postgres.CONNECT, postgres.restored_database(self.site.engine)],
+                                 stdout=handle, timeout=600)
         if result.exit_code != 0:
             raise InfrastructureError(reasons.ERROR_EXPORT,
                                       f"pg_dump --schema-only failed: {last_lines(result.output)}")

@@ -223,7 +223,7 @@ class Drill:
 
     def backup_time(self) -> datetime | None:  # a physical backup's: where its recovery ended
         return targets.backup_time(self.manifest.taken_at if self.manifest else None,
-                                   recovery.end_time(self.recovery) or (self.backup.modified if self.backup else None))
+                                   recovery.data_time(self.recovery, self.backup))
 
     def check_targets(self) -> None:
         """Target findings come last: the backup's age, then its newest record's (the canary) (the

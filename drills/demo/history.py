@@ -41,12 +41,14 @@ def synthetic_report(site, started_at: datetime, outcome: str, rto: float, reaso
                    "age_seconds": 3 * 3600, "manifest": f"{site.id}-{taken:%Y%m%d}.dump.age.manifest.json",
                    "pick": "newest"},
         "requested_backup": None,
+        "recovery": None,  # a dump's drill
         "engine": {"type": site.engine.type, "format": site.engine.format, "image": site.engine.image},
         "contents_verified": True,  # as a drill compared with its manifest
         "tables": None,  # the restored tables are not made up
         "findings": [] if outcome == "pass" else [finding],
         "host": "synthetic",
         "provenance": {**provenance(site.engine.image, None, None), "host": "synthetic"},
+        "hosting": None,  # where the data lives is not made up either
     }
 
 

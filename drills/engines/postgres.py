@@ -124,8 +124,12 @@ def verifier_target(site, work_dir: str, seconds_left: float) -> str:
     cancelled by the server itself, a backstop to the watchdog that stops the drill first. A
     physical backup's database is the site's own (engine.database); a dump's is restored as DATABASE."""
     options = VERIFIER_OPTIONS.format(milliseconds=int((seconds_left + STATEMENT_GRACE) * 1000))
-    database = site.engine.database if site.engine.format in PHYSICAL else DATABASE
-    return f"{attach_dsn(work_dir, database)} options='{options}'"
+    return f"{attach_dsn(work_dir, restored_database(site.engine))} options='{options}'"
+
+
+def restored_database(engine) -> str:
+    """The database a drill reads and exports: a physical backup's own (engine.database), or DATABASE."""
+    return engine.database if engine.format in PHYSICAL else DATABASE
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,18 @@ def described(facts: dict, backup, target: datetime | None) -> dict | None:
             "amcheck": facts.get("amcheck"), **({"wal": physical.wal} if getattr(physical, "wal", None) else {})}
 
 
+def data_time(recovery: dict | None, backup) -> datetime | None:
+    """When the restored data was taken: where a physical recovery ended, never newer than the storage
+    received the newest file it read (a commit time forged in the WAL cannot make a backup look fresher
+    than its files); else the backup's time at the source. None without a backup."""
+    if backup is None:
+        return None
+    end = end_time(recovery)
+    stored = max(time for time in (backup.modified, getattr(getattr(backup, "physical", None), "stored_until", None))
+                 if time)
+    return min(end, stored) if end else backup.modified
+
+
 def end_time(recovery: dict | None) -> datetime | None:
     """The recovery's end point as a time (the newest data the backup gave back), if it was read."""
     text = (recovery or {}).get("end_time")

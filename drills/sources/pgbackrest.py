@@ -15,7 +15,7 @@ matched against what pgBackRest writes, and anything else is refused before it n
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from cryptography.hazmat.primitives import padding as pkcs7
@@ -50,6 +50,7 @@ class BackupSet:
     started: datetime
     stopped: datetime
     encrypted: bool  # the repository's files are (repo1-cipher-type)
+    stored_until: datetime | None = None  # when the storage received the newest file handed on
 
 
 def decrypt(data: bytes, passphrase: bytes) -> bytes:
@@ -98,7 +99,7 @@ def backup_sets(info: bytes, passphrase: bytes) -> list[BackupSet]:
         versions = {key: json.loads(value)["db-version"] for key, value in parsed.get("db:history", {}).items()}
         sets = [backup_set(label, json.loads(value), versions, info.startswith(SALTED))
                 for label, value in parsed["backup:current"].items()]
-    except (KeyError, ValueError, TypeError) as error:
+    except (KeyError, ValueError, TypeError, OverflowError, OSError) as error:
         raise damaged(f"backup.info cannot be read ({type(error).__name__}: {printable(str(error), 80)})") from None
     return sorted(sets, key=lambda found: (found.stopped, found.label), reverse=True)
 
@@ -190,9 +191,12 @@ class Repository:
             return StreamReader(tar_stream([(STAGED + entry.key, entry.size, lambda entry=entry: self.tree.open(entry))
                                             for entry in listed()]))
 
+        # backup.info's times are the backup's word: never newer than the storage's record of its files
+        manifest = [e.modified for e in listed() if e.key == f"backup/{self.stanza}/{chosen.label}/backup.manifest"]
+        stored = replace(chosen, stored_until=max((e.modified for e in listed()), default=None))
         return PhysicalBackup(name=chosen.label, size=stream_size([(STAGED + e.key, e.size) for e in listed()]),
-                              modified=chosen.stopped, open=opened, read_sibling=lambda suffix: None,
-                              physical=chosen, wal_gap=lambda: self.wal_gap(chosen))
+                              modified=min([chosen.stopped, *manifest]), open=opened, read_sibling=lambda suffix: None,
+                              physical=stored, wal_gap=lambda: self.wal_gap(chosen))
 
 
 @dataclass(frozen=True)

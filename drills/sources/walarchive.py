@@ -106,6 +106,13 @@ class BaseLabel:
     def wal(self) -> dict | None:
         return self.archive.described()
 
+    @property
+    def stored_until(self):
+        """When the storage received the newest WAL file handed on (None before the start is known)."""
+        if self.archive.start is None:
+            return None
+        return max((entry.modified for _, entry in self.archive.needed()), default=None)
+
 
 @dataclass(frozen=True)
 class BaseBackup(Backup):

@@ -131,7 +131,8 @@ def test_amcheck_output_becomes_one_finding_per_relation_and_block():
     summary, findings = physical.corruptions(2, output)
     assert summary == {"corruptions": 2, "checked": True}
     assert [(finding.subject, finding.code) for finding in findings] == [
-        ("officine.public.victim", reasons.VERIFY_CORRUPT_DATA), ("officine.public.victim_id_idx", reasons.VERIFY_CORRUPT_DATA)]
+        ("officine.public.victim", reasons.VERIFY_CORRUPT_DATA),
+        ("officine.public.victim_id_idx", reasons.VERIFY_CORRUPT_DATA)]
     assert "block 0" in findings[0].message and "xmin" in findings[0].message
     assert physical.corruptions(0, "") == ({"corruptions": 0, "checked": True}, [])
     failed, found = physical.corruptions(1, "pg_amcheck: error: connection refused")
@@ -143,3 +144,25 @@ def test_the_end_point_is_read_only_when_it_looks_like_one():
         "end_lsn": "0/7000000", "end_time": "2026-12-02T08:17:55.123456Z", "timeline": 2}
     assert physical.end_point(0, "0/7000000||2")[0]["end_time"] is None  # nothing replayed after the backup
     assert physical.end_point(0, "'; DROP|x|y")[0] is None and physical.end_point(1, "")[0] is None
+
+
+def test_a_set_claiming_a_newer_time_than_its_files_is_as_old_as_its_files(tmp_path):
+    """backup.info is the backup's word: a set stopped "in 2030" is as old as its files at the source,
+    and a recovery's end point is never newer than the newest file handed on."""
+    from datetime import datetime, timedelta, timezone
+    from drills.engines import recovery
+
+    repository(tmp_path)
+    info = backup_info((FULL, fields("000000010000000000000003", 1_900_000_000)))  # 2030
+    (tmp_path / "backup/officine/backup.info").write_bytes(info)
+    again = pgbackrest.Repository(type("Source", (), {"type": "local", "path": str(tmp_path)})(), "officine", b"")
+    claimed = again.backups()[0]
+    manifest = tmp_path / f"backup/officine/{FULL}/backup.manifest"
+    stored = datetime.fromtimestamp(manifest.stat().st_mtime, timezone.utc)
+    assert claimed.modified == stored < datetime(2030, 1, 1, tzinfo=timezone.utc)
+    forged = {"end_time": "2031-01-01T00:00:00Z"}
+    assert recovery.data_time(forged, claimed) == claimed.physical.stored_until
+    assert claimed.physical.stored_until < datetime(2030, 1, 1, tzinfo=timezone.utc)
+    honest = {"end_time": (claimed.modified - timedelta(hours=1)).isoformat()}
+    assert recovery.data_time(honest, claimed) == claimed.modified - timedelta(hours=1)
+    assert recovery.data_time(None, claimed) == claimed.modified and recovery.data_time(None, None) is None
