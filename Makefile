@@ -29,6 +29,7 @@ bench: setup
 	.venv/bin/python -m benchmarks.dashboard
 	.venv/bin/python -m benchmarks.evidence
 	.venv/bin/python -m benchmarks.fingerprints
+	.venv/bin/python -m benchmarks.physical
 
 clean-demo:
 	rm -rf demo
