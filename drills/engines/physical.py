@@ -29,6 +29,10 @@ RECOVERY_SETTINGS = {
     "ssl": "off", "archive_mode": "off", "archive_command": "", "archive_cleanup_command": "",
     "recovery_end_command": "", "primary_conninfo": "", "primary_slot_name": "", "recovery_min_apply_delay": "0",
     "hot_standby": "off", "recovery_target_action": "promote", "recovery_target_timeline": "latest",
+    # Every other target unset: a backup's own (postgresql.auto.conf) would stop the replay early and
+    # pass a partial restore as the latest point; ours is recovery_target_time, or none.
+    "recovery_target": "", "recovery_target_lsn": "", "recovery_target_name": "", "recovery_target_xid": "",
+    "recovery_target_time": "", "recovery_target_inclusive": "on",
     "shared_preload_libraries": "", "session_preload_libraries": "", "local_preload_libraries": "",
     "max_connections": "50", "shared_buffers": "256MB", "maintenance_work_mem": "256MB", "jit": "off",
     "fsync": "off", "synchronous_commit": "off", "autovacuum": "off", "max_wal_senders": "0",

@@ -175,8 +175,9 @@ class Repository:
         return members
 
     def wal_gap(self, chosen: BackupSet) -> str | None:
-        archive = self.listed(f"archive/{self.stanza}/{chosen.archive_id}/")
-        names = [entry.key.rsplit("/", 1)[-1] for entry in archive]
+        folder = f"archive/{self.stanza}/{chosen.archive_id}/"  # read from the listing members() made
+        names = [entry.key.rsplit("/", 1)[-1] for entry in self.listed(f"archive/{self.stanza}/")
+                 if entry.key.startswith(folder)]
         return wal.first_gap(names, chosen.archive_start)
 
     def describe(self, chosen: BackupSet) -> Backup:

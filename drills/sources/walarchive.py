@@ -28,7 +28,9 @@ from drills import reasons
 
 FILE = re.compile(r"^(?P<wal>[0-9A-F]{24}|[0-9A-F]{8}\.history)(\.gz|\.zst)?\.age$")
 ARCHIVED = re.compile(r"^([0-9A-F]{24}|[0-9A-F]{8}\.history)")  # any file of a WAL archive (.backup, .partial too)
-MAX_FILE = 1024**3  # bytes, decompressed: PostgreSQL's largest WAL segment (wal_segment_size)
+# bytes, decompressed: a file is held whole (a tar header needs its size first), so a bomb costs at
+# most this much of the worker's memory; 64 MiB covers wal_segment_size up to 64 MB (16 MB by default)
+MAX_FILE = 64 * 1024**2
 
 
 class WalArchive:

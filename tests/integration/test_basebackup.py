@@ -29,6 +29,11 @@ def cluster(tmp_path_factory, docker_engine, age_cli):
     try:
         live.pgbench("-i", "-s", "1")
         times = {"before_base": live.canary()}
+        # A recovery target the base backup carries (postgresql.auto.conf) must not steer the replay:
+        # this one is never reached (the server would refuse to end the recovery), another would stop it
+        # early; every drill below replays to the latest point or to its own target all the same.
+        live.sql("ALTER SYSTEM SET recovery_target_name = 'not-a-restore-point'")
+        live.sql("ALTER SYSTEM SET recovery_target_action = 'shutdown'")
         live.base_backup(BASE)
         pause()
         times["before_target"] = live.canary()

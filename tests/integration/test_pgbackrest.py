@@ -30,6 +30,11 @@ def cluster(tmp_path_factory, docker_engine):
         pause()
         times["after_target"] = live.canary()
         live.pgbench("-t", "300")
+        # A recovery target the differential carries (postgresql.auto.conf) must not steer the replay
+        # (pgbackrest restore comments such settings out itself; the server's command line unsets them
+        # too, which test_basebackup.py shows where nothing else would).
+        live.sql("ALTER SYSTEM SET recovery_target_name = 'not-a-restore-point'")
+        live.sql("ALTER SYSTEM SET recovery_target_action = 'shutdown'")
         times["diff"] = live.backup("diff")
         pause()
         times["newest"] = live.canary()

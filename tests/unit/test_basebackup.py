@@ -21,7 +21,7 @@ from drills.engines import ENGINES, basebackup, recovery
 from drills.engines.plan import EARLY, Request
 from drills.errors import BackupProblem, ConfigError
 from drills.sources.backup import Backup
-from drills.sources.walarchive import WalArchive, with_archive
+from drills.sources.walarchive import MAX_FILE, WalArchive, with_archive
 from drills import reasons
 from tests.helpers import site_entry, write_catalog
 
@@ -166,6 +166,16 @@ def test_a_wal_file_that_does_not_open_or_outgrows_the_limit_is_named(site_dir):
     with pytest.raises(BackupProblem) as refused:
         b"".join(archive_at(site_dir).tar("w", IDENTITIES, 4000))
     assert refused.value.code == reasons.RESTORE_TOO_LARGE and SEGMENT.format(3) in refused.value.message
+
+
+def test_a_wal_file_decompressing_past_a_segments_size_is_refused_before_it_is_held(site_dir):
+    """A file is held whole in the worker's memory (its tar header needs its size): a zstd bomb in
+    the archive is refused at MAX_FILE, however large the drill's max_decompressed."""
+    bomb = zstandard.ZstdCompressor().compress(bytes(MAX_FILE + 1))  # a few KB on disk
+    (site_dir / "wal" / f"{SEGMENT.format(5)}.zst.age").write_bytes(encrypted(bomb))
+    with pytest.raises(BackupProblem) as refused:
+        b"".join(archive_at(site_dir).tar("w", IDENTITIES, 10**12))
+    assert refused.value.code == reasons.RESTORE_TOO_LARGE and SEGMENT.format(5) in refused.value.message
 
 
 def label_of(site_dir):
