@@ -18,6 +18,7 @@ by `drill api`: a revocation holds from the next request.
 import base64
 import fcntl
 import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -91,9 +92,11 @@ class TokenFile:
 
     def find(self, kind: str, token: str) -> Token | None:
         """The live (not revoked) entry of `kind` this token is, or None."""
-        wanted = digest(token) if token.startswith(TOKEN_PREFIX[kind]) else None
-        return next((entry for entry in self.entries() if entry.kind == kind and entry.sha256 == wanted
-                     and entry.revoked_at is None), None)
+        if not token.startswith(TOKEN_PREFIX[kind]):
+            return None
+        wanted = digest(token)
+        return next((entry for entry in self.entries() if entry.kind == kind and entry.revoked_at is None
+                     and hmac.compare_digest(entry.sha256, wanted)), None)
 
     def add(self, kind: str, role: str = "viewer", tenants=(), sites=()) -> tuple[Token, str]:
         """A new entry and its token (returned once, never stored)."""

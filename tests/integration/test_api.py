@@ -6,7 +6,6 @@ French and English, every call is journaled, and an operator's drill now reaches
 import json
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -14,7 +13,6 @@ import xml.etree.ElementTree as ElementTree
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import yaml
 
 from drills.audit import AuditJournal
 from drills.catalog import load_catalog
