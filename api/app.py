@@ -111,10 +111,10 @@ def create_app(catalog_path, tokens_path) -> FastAPI:
     @app.get("/v1/sites/{site_id}/drills/{sequence}/certificate", response_class=Response,
              summary="The reversibility certificate of a passed drill, made on demand (PDF or HTML)",
              responses={200: {"content": {"application/pdf": {}, "text/html": {}}}})
-    def certificate(site_id: str, sequence: int, lang: Language = "fr", format: Literal["pdf", "html"] = "pdf",
-                    who: Caller = Depends(caller)) -> Response:
-        name, data = who.fleet.certificate(who.scope, site_id, sequence, lang, format)
-        return Response(data, media_type="application/pdf" if format == "pdf" else "text/html; charset=utf-8",
+    def certificate(site_id: str, sequence: int, lang: Language = "fr",
+                    kind: Literal["pdf", "html"] = Query("pdf", alias="format"), who: Caller = Depends(caller)) -> Response:
+        name, data = who.fleet.certificate(who.scope, site_id, sequence, lang, kind)
+        return Response(data, media_type="application/pdf" if kind == "pdf" else "text/html; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @app.post("/v1/sites/{site_id}/drill-now", status_code=202,
