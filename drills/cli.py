@@ -18,7 +18,8 @@ from drills.errors import ConfigError, DrillError
 
 COMMAND_PLUGINS = "restore_drill.commands"  # packages adding commands without drills importing them
 GROUPS = {"evidence": "the evidence replica", "keys": "signing keys", "users": "dashboard users",
-          "audit": "the audit journal"}
+          "audit": "the audit journal",
+          "tokens": "the API's tokens", "badges": "the sites' status badges"}
 
 
 def main(argv: list[str] | None = None) -> int:
