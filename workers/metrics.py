@@ -82,8 +82,9 @@ def families() -> list[GaugeMetricFamily]:
                               labels=["site"])]
 
 
-def serve(port: int, address: str = "127.0.0.1", fleet: Fleet | None = None) -> None:
-    """Serve /metrics on `address:port`; with the fleet's metrics in the scheduler."""
+def serve(port: int, address: str = "127.0.0.1", fleet: Fleet | None = None, registry=REGISTRY):
+    """Serve /metrics on `address:port` (the scheduler adds the fleet's); the HTTP server."""
     if fleet is not None:
-        REGISTRY.register(fleet)
-    start_http_server(port, addr=address)
+        registry.register(fleet)
+    server, _ = start_http_server(port, addr=address, registry=registry)
+    return server
