@@ -38,9 +38,11 @@ TEXT = {
     "red.happened": {"fr": "Le test de restauration du {at} a échoué. {meaning}",
                      "en": "The restore drill of {at} failed. {meaning}"},
     "red.known": {"fr": "La plus récente sauvegarde prouvée restaurable est {backup}, prise le {taken}.",
-                  "en": "Newest backup proven restorable: {backup}, taken {taken} (drill {drill_id} of {started})."},
+                  "en": "The newest backup proven restorable is {backup}, taken {taken}."},
     "red.unknown": {"fr": "Aucune sauvegarde de ce site n'a encore été prouvée restaurable.",
-                    "en": "No backup of this site has been proven restorable yet: `drill restorable` looks for one."},
+                    "en": "No backup of this site has been proven restorable yet."},
+    "red.finder": {"fr": "`drill restorable {site}` cherche la plus récente sauvegarde restaurable.",
+                   "en": "`drill restorable {site}` looks for the newest restorable backup."},
     "failed_check.title": {"fr": "❌ {site} : sauvegarde restaurable, mais NON conforme",
                            "en": "❌ {site}: backup restorable, but NOT compliant"},
     "failed_check.means": {"fr": "Vos données peuvent être récupérées, mais votre prestataire a demandé que ce point "
@@ -122,13 +124,14 @@ def red(site, report: dict, restorable: dict | None, audience: Audience) -> tupl
                        say("failed_check.means", audience), say("call", audience, contact=audience.contact),
                        technical, report["reason"])
     known = say("red.known", audience, backup=printable(restorable["backup_name"]),
-                taken=restorable["backup_taken_at"], drill_id=restorable["drill_id"],
-                started=restorable["started_at"][:16]) if restorable else say("red.unknown", audience)
-    means = site_words.CONSEQUENCE["red"][audience.language] + " " + known
+                taken=at(restorable["backup_taken_at"] or restorable["started_at"], audience)) \
+        if restorable else say("red.unknown", audience)
     return message(audience, say("red.title", audience, site=site.name),
                    say("red.happened", audience, at=when, meaning=site_words.meaning(report["reason"],
                                                                                      audience.language)),
-                   means, say("call", audience, contact=audience.contact), technical, report["reason"])
+                   f"{site_words.CONSEQUENCE['red'][audience.language]} {known}",
+                   say("call", audience, contact=audience.contact),
+                   [*technical, say("red.finder", audience, site=site.id)], report["reason"])
 
 
 def recovered(site, report: dict, audience: Audience) -> tuple[str, str]:
