@@ -114,3 +114,33 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_every_alert_says_what_happened_means_and_to_do_and_ends_with_its_code(tmp_path, language):
+    from datetime import datetime, timezone
+
+    from workers import alert_texts
+
+    site = catalog_with(tmp_path).sites[0]
+    readers = Audience(language, "Infogest", "https://drill.infogest.fr/status?site=port")
+    report = {"drill_id": "20261202T020000Z-0000abcd", "started_at": "2026-12-02T02:00:00+00:00", "rto_seconds": 2400,
+              "reason": "history.rows_dropped", "message": "public.ventes lost 40% of its rows", "hint": "ask the site"}
+    finding = {"code": "hosting.certificate_expiring", "message": "expires 2027-01-10", "hint": "ask for the renewal"}
+    made = {"restore.failed": alert_texts.red(site, {**report, "reason": "restore.failed"}, None, readers),
+            "history.rows_dropped": alert_texts.red(site, report, None, readers),
+            "alert.recovered": alert_texts.recovered(site, report, readers),
+            "rto.target": alert_texts.slow(site, report, readers),
+            "hosting.certificate_expiring": alert_texts.attention(site, report, [finding], readers),
+            "proof.old": alert_texts.neglected(site, 3, datetime(2026, 11, 29, 2, tzinfo=timezone.utc), readers),
+            "alert.drill_lost": alert_texts.lost(site, report["drill_id"], 30.2, readers)}
+    labels = alert_texts.TEXT["happened"][language], alert_texts.TEXT["means"][language], \
+        alert_texts.TEXT["todo"][language], alert_texts.TEXT["page"][language] + readers.link
+    for code, (title, body) in made.items():
+        lines = body.split("\n")
+        assert title.startswith(("❌ Port", "✅ Port", "⚠️ Port")), title
+        assert [line.startswith(label) for line, label in zip(lines, labels)] == [True] * 4, body
+        assert lines[-1] == f"code: {code}" and "{" not in body, body
+    assert "2 h 40 min" not in made["rto.target"][1] and "40 min 00 s" in made["rto.target"][1]
+    assert ("Infogest" in made["proof.old"][1]) and ("29/11/2026" if language == "fr" else "2026-11-29") in \
+        made["proof.old"][1]
