@@ -14,7 +14,7 @@ import os
 import stat
 from bisect import insort
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from drills.checks.findings import FAIL, PASS, WARN, Finding, empty
 from drills import reasons
@@ -83,7 +83,7 @@ def entropy(data: bytes) -> float:
 
 def content_problem(name: str, head: bytes) -> str | None:
     """Why a file's first bytes do not fit its name, or None."""
-    extension = PurePosixPath(name).suffix.lower()
+    extension = os.path.splitext(name)[1].lower()  # not pathlib's: it interns every name it parses
     if extension == ".dcm":
         return None if head[128:132] == b"DICM" else "a .dcm file without the DICM marker"
     if extension in MAGIC and not head.startswith(MAGIC[extension]):
