@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from drills.checks.findings import FAIL, PASS, WARN, Finding, empty
+from drills.manifest import FileEntry
 from drills import reasons
 
 EXAMPLES = 10
@@ -59,16 +60,16 @@ class Tally:
     altered: Problems = field(default_factory=Problems)
     unexpected: Problems = field(default_factory=Problems)
 
-    def found(self, path: str, size: int, sha256: str) -> None:
+    def found(self, path: str, size: int, sha256: bytes) -> None:
         self.files, self.bytes = self.files + 1, self.bytes + size
         if self.expected is None:
             return
         entry = self.expected.pop(path, None)
         if entry is None:
             self.unexpected.add(path, path)
-        elif size != entry["size"]:
-            self.altered.add(f"{path} (size {size:,}, expected {entry['size']:,})", path)
-        elif sha256 != entry["sha256"]:
+        elif size != entry.size:
+            self.altered.add(f"{path} (size {size:,}, expected {entry.size:,})", path)
+        elif sha256 != entry.sha256:
             self.altered.add(f"{path} (sha256 differs)", path)
 
 
@@ -115,7 +116,7 @@ def entries(root: str):
                     yield relative, entry
 
 
-def read(path: str, buffer: bytearray) -> tuple[int, str, bytes]:
+def read(path: str, buffer: bytearray) -> tuple[int, bytes, bytes]:
     """(size, sha256, first SAMPLE bytes) of the regular file at `path`, read once into `buffer`."""
     view, digest, size, head = memoryview(buffer), hashlib.sha256(), 0, b""
     with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb", buffering=0) as handle:
@@ -123,7 +124,7 @@ def read(path: str, buffer: bytearray) -> tuple[int, str, bytes]:
             head = head if size else bytes(view[:min(count, SAMPLE)])
             digest.update(view[:count])
             size += count
-    return size, digest.hexdigest(), head
+    return size, digest.digest(), head
 
 
 def walk(root: Path, unsafe: Problems, suspects: Problems, tally: Tally) -> None:
@@ -163,7 +164,7 @@ def summary(check: str, code: str, problems: Problems, message: str, hint: str, 
                    message=f"{message}: {shown}{more}", code=code if status == FAIL else "", hint=hint)
 
 
-def tree_findings(root: Path, expected: dict[str, dict] | None, refused: list[str],
+def tree_findings(root: Path, expected: dict[str, FileEntry] | None, refused: list[str],
                   may_be_empty: bool = False) -> list[Finding]:
     """Every finding about the restored tree at `root`; `refused` are the archive's entries the
     extraction refused (escaping paths, devices). `expected`, the manifest's files, is emptied as
@@ -171,7 +172,7 @@ def tree_findings(root: Path, expected: dict[str, dict] | None, refused: list[st
     unsafe, suspects = Problems(), Problems()
     for entry in refused:
         unsafe.add(entry)
-    expected_files, expected_bytes = (len(expected), sum(entry["size"] for entry in expected.values())) \
+    expected_files, expected_bytes = (len(expected), sum(entry.size for entry in expected.values())) \
         if expected is not None else (0, 0)
     tally = Tally(expected)
     walk(root, unsafe, suspects, tally)

@@ -3,25 +3,30 @@ test: the manifest compared as the walk goes, exact counts with the first exampl
 entries escaping the tree, signs of ransomware, and memory flat in the number of files."""
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
 import tracemalloc
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from drills.checks.files import BLOCK, EXAMPLES, tree_findings
+from drills import manifest
+from drills.checks.files import BLOCK, tree_findings
+from drills.errors import BackupProblem
+from drills.manifest import FileEntry
 
 PDF = b"%PDF-1.4 ordonnance"
 
 
-def write(root: Path, files: dict[str, bytes]) -> dict[str, dict]:
+def write(root: Path, files: dict[str, bytes]) -> dict[str, FileEntry]:
     """The files under root, and their manifest entries."""
     for name, data in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(data)
-    return {name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for name, data in files.items()}
+    return {name: FileEntry(len(data), hashlib.sha256(data).digest()) for name, data in files.items()}
 
 
 def by_code(findings) -> dict:
@@ -109,8 +114,7 @@ def peak_of_check(files: int) -> int:
                 folder.mkdir()
             data = b"%PDF-1.4 " + str(number).encode() * 20
             (folder / f"scan-{number:06d}.pdf").write_bytes(data)
-            expected[f"{folder.name}/scan-{number:06d}.pdf"] = {"size": len(data),
-                                                               "sha256": hashlib.sha256(data).hexdigest()}
+            expected[f"{folder.name}/scan-{number:06d}.pdf"] = FileEntry(len(data), hashlib.sha256(data).digest())
         tracemalloc.start()
         try:
             findings = tree_findings(root, expected, [])
@@ -127,3 +131,13 @@ def peak_of_check(files: int) -> int:
 def test_the_check_of_a_tree_takes_no_more_memory_for_ten_times_the_files(small, large):
     smaller, larger = peak_of_check(small), peak_of_check(large)
     assert larger <= smaller * 1.1, f"peak {smaller:,} bytes for {small:,} files, {larger:,} for {large:,}"
+
+
+def test_the_manifest_keeps_each_file_as_its_size_and_digest_and_refuses_a_bad_entry():
+    digest = "ab" * 32
+    text = manifest.render("cabinet", "files", datetime.now(timezone.utc), files={"a.pdf": {"size": 3, "sha256": digest}})
+    assert manifest.parse(text.encode()).files == {"a.pdf": FileEntry(3, bytes.fromhex(digest))}
+    for entry in ({"size": -1, "sha256": digest}, {"size": 3, "sha256": digest.upper()}, {"size": 3}, [3, digest]):
+        with pytest.raises(BackupProblem, match="files must map paths to"):
+            manifest.parse(text.replace(f'{{\n      "size": 3,\n      "sha256": "{digest}"\n    }}',
+                                        json.dumps(entry)).encode())
