@@ -15,6 +15,7 @@ should not grow with the number of files. The figures go to docs/benchmarks.md.
 
 import argparse
 import hashlib
+import multiprocessing
 import random
 import secrets
 import shlex
@@ -24,6 +25,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from io import BytesIO
@@ -138,12 +140,20 @@ docker exec -i {container} sh -c {shlex.quote(f"cd {root} && sha256sum -c --quie
 """
 
 
-def sums_file(backup: Scans, directory: Path) -> Path:
-    """The manifest's sums as `sha256sum -c` reads them (made before the clock starts)."""
-    listed = manifests.parse(backup.path.with_name(backup.path.name + ".manifest.json").read_bytes()).files
-    sums = directory / "SHA256SUMS"
-    sums.write_text("".join(f"{entry.sha256.hex()}  {name}\n" for name, entry in listed.items()))
-    return sums
+def prepared(files: int, total: int, sums: Path | None = None) -> Scans:
+    """The cached scans, made in a process of their own: a drill's peak RSS, read when it ends, would
+    otherwise start from this process's size when it was forked. `sums`: where to write the
+    manifest's sums as `sha256sum -c` reads them (made before the clock starts)."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(scans_and_sums, files, total, sums).result()
+
+
+def scans_and_sums(files: int, total: int, sums: Path | None) -> Scans:
+    backup = cached_scans(files, total)
+    if sums is not None:
+        listed = manifests.parse(backup.path.with_name(backup.path.name + ".manifest.json").read_bytes()).files
+        sums.write_text("".join(f"{entry.sha256.hex()}  {name}\n" for name, entry in listed.items()))
+    return backup
 
 
 def script_once(backup: Scans, sums: Path) -> float:
@@ -165,10 +175,11 @@ def main() -> int:
     options.add_argument("--repeat", type=int, default=2)
     options.add_argument("--rss-files", type=int, nargs=2, default=(10_000, 100_000), metavar=("FEW", "MANY"))
     arguments = options.parse_args()
-    backup = cached_scans(arguments.files, parse_size(arguments.size))
     drills, scripts, peaks = [], [], {}
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
-        catalog, sums = drill_catalog(Path(workdir) / "scans", backup, engine=ENGINE), sums_file(backup, Path(workdir))
+        sums = Path(workdir) / "SHA256SUMS"
+        backup = prepared(arguments.files, parse_size(arguments.size), sums)
+        catalog = drill_catalog(Path(workdir) / "scans", backup, engine=ENGINE)
         for round_number in range(1, arguments.repeat + 1):
             scripts.append(script_once(backup, sums))
             print(f"bench: round {round_number}: technician's script {scripts[-1]:.1f} s", flush=True)
@@ -176,7 +187,7 @@ def main() -> int:
             print(f"bench: round {round_number}: drill {drills[-1]['seconds']:.1f} s {drills[-1]['phases']}, "
                   f"{drills[-1]['rss_mb']:.0f} MB", flush=True)
         for count in arguments.rss_files:
-            small = cached_scans(count, count * SMALL_FILE)
+            small = prepared(count, count * SMALL_FILE)
             peaks[count] = drill(drill_catalog(Path(workdir) / f"rss-{count}", small, engine=ENGINE))
             print(f"bench: {count:,} files of {SMALL_FILE // 1000} KB: drill {peaks[count]['seconds']:.1f} s, "
                   f"peak RSS {peaks[count]['rss_mb']:.0f} MB", flush=True)
