@@ -119,7 +119,8 @@ def parse(data: bytes) -> Manifest:
     if not isinstance(tables, dict) or not all(
             isinstance(count, int) and not isinstance(count, bool) and count >= 0 for count in tables.values()):
         raise invalid("the manifest's tables must map table names to row counts")
-    if files is not None and not (isinstance(files, dict) and all(isinstance(entry, FileEntry) for entry in files.values())):
+    if files is not None and not (isinstance(files, dict) and all(
+            isinstance(entry, FileEntry) for entry in files.values())):
         raise invalid("the manifest's files must map paths to {size, sha256}")
     columns = document.get("columns")
     if columns is not None and not (isinstance(columns, dict) and all(valid_columns(entry) for entry in columns.values())):

@@ -135,7 +135,8 @@ def test_the_check_of_a_tree_takes_no_more_memory_for_ten_times_the_files(small,
 
 def test_the_manifest_keeps_each_file_as_its_size_and_digest_and_refuses_a_bad_entry():
     digest = "ab" * 32
-    text = manifest.render("cabinet", "files", datetime.now(timezone.utc), files={"a.pdf": {"size": 3, "sha256": digest}})
+    text = manifest.render("cabinet", "files", datetime.now(timezone.utc),
+                           files={"a.pdf": {"size": 3, "sha256": digest}})
     assert manifest.parse(text.encode()).files == {"a.pdf": FileEntry(3, bytes.fromhex(digest))}
     for entry in ({"size": -1, "sha256": digest}, {"size": 3, "sha256": digest.upper()}, {"size": 3}, [3, digest]):
         with pytest.raises(BackupProblem, match="files must map paths to"):
