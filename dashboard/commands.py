@@ -1,6 +1,14 @@
-"""`drill dashboard`, plugged into `drill`: the Streamlit app on loopback by default."""
+"""`drill dashboard`, plugged into `drill`: the Streamlit app on loopback by default.
 
+Streamlit runs as a child process, and never outlives `drill dashboard`: SIGTERM and SIGINT
+(Ctrl-C) are forwarded to it and waited for, and on Linux the kernel sends it SIGTERM when its
+parent dies, even by SIGKILL (PR_SET_PDEATHSIG). Exit codes: Streamlit's own (0 after a signal
+it handled), 128 + the signal's number if a signal killed it, 3 on a bad catalog or users file.
+"""
+
+import ctypes
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +17,9 @@ from drills.access import load_users
 from drills.catalog import load_catalog
 
 APP = Path(__file__).with_name("app.py")
+FORWARDED = (signal.SIGTERM, signal.SIGINT)
+PR_SET_PDEATHSIG = 1
+STOP_SECONDS = 20  # how long a stopping Streamlit may take before it is killed
 
 
 def register(add) -> None:
@@ -30,7 +41,33 @@ def command_dashboard(arguments) -> int:
     load_catalog(catalog), load_users(users)  # refuse to start on a bad file: exit 3 with every problem
     print(f"dashboard: http://{arguments.address}:{arguments.port}  (catalog {catalog}, users {users})", flush=True)
     env = {**os.environ, "DRILL_CATALOG": str(catalog), "DRILL_USERS": str(users)}
+    return supervise(streamlit_command(arguments.address, arguments.port), env)
+
+
+def supervise(command: list[str], env: dict[str, str]) -> int:
+    """Run `command` until it exits, forwarding SIGTERM and SIGINT to it. The child has its own
+    process group, so a Ctrl-C in a terminal reaches it once, through here."""
+    parent = os.getpid()
+    child = subprocess.Popen(command, env=env, process_group=0, preexec_fn=lambda: die_with(parent))
+    previous = {number: signal.signal(number, lambda received, _: child.send_signal(received)) for number in FORWARDED}
     try:
-        return subprocess.run(streamlit_command(arguments.address, arguments.port), env=env).returncode
-    except KeyboardInterrupt:
-        return 0
+        code = child.wait()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if child.poll() is None:  # only if this process itself failed while waiting
+            child.terminate()
+            try:
+                child.wait(STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 128 - code if code < 0 else code
+
+
+def die_with(parent: int) -> None:
+    """In the child, before exec: be sent SIGTERM when the parent dies (Linux; elsewhere a no-op),
+    and exit at once if it already has."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    if os.getppid() != parent:
+        os._exit(1)
