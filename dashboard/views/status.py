@@ -17,7 +17,7 @@ if not allowed:
 
 site_id = session.visible_site(st.query_params.get("site"))
 if len(allowed) > 1:
-    site_id = st.selectbox(t("choose_site"), allowed, index=allowed.index(site_id),
+    site_id = st.selectbox(t("choose_site"), allowed, index=allowed.index(site_id), placeholder=t("choose"),
                            format_func=lambda sid: session.fleet().sites[sid].name)
     site_id = session.visible_site(site_id)
 status = session.fleet().status(session.scope(), site_id)
@@ -39,6 +39,9 @@ elif status.status == "amber":
                      target=duration(status.rto_target, lang))
     elif status.why == reasons.PROOF_OLD:
         headline = t("status.amber.proof.old", date=day(last_pass["started_at"], lang))
+    elif status.why == reasons.BACKUP_STALE:
+        headline = t("status.amber.backup.stale", date=day(last["backup_taken_at"] or last["started_at"], lang),
+                     age=duration(status.backup_age_seconds, lang), target=duration(status.rpo_target, lang))
     elif status.why == reasons.CONTENTS_UNVERIFIED:
         headline = t("status.amber.contents.unverified", date=day(last["backup_taken_at"] or last["started_at"], lang))
     elif status.why.startswith(reasons.ATTENTION):
