@@ -9,16 +9,20 @@ catalog and of the users file.
 import os
 import re
 
+import redis
 import streamlit as st
 
 from dashboard.texts import LANGUAGES, text
 from drills import access, signin
 from drills.audit import AuditJournal
+from drills.errors import DrillError
 from drills.catalog import CatalogFile
 from drills.fleet import Fleet, NotVisible
 from drills.reports.signing import read_signature
 
+REFRESH_SECONDS = 5  # how often a page showing a site with a drill queued or running reruns
 USER_KEY, LANGUAGE_KEY, SEEN_KEY = "_signed_in_user", "_language", "_audited_views"
+TICKED_KEY = "_refresh_ticked"
 COMPLIANCE_KEY = "_compliance_report"  # ((tenant, month, language), (file name, PDF)) made on request
 
 
@@ -182,6 +186,35 @@ def compliance_button(tenant: str, month: str) -> None:
         st.download_button(t("compliance.download"), pdf, file_name=name, mime="application/pdf",
                            on_click=journal().record, args=("compliance.downloaded", st.session_state.get(USER_KEY)),
                            kwargs={"tenant": tenant, "month": month})
+
+
+def sites_in_flight() -> set[str]:
+    """The sites with a drill queued or running (the workers' pending drills); none when the
+    broker cannot be read (no Redis: drills then run in the foreground, nothing to wait for)."""
+    from workers import broker, pending  # reads what enqueue wrote down; the dashboard runs no drill
+
+    try:
+        return pending.sites(broker.redis_client())
+    except (redis.RedisError, DrillError, OSError):
+        return set()
+
+
+def refresh_while_drilling(site_ids) -> None:
+    """While a drill of one of `site_ids` (the sites the page shows) is queued or running, say so
+    and rerun the whole page every REFRESH_SECONDS, so its new report shows without a click; the
+    timer ends with the rerun that finds no drill left."""
+    if not sites_in_flight() & set(site_ids):
+        return
+    st.caption(t("refresh.drilling", seconds=REFRESH_SECONDS))
+
+    @st.fragment(run_every=REFRESH_SECONDS)
+    def tick() -> None:
+        if st.session_state.get(TICKED_KEY):
+            st.rerun()
+        st.session_state[TICKED_KEY] = True  # the first run is the page's own: no rerun then
+
+    st.session_state[TICKED_KEY] = False
+    tick()
 
 
 MARKDOWN = re.compile(r"([\\`*_\[\]()#!|<>~$])")  # links, images, emphasis, code, HTML, tables, LaTeX

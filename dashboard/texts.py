@@ -40,6 +40,9 @@ TEXT = {
     "not_found": {"fr": "Rien à afficher ici.", "en": "Nothing to show here."},
     "no_sites": {"fr": "Aucun site ne vous est attribué.", "en": "No site is assigned to you."},
     "choose_site": {"fr": "Site", "en": "Site"},
+    "refresh.drilling": {"fr": "⏳ Un exercice est en cours : la page se met à jour toute seule (toutes les "
+                                "{seconds} s).",
+                         "en": "⏳ A drill is under way: the page updates itself (every {seconds} s)."},
     "choose": {"fr": "Choisir…", "en": "Choose…"},  # every list's placeholder: Streamlit's own is English
     # The pharmacist's status page.
     "status.green": {"fr": "Votre sauvegarde du {date} a été restaurée et vérifiée avec succès.",

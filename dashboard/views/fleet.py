@@ -27,6 +27,7 @@ shown = [s for s in statuses
          and (not wanted_reason or s.why in wanted_reason)]
 shown.sort(key=lambda s: (ORDER[s.status], s.name))
 
+session.refresh_while_drilling(s.site_id for s in shown)
 st.caption(t("fleet.count", shown=len(shown), total=len(statuses), red=sum(s.status == "red" for s in statuses),
              never=sum(s.status == "never" for s in statuses)))
 rows = pd.DataFrame([{

@@ -32,6 +32,7 @@ st.markdown(f"## {status.name}  <span style='color: {STATUS_COLOUR[status.status
 if why_words(status.why, lang):
     st.warning(why_words(status.why, lang))
 st.caption(f"{site_id} · {status.tenant}")
+session.refresh_while_drilling([site_id])
 hosting = hosting_rows(status.last.get("hosting") if status.last else None, lang)
 st.caption(f"{t('hosting.heading')} · " + (" · ".join(map(session.markdown_text, hosting)) if hosting
                                           else t("hosting.undeclared")))

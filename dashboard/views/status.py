@@ -58,6 +58,7 @@ st.markdown(f"<div style='border-left: 12px solid {colour}; padding: 0.8em 1em; 
             f"{status_label(status.status, lang, status.why)}</p>"
             f"<p style='font-size: 1.3em; margin: 0.3em 0 0 0'>{headline}</p></div>", unsafe_allow_html=True)
 st.caption(status.name)
+session.refresh_while_drilling([site_id])
 if meaning:
     st.write(meaning)
 if last and hosting_line(last.get("hosting"), lang):

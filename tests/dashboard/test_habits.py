@@ -67,3 +67,29 @@ def test_no_list_on_a_french_page_shows_streamlits_english_placeholder(fleet_fil
     lists = [*at.multiselect, *at.selectbox]
     assert lists, "the page has lists to check"
     assert {box.placeholder for box in lists} == {"Choisir…"}
+
+
+@pytest.fixture
+def pending_drills(redis_client, monkeypatch):
+    """The workers' pending drills, in a real Redis the dashboard reads."""
+    from workers import broker
+
+    monkeypatch.setattr(broker, "redis_client", lambda: redis_client)
+    return redis_client
+
+
+def test_a_page_refreshes_itself_only_while_a_drill_of_a_site_it_shows_is_queued_or_running(fleet_files,
+                                                                                            pending_drills):
+    from workers import pending
+
+    refreshing = "la page se met à jour toute seule"
+    assert refreshing not in everything_shown(page(app_as("ops"), "views/site.py", site="pharmacie-des-halles"))
+    pending.record(pending_drills, "cabinet-lyon", "drill-of-another-tenant", datetime.now(timezone.utc))
+    assert refreshing not in everything_shown(app_as("ops")), "not a site the page shows"
+    pending.record(pending_drills, "pharmacie-des-halles", "drill-1", datetime.now(timezone.utc))
+    for at in (app_as("ops"), page(app_as("ops"), "views/site.py", site="pharmacie-des-halles"),
+               page(app_as("ops"), "views/status.py", site="pharmacie-des-halles")):
+        assert not at.exception and refreshing in everything_shown(at)
+    assert refreshing not in everything_shown(page(app_as("ops"), "views/site.py", site="pharmacie-du-port"))
+    pending.conclude(pending_drills, "drill-1")
+    assert refreshing not in everything_shown(app_as("ops"))
