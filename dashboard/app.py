@@ -57,6 +57,7 @@ user = session.current_user()
 if user is None:
     st.navigation([st.Page(sign_in_page, title=t("login.title"), url_path="sign-in")], position="hidden").run()
 else:
+    session.hand_over_cookie()
     st.sidebar.caption(t("signed_in_as", name=user.name, role=user.role))
     if st.sidebar.button(t("logout")):
         session.sign_out()

@@ -2,8 +2,8 @@
 
 Streamlit runs as a child process, and never outlives `drill dashboard`: SIGTERM and SIGINT
 (Ctrl-C) are forwarded to it and waited for, and on Linux the kernel sends it SIGTERM when its
-parent dies, even by SIGKILL (PR_SET_PDEATHSIG). Exit codes: Streamlit's own (0 after a signal
-it handled), 128 + the signal's number if a signal killed it, 3 on a bad catalog or users file.
+parent dies, even by SIGKILL (PR_SET_PDEATHSIG). Exit codes: 0 when stopped by SIGTERM or
+SIGINT, 2 when the server ended on its own with an error, 3 on a bad catalog or users file.
 """
 
 import ctypes
@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 
 from drills.access import load_users
+from drills.commands.output import EXIT
 from drills.catalog import load_catalog
 
-APP = Path(__file__).with_name("app.py")
+SERVER = Path(__file__).with_name("server.py")  # app.py, and the route that sets the session cookie
 FORWARDED = (signal.SIGTERM, signal.SIGINT)
 PR_SET_PDEATHSIG = 1
 STOP_SECONDS = 20  # how long a stopping Streamlit may take before it is killed
@@ -30,7 +31,7 @@ def register(add) -> None:
 
 
 def streamlit_command(address: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address", address,
+    return [sys.executable, "-m", "streamlit", "run", str(SERVER), "--server.address", address,
             "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]
 
@@ -47,9 +48,14 @@ def command_dashboard(arguments) -> int:
 def supervise(command: list[str], env: dict[str, str]) -> int:
     """Run `command` until it exits, forwarding SIGTERM and SIGINT to it. The child has its own
     process group, so a Ctrl-C in a terminal reaches it once, through here."""
-    parent = os.getpid()
+    parent, stopping = os.getpid(), []
     child = subprocess.Popen(command, env=env, process_group=0, preexec_fn=lambda: die_with(parent))
-    previous = {number: signal.signal(number, lambda received, _: child.send_signal(received)) for number in FORWARDED}
+
+    def forward(received: int, _) -> None:
+        stopping.append(received)
+        child.send_signal(received)
+
+    previous = {number: signal.signal(number, forward) for number in FORWARDED}
     try:
         code = child.wait()
     finally:
@@ -61,7 +67,7 @@ def supervise(command: list[str], env: dict[str, str]) -> int:
                 child.wait(STOP_SECONDS)
             except subprocess.TimeoutExpired:
                 child.kill()
-    return 128 - code if code < 0 else code
+    return 0 if stopping or code == 0 else EXIT["error"]
 
 
 def die_with(parent: int) -> None:

@@ -6,12 +6,14 @@ Configuration (set by `drill dashboard`): DRILL_CATALOG and DRILL_USERS, the pat
 catalog and of the users file.
 """
 
+import json
 import os
 import re
 
 import redis
 import streamlit as st
 
+from dashboard import cookies
 from dashboard.texts import LANGUAGES, text
 from drills import access, signin
 from drills.audit import AuditJournal
@@ -22,7 +24,7 @@ from drills.reports.signing import read_signature
 
 REFRESH_SECONDS = 5  # how often a page showing a site with a drill queued or running reruns
 USER_KEY, LANGUAGE_KEY, SEEN_KEY = "_signed_in_user", "_language", "_audited_views"
-TICKED_KEY = "_refresh_ticked"
+TICKED_KEY, SESSION_KEY, TICKET_KEY = "_refresh_ticked", "_session_id", "_session_ticket"
 COMPLIANCE_KEY = "_compliance_report"  # ((tenant, month, language), (file name, PDF)) made on request
 
 
@@ -60,9 +62,24 @@ def t(key: str, **values) -> str:
 
 
 def current_user() -> access.User | None:
-    """The signed-in user, looked up again on every run: a user removed from the file is out."""
+    """The signed-in user, looked up again on every run: a user removed from the file is out.
+    A new page load (a reload, a new tab) is signed in by its session cookie (dashboard.cookies)."""
+    if USER_KEY not in st.session_state and (resumed := cookies.STORE.resume(st.context.cookies.get(cookies.COOKIE))):
+        st.session_state[SESSION_KEY], st.session_state[USER_KEY] = resumed
     name = st.session_state.get(USER_KEY)
     return users().get(name) if name else None
+
+
+def hand_over_cookie() -> None:
+    """Once after a password sign-in: the page trades its ticket for the HttpOnly session cookie
+    at the server's route (dashboard/server.py). Under AppTest, or `streamlit run app.py`, there
+    is no such route: the sign-in then lasts as long as the page."""
+    ticket = st.session_state.pop(TICKET_KEY, None)
+    if ticket:
+        path = "/" + "/".join(filter(None, [st.get_option("server.baseUrlPath").strip("/"),
+                                            cookies.OPEN_PATH.strip("/")]))
+        st.html(f"<script>fetch({json.dumps(path)}, {{method: 'POST', body: {json.dumps(ticket)}, "
+                "credentials: 'same-origin'})</script>", unsafe_allow_javascript=True)
 
 
 def scope() -> frozenset[str]:
@@ -87,6 +104,7 @@ def sign_in(name: str, password: str) -> signin.Attempt:
     attempt = signin.sign_in(users(), name, password, client_address(), sign_in_limiter(), journal())
     if attempt.user:
         st.session_state[USER_KEY] = attempt.user.name
+        st.session_state[SESSION_KEY], st.session_state[TICKET_KEY] = cookies.STORE.begin(attempt.user.name)
     return attempt
 
 
@@ -111,6 +129,7 @@ def sign_out() -> None:
     endpoint): else the next run would sign them straight back in."""
     oidc = oidc_signed_in()
     journal().record("logout", st.session_state.get(USER_KEY), **({"method": "oidc"} if oidc else {}))
+    cookies.STORE.end(st.session_state.get(SESSION_KEY))  # the cookie, even kept or copied, opens nothing now
     st.session_state.clear()
     if oidc:
         st.logout()
