@@ -14,6 +14,7 @@ from dashboard.texts import duration
 from drills.access import NAME_MAX_CHARS
 
 st.set_page_config(page_title="Restore Drill", page_icon="🛟", layout="wide")
+st.html("<style>[data-testid='InputInstructions'] {display: none}</style>")  # "Press Enter to…", English only
 session.language_picker()
 
 PAGES = {

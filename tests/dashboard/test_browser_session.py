@@ -19,6 +19,8 @@ def signed_in_page(browser, url):  # noqa: F811
     page = context.new_page()
     page.goto(url)
     page.get_by_label("Identifiant").fill("marie")
+    hint = page.get_by_text("Press Enter to submit form")  # Streamlit's, in English: hidden
+    assert hint.count() == 0 or not hint.first.is_visible()
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     page.get_by_text(SIGNED_IN).wait_for(timeout=30_000)
