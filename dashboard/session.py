@@ -210,9 +210,9 @@ def compliance_button(tenant: str, month: str) -> None:
 def sites_in_flight() -> set[str]:
     """The sites with a drill queued or running (the workers' pending drills); none when the
     broker cannot be read (no Redis: drills then run in the foreground, nothing to wait for)."""
-    from workers import broker, pending  # reads what enqueue wrote down; the dashboard runs no drill
-
     try:
+        from workers import broker, pending  # what enqueue wrote down; its settings are read on import
+
         return pending.sites(broker.redis_client())
     except (redis.RedisError, DrillError, OSError):
         return set()
