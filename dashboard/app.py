@@ -14,6 +14,7 @@ from dashboard.texts import duration
 from drills.access import NAME_MAX_CHARS
 
 st.set_page_config(page_title="Restore Drill", page_icon="🛟", layout="wide")
+st.html("<style>[data-testid='InputInstructions'] {display: none}</style>")  # "Press Enter to…", English only
 session.language_picker()
 
 PAGES = {
@@ -57,6 +58,7 @@ user = session.current_user()
 if user is None:
     st.navigation([st.Page(sign_in_page, title=t("login.title"), url_path="sign-in")], position="hidden").run()
 else:
+    session.hand_over_cookie()
     st.sidebar.caption(t("signed_in_as", name=user.name, role=user.role))
     if st.sidebar.button(t("logout")):
         session.sign_out()

@@ -6,19 +6,25 @@ Configuration (set by `drill dashboard`): DRILL_CATALOG and DRILL_USERS, the pat
 catalog and of the users file.
 """
 
+import json
 import os
 import re
 
+import redis
 import streamlit as st
 
+from dashboard import cookies
 from dashboard.texts import LANGUAGES, text
 from drills import access, signin
 from drills.audit import AuditJournal
+from drills.errors import DrillError
 from drills.catalog import CatalogFile
 from drills.fleet import Fleet, NotVisible
 from drills.reports.signing import read_signature
 
+REFRESH_SECONDS = 5  # how often a page showing a site with a drill queued or running reruns
 USER_KEY, LANGUAGE_KEY, SEEN_KEY = "_signed_in_user", "_language", "_audited_views"
+TICKED_KEY, SESSION_KEY, TICKET_KEY = "_refresh_ticked", "_session_id", "_session_ticket"
 COMPLIANCE_KEY = "_compliance_report"  # ((tenant, month, language), (file name, PDF)) made on request
 
 
@@ -56,9 +62,24 @@ def t(key: str, **values) -> str:
 
 
 def current_user() -> access.User | None:
-    """The signed-in user, looked up again on every run: a user removed from the file is out."""
+    """The signed-in user, looked up again on every run: a user removed from the file is out.
+    A new page load (a reload, a new tab) is signed in by its session cookie (dashboard.cookies)."""
+    if USER_KEY not in st.session_state and (resumed := cookies.STORE.resume(st.context.cookies.get(cookies.COOKIE))):
+        st.session_state[SESSION_KEY], st.session_state[USER_KEY] = resumed
     name = st.session_state.get(USER_KEY)
     return users().get(name) if name else None
+
+
+def hand_over_cookie() -> None:
+    """Once after a password sign-in: the page trades its ticket for the HttpOnly session cookie
+    at the server's route (dashboard/server.py). Under AppTest, or `streamlit run app.py`, there
+    is no such route: the sign-in then lasts as long as the page."""
+    ticket = st.session_state.pop(TICKET_KEY, None)
+    if ticket:
+        path = "/" + "/".join(filter(None, [st.get_option("server.baseUrlPath").strip("/"),
+                                            cookies.OPEN_PATH.strip("/")]))
+        st.html(f"<script>fetch({json.dumps(path)}, {{method: 'POST', body: {json.dumps(ticket)}, "
+                "credentials: 'same-origin'})</script>", unsafe_allow_javascript=True)
 
 
 def scope() -> frozenset[str]:
@@ -83,6 +104,7 @@ def sign_in(name: str, password: str) -> signin.Attempt:
     attempt = signin.sign_in(users(), name, password, client_address(), sign_in_limiter(), journal())
     if attempt.user:
         st.session_state[USER_KEY] = attempt.user.name
+        st.session_state[SESSION_KEY], st.session_state[TICKET_KEY] = cookies.STORE.begin(attempt.user.name)
     return attempt
 
 
@@ -107,6 +129,7 @@ def sign_out() -> None:
     endpoint): else the next run would sign them straight back in."""
     oidc = oidc_signed_in()
     journal().record("logout", st.session_state.get(USER_KEY), **({"method": "oidc"} if oidc else {}))
+    cookies.STORE.end(st.session_state.get(SESSION_KEY))  # the cookie, even kept or copied, opens nothing now
     st.session_state.clear()
     if oidc:
         st.logout()
@@ -182,6 +205,35 @@ def compliance_button(tenant: str, month: str) -> None:
         st.download_button(t("compliance.download"), pdf, file_name=name, mime="application/pdf",
                            on_click=journal().record, args=("compliance.downloaded", st.session_state.get(USER_KEY)),
                            kwargs={"tenant": tenant, "month": month})
+
+
+def sites_in_flight() -> set[str]:
+    """The sites with a drill queued or running (the workers' pending drills); none when the
+    broker cannot be read (no Redis: drills then run in the foreground, nothing to wait for)."""
+    try:
+        from workers import broker, pending  # what enqueue wrote down; its settings are read on import
+
+        return pending.sites(broker.redis_client())
+    except (redis.RedisError, DrillError, OSError):
+        return set()
+
+
+def refresh_while_drilling(site_ids) -> None:
+    """While a drill of one of `site_ids` (the sites the page shows) is queued or running, say so
+    and rerun the whole page every REFRESH_SECONDS, so its new report shows without a click; the
+    timer ends with the rerun that finds no drill left."""
+    if not sites_in_flight() & set(site_ids):
+        return
+    st.caption(t("refresh.drilling", seconds=REFRESH_SECONDS))
+
+    @st.fragment(run_every=REFRESH_SECONDS)
+    def tick() -> None:
+        if st.session_state.get(TICKED_KEY):
+            st.rerun()
+        st.session_state[TICKED_KEY] = True  # the first run is the page's own: no rerun then
+
+    st.session_state[TICKED_KEY] = False
+    tick()
 
 
 MARKDOWN = re.compile(r"([\\`*_\[\]()#!|<>~$])")  # links, images, emphasis, code, HTML, tables, LaTeX

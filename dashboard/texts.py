@@ -31,6 +31,10 @@ TEXT = {
     "not_found": {"fr": "Rien à afficher ici.", "en": "Nothing to show here."},
     "no_sites": {"fr": "Aucun site ne vous est attribué.", "en": "No site is assigned to you."},
     "choose_site": {"fr": "Site", "en": "Site"},
+    "refresh.drilling": {"fr": "⏳ Un exercice est en cours : la page se met à jour toute seule (toutes les "
+                                "{seconds} s).",
+                         "en": "⏳ A drill is under way: the page updates itself (every {seconds} s)."},
+    "choose": {"fr": "Choisir…", "en": "Choose…"},  # every list's placeholder: Streamlit's own is English
     # The pharmacist's status page.
     "status.green": {"fr": "Votre sauvegarde du {date} a été restaurée et vérifiée avec succès.",
                      "en": "Your backup of {date} was restored and verified successfully."},
@@ -53,6 +57,11 @@ TEXT = {
                                     "que l'objectif ({rto} au lieu de {target} maximum).",
                               "en": "Your backup can be restored, but it takes longer than the target ({rto} "
                                     "instead of at most {target})."},
+    "status.amber.backup.stale": {
+        "fr": "Votre sauvegarde la plus récente, du {date}, se restaure, mais elle a {age} (objectif : {target} "
+              "maximum) : la sauvegarde automatique semble arrêtée.",
+        "en": "Your newest backup, of {date}, restores, but it is {age} old (target: at most {target}): the automatic "
+              "backup seems to have stopped."},
     "status.amber.history.rows_dropped": {
         "fr": "Votre sauvegarde du {date} est restaurable, mais une partie des données a disparu depuis la "
               "précédente (des lignes supprimées dans votre logiciel ?).",
@@ -109,6 +118,14 @@ TEXT = {
     "fleet.filter.reason": {"fr": "Raison", "en": "Reason"},
     "fleet.count": {"fr": "{shown} site(s) affiché(s) sur {total} — {red} rouge(s), {never} jamais vérifié(s)",
                     "en": "{shown} of {total} site(s) — {red} red, {never} never drilled"},
+    # A status's reason in words, where a code alone would not say it (the fleet board, the site page).
+    "why.backup.stale": {"fr": "Sauvegarde trop ancienne, mais restaurable : la sauvegarde automatique semble "
+                               "arrêtée.",
+                         "en": "Backup too old, but restorable: the automatic backup seems to have stopped."},
+    "why.proof.old": {"fr": "Aucune restauration prouvée récemment.", "en": "No restore proven recently."},
+    "why.rto.slow": {"fr": "Restauration plus lente que l'objectif.", "en": "The restore is slower than the target."},
+    "why.contents.unverified": {"fr": "Restaurée, mais contenu non vérifié (pas de manifeste).",
+                                "en": "Restored, but its contents unverified (no manifest)."},
     "col.status": {"fr": "Statut", "en": "Status"},
     "col.site": {"fr": "Site", "en": "Site"},
     "col.tenant": {"fr": "Client", "en": "Tenant"},
@@ -173,6 +190,17 @@ TEXT = {
 
 def text(key: str, language: str, **values) -> str:
     return TEXT[key][language].format(**values)
+
+
+def why_words(why: str, language: str) -> str:
+    """What makes a site amber or red, in words ('' where the code has none)."""
+    return text(f"why.{why}", language) if f"why.{why}" in TEXT else ""
+
+
+def why_label(why: str, language: str) -> str:
+    """The reason column's text: the words and the code, or the code alone."""
+    words = why_words(why, language)
+    return f"{words} ({why})" if words else why
 
 
 def hosting_line(locations: list[dict] | None, language: str) -> str:

@@ -61,6 +61,8 @@ def status_of(site, recent: list[dict], now: datetime) -> SiteStatus:
 def judge(site, last: dict | None, last_pass: dict | None, now: datetime) -> tuple[str, str]:
     if last is None:
         return NEVER, "never"
+    if last["outcome"] == "fail" and stale_but_restored(last):
+        return AMBER, reasons.BACKUP_STALE
     if last["outcome"] == "fail":
         return RED, last["reason"] or "fail"
     if last["outcome"] in ("error", UNREADABLE):  # not proven this time (our side failed, or its report is damaged)
@@ -75,6 +77,14 @@ def judge(site, last: dict | None, last_pass: dict | None, now: datetime) -> tup
     if last["rto_seconds"] is not None and last["rto_seconds"] > site.targets.rto:
         return AMBER, reasons.RTO_SLOW
     return GREEN, ""
+
+
+def stale_but_restored(summary: dict) -> bool:
+    """Whether a drill failed only because its backup is older than the RPO: the freshness finding
+    comes after every restore and verify finding (drills.pipeline.check_targets), so a drill whose
+    reason is backup.stale and that measured an RTO restored and verified its backup. The site
+    needs attention (its backup job stopped), but its newest backup is restorable."""
+    return summary["reason"] == reasons.BACKUP_STALE and summary.get("rto_seconds") is not None
 
 
 def certifiable(report_or_summary: dict) -> bool:

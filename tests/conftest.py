@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import leftovers
+
 IN_CI = os.environ.get("CI") == "true"
 # Bytes that only decrypted patient data contains: custom-format dump magic, COPY of a plain
 # dump, and the CIP13 code the demo generator gives product 1.
@@ -251,9 +253,19 @@ def files_changed_since(moment: float, roots: list[Path]):
                     continue
 
 
+def pytest_configure(config):
+    leftovers.mark_session()
+
+
 def pytest_sessionfinish(session, exitstatus):
-    """Every evidence document the run left in its temporary directory matches its schema
-    (docs/schemas, tests/schemas.py); an invalid one fails the run."""
+    """No server a test started is left running (tests/leftovers.py); every evidence document
+    the run left in its temporary directory matches its schema (docs/schemas, tests/schemas.py).
+    Either failing fails the run."""
+    running = leftovers.left_running()
+    for pid, command in running.items():
+        print(f"\nleftovers: {pid} still running after the session (killed): {command[:200]}")
+    if running and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     factory = getattr(session.config, "_tmp_path_factory", None)
     basetemp = getattr(factory, "_basetemp", None)  # never made here: getbasetemp() would create it
     if basetemp is None or not basetemp.is_dir():

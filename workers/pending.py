@@ -24,6 +24,11 @@ def record(client, site_id: str, drill_id: str, now: datetime) -> None:
     client.hsetnx(PENDING, drill_id, json.dumps({"site": site_id, "enqueued_at": now.isoformat()}))
 
 
+def sites(client) -> set[str]:
+    """The sites with a drill written down and not concluded: queued, or running."""
+    return {json.loads(entry)["site"] for entry in client.hvals(PENDING)}
+
+
 def conclude(client, drill_id: str) -> None:
     (client.pipeline().hdel(PENDING, drill_id).srem(ALERTED, drill_id)
      .set(CONCLUDED + drill_id, 1, ex=CONCLUDED_KEPT_SECONDS).execute())

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import session
-from dashboard.texts import STATUS_COLOUR, duration, hosting_rows, status_label
+from dashboard.texts import STATUS_COLOUR, duration, hosting_rows, status_label, why_words
 from dashboard.session import t
 from drills.fleet import certifiable
 from drills.redaction import printable
@@ -29,7 +29,10 @@ session.audit_once("site.viewed", site=site_id)
 
 st.markdown(f"## {status.name}  <span style='color: {STATUS_COLOUR[status.status]}'>"
             f"{status_label(status.status, lang, status.why)}</span>", unsafe_allow_html=True)
+if why_words(status.why, lang):
+    st.warning(why_words(status.why, lang))
 st.caption(f"{site_id} · {status.tenant}")
+session.refresh_while_drilling([site_id])
 hosting = hosting_rows(status.last.get("hosting") if status.last else None, lang)
 st.caption(f"{t('hosting.heading')} · " + (" · ".join(map(session.markdown_text, hosting)) if hosting
                                           else t("hosting.undeclared")))
@@ -68,6 +71,7 @@ def minute(moment: str) -> str:
 
 
 chosen = st.selectbox(t("drill_now.backup"), [NEWEST, *fleet.backup_names(scope, site_id)[:50], OTHER],
+                      placeholder=t("choose"),
                       format_func=lambda name: t("drill_now.newest") if name == NEWEST else
                       t("drill_now.other") if name == OTHER else printable(name))
 typed = st.text_input(t("drill_now.name"), max_chars=1024).strip() if chosen == OTHER else ""
@@ -144,7 +148,7 @@ st.dataframe(failures[["sequence", "started_at", "outcome", "reason", "message"]
 
 st.subheader(t("site.downloads"))
 choices = list(drills["sequence"].iloc[::-1].head(100))
-sequence = st.selectbox(t("site.choose_drill"), choices,
+sequence = st.selectbox(t("site.choose_drill"), choices, placeholder=t("choose"),
                         format_func=lambda seq: next(f"#{h['sequence']} · {h['started_at'][:16]} · {h['outcome']}"
                                                      for h in history if h["sequence"] == seq))
 report, data, _ = fleet.report(scope, site_id, int(sequence))

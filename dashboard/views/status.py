@@ -17,7 +17,7 @@ if not allowed:
 
 site_id = session.visible_site(st.query_params.get("site"))
 if len(allowed) > 1:
-    site_id = st.selectbox(t("choose_site"), allowed, index=allowed.index(site_id),
+    site_id = st.selectbox(t("choose_site"), allowed, index=allowed.index(site_id), placeholder=t("choose"),
                            format_func=lambda sid: session.fleet().sites[sid].name)
     site_id = session.visible_site(site_id)
 status = session.fleet().status(session.scope(), site_id)
@@ -39,6 +39,9 @@ elif status.status == "amber":
                      target=duration(status.rto_target, lang))
     elif status.why == reasons.PROOF_OLD:
         headline = t("status.amber.proof.old", date=day(last_pass["started_at"], lang))
+    elif status.why == reasons.BACKUP_STALE:
+        headline = t("status.amber.backup.stale", date=day(last["backup_taken_at"] or last["started_at"], lang),
+                     age=duration(status.backup_age_seconds, lang), target=duration(status.rpo_target, lang))
     elif status.why == reasons.CONTENTS_UNVERIFIED:
         headline = t("status.amber.contents.unverified", date=day(last["backup_taken_at"] or last["started_at"], lang))
     elif status.why.startswith(reasons.ATTENTION):
@@ -55,6 +58,7 @@ st.markdown(f"<div style='border-left: 12px solid {colour}; padding: 0.8em 1em; 
             f"{status_label(status.status, lang, status.why)}</p>"
             f"<p style='font-size: 1.3em; margin: 0.3em 0 0 0'>{headline}</p></div>", unsafe_allow_html=True)
 st.caption(status.name)
+session.refresh_while_drilling([site_id])
 if meaning:
     st.write(meaning)
 if last and hosting_line(last.get("hosting"), lang):

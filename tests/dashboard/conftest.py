@@ -1,7 +1,15 @@
 """A small fleet for the dashboard: two tenants, sites green, red and never drilled, a year of
 synthetic signed history for some, and users of every role."""
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import yaml
@@ -13,6 +21,7 @@ from drills.demo.history import write_history
 from drills.reports import keys
 from tests.helpers import site_entry, write_catalog
 
+PROJECT = Path(__file__).parents[2]
 PASSWORD = "correct horse battery staple"
 USERS = [
     {"name": "marie", "role": "viewer", "sites": ["pharmacie-du-port"], "email": "marie@pharmacie-du-port.fr"},
@@ -60,3 +69,53 @@ def fresh_sign_in_limiter():
     session.sign_in_limiter.clear()
     yield
     session.sign_in_limiter.clear()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not alive(pid)
+
+
+@pytest.fixture
+def serving(fleet_files):
+    """`drill dashboard` on a free loopback port, for the fleet: (its process, its Streamlit
+    child's pid, the URL), once it answers."""
+    port = free_port()
+    drill = subprocess.Popen([sys.executable, "-m", "drills.cli", "dashboard", "--port", str(port)], cwd=PROJECT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("the dashboard did not start")
+        (streamlit,) = children(drill.pid)
+        yield drill, streamlit, f"http://127.0.0.1:{port}"
+    finally:
+        for pid in [drill.pid, *(children(drill.pid) if alive(drill.pid) else [])]:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        drill.wait(10)

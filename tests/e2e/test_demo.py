@@ -126,6 +126,9 @@ def browser():
         launched.close()
 
 
+ENGLISH_WIDGET_TEXT = re.compile(r"Choose|Add options|No results|Select all|Clear all")
+
+
 def sign_in(browser, url, name, password, **context_options):
     page = browser.new_context(locale="fr-FR", **context_options).new_page()
     page.goto(url)
@@ -149,9 +152,12 @@ def test_a_pharmacist_sees_the_french_status_page_even_on_a_phone(dashboard, bro
 def test_an_operator_sees_the_fleet_board_and_a_site_page_with_its_rto_chart(dashboard, browser):
     url, passwords = dashboard
     page = sign_in(browser, url, "infogest", passwords["infogest"], viewport={"width": 1400, "height": 900})
-    page.get_by_text("4 site(s) affiché(s) sur 4 — 2 rouge(s)").wait_for(timeout=30_000)
+    page.get_by_text("4 site(s) affiché(s) sur 4 — 1 rouge(s)").wait_for(timeout=30_000)  # the stale one restores
     page.locator("[data-testid='stDataFrame']").wait_for(timeout=30_000)
     page.wait_for_timeout(1000)  # the grid draws on a canvas after it is attached
+    shown = page.locator("body").inner_text()
+    assert not ENGLISH_WIDGET_TEXT.search(shown), ENGLISH_WIDGET_TEXT.search(shown)
+    assert page.locator("[data-testid='stMultiSelect'] input[placeholder='Choisir…']").count() == 3, "the filters'"
     page.screenshot(path=SCREENSHOTS / "operator-fleet.png", full_page=True)
     page.locator("[data-testid='stSelectbox']").filter(has_text="Ouvrir la page du site").click()  # below the board
     page.get_by_role("option", name="Pharmacie du Port").click()
@@ -183,3 +189,35 @@ def test_the_operator_sees_the_amber_pharmacy_and_the_finders_answer_for_the_cor
     page.get_by_text("se restaure ; la restaurer perdrait 24 h").wait_for(timeout=30_000)
     assert page.get_by_role("button", name="Chercher la plus récente sauvegarde restaurable").is_visible()
     page.screenshot(path=SCREENSHOTS / "operator-site-finder.png", full_page=True)
+
+
+def test_a_sign_in_survives_a_reload_and_a_new_address(dashboard, browser):
+    url, passwords = dashboard
+    page = browser.new_context(locale="fr-FR").new_page()
+    page.goto(url)
+    page.get_by_label("Identifiant").fill("pharmacien")
+    assert page.get_by_text("Press Enter").count() == 0 or not page.get_by_text("Press Enter").first.is_visible()
+    page.get_by_label("Mot de passe").fill(passwords["pharmacien"])
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_text("a été restaurée et vérifiée avec succès").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)  # the page trades its ticket for the cookie
+    page.reload()
+    page.get_by_text("a été restaurée et vérifiée avec succès").wait_for(timeout=30_000)
+    assert page.get_by_label("Mot de passe").count() == 0
+
+
+def test_the_stale_pharmacy_needs_attention_it_is_not_said_unrestorable(dashboard, browser):
+    url, passwords = dashboard
+    page = sign_in(browser, url, "infogest", passwords["infogest"], viewport={"width": 1400, "height": 900})
+    page.get_by_text("4 site(s) affiché(s) sur 4").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)  # the page trades its ticket for the cookie: the addresses below load anew
+    page.goto(f"{url}/site?site=pharmacie-de-la-gare")
+    page.get_by_text("Sauvegarde trop ancienne, mais restaurable").wait_for(timeout=30_000)
+    page.screenshot(path=SCREENSHOTS / "operator-site-stale.png", full_page=True)
+    page.get_by_text("À surveiller").first.wait_for(timeout=30_000)
+    assert page.get_by_text("NON restaurable").count() == 0
+    page.goto(f"{url}/status?site=pharmacie-de-la-gare")
+    page.get_by_text("la sauvegarde automatique semble arrêtée").wait_for(timeout=30_000)
+    page.screenshot(path=SCREENSHOTS / "status-stale.png", full_page=True)
+    page.get_by_text("À surveiller").first.wait_for(timeout=30_000)
+    assert page.get_by_text("NON restaurable").count() == 0

@@ -105,6 +105,8 @@ SITE = SimpleNamespace(id="s", name="S", tenant="t", targets=SimpleNamespace(rto
     ([summary(1, rto=900)], (AMBER, "rto.slow")),
     ([summary(1, started=NOW - timedelta(days=3))], (AMBER, "proof.old")),
     ([{**summary(1), "contents_verified": False}], (AMBER, "contents.unverified")),
+    ([summary(1), {**summary(2, "fail", reason="backup.stale"), "rto_seconds": 90.0}], (AMBER, "backup.stale")),
+    ([summary(1), summary(2, "fail", reason="backup.stale")], (RED, "backup.stale")),  # no RTO: never restored
 ])
 def test_the_status_a_person_reads(recent, expected):
     status = status_of(SITE, recent, NOW)

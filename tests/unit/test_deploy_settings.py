@@ -151,3 +151,8 @@ def test_the_run_directory_is_prepared_by_root_with_two_capabilities_before_the_
     assert volumes("worker")["/dev/shm/restore-drill"] == volumes("init")["/dev/shm/restore-drill"]
     assert "init" in worker["depends_on"] and init["restart"] == worker["restart"] == "unless-stopped"
 
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_an_app_service_runs_under_an_init_so_docker_stop_does_not_wait_out_its_grace_period(service):
+    assert COMPOSE["services"][service].get("init") is True
