@@ -12,7 +12,8 @@ APP = Path(__file__).with_name("app.py")
 
 
 def register(add) -> None:
-    dashboard = add("dashboard", command_dashboard, "serve the dashboard (Streamlit) for the catalog's sites")
+    dashboard = add("dashboard", command_dashboard, "serve the dashboard (Streamlit) for the catalog's sites",
+                    json=False)
     dashboard.add_argument("--users", help="the users file (default: $DRILL_USERS, else ./users.yaml)")
     dashboard.add_argument("--address", default="127.0.0.1", help="listen address (default: loopback only)")
     dashboard.add_argument("--port", type=int, default=8501)

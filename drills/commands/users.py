@@ -9,7 +9,7 @@ from drills.commands.common import usage
 
 
 def register(add) -> None:
-    command = add("users add", add_user, "add or replace a user (asks for the password)", common=False)
+    command = add("users add", add_user, "add or replace a user (asks for the password)", common=False, json=False)
     command.add_argument("name")
     command.add_argument("--role", required=True, choices=["viewer", "operator", "admin"])
     command.add_argument("--site", action="append", help="a viewer's site (repeat for several)")
