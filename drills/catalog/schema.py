@@ -268,7 +268,12 @@ CATALOG = Record(
         "evidence_replica": EVIDENCE_REPLICA,
         "signing_key": FilePath("Ed25519 private key signing the reports (drill keys init).",
                                 required=True, example="keys/signing.ed25519"),
-        "sites": ListOf("The sites.", SITE, required=True),
+        "sites": ListOf("The sites (more may come from `include`).", SITE, required=True),
+        "include": ListOf("Directories of site files (every *.yaml and *.yml in them, one site a file, the way "
+                          "providers generate them) or single files (a site, or a list of sites), added to `sites`; "
+                          "a problem in one names that file and its line. Their relative paths are taken from this "
+                          "file's folder.", Text("A directory or a file, from the catalog's folder."), default=[],
+                          example=["sites.d/"]),
         "tenants": MapOf("Settings per tenant (IT provider or editor), by tenant id.",
                          Record("One tenant.", {
                              "alerts": ALERTS,
