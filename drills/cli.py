@@ -19,6 +19,8 @@ from drills.errors import ConfigError, DrillError
 from drills import reasons
 
 COMMAND_PLUGINS = "restore_drill.commands"  # packages adding commands without drills importing them
+SERVER_MODULES = {"docker", "duckdb", "dramatiq", "redis", "streamlit", "apprise", "fpdf", "prometheus_client",
+                  "fastapi", "uvicorn"}  # the extra `server`'s, not in a site-side install
 GROUPS = {"evidence": "the evidence replica", "keys": "signing keys", "users": "dashboard users",
           "audit": "the audit journal"}
 
@@ -36,6 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     except DrillError as error:
         emit_error(arguments, error)
         return EXIT[error.outcome]
+    except ModuleNotFoundError as missing:  # a site-side install (the core alone) running a service command
+        if (missing.name or "").split(".")[0] not in SERVER_MODULES:
+            raise
+        emit_error(arguments, ConfigError(f"drill {arguments.verb} needs the drill service's packages: "
+                                          f"{missing.name} is not installed here", code=reasons.CONFIG_USAGE,
+                                          hint="pip install 'restore-drill[server]' (the core alone seals backups)"))
+        return EXIT_CONFIG
 
 
 class Parser(argparse.ArgumentParser):

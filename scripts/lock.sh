@@ -5,7 +5,7 @@
 # machine says (find-links, constraints).
 #   requirements.lock         every extra: `make setup`, CI, development
 #   requirements-server.lock  the drill service (extra `server`): the app image (compose/Dockerfile)
-#   requirements-site.lock    the core alone: `drill seal` on a site's server
+#   requirements-site.lock    the core alone: `drill seal` on a site's server (README: Install)
 # The two subsets are resolved within requirements.lock: the same versions everywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
