@@ -11,8 +11,9 @@ a command that has none refuses it (exit 3). --catalog and --json may come befor
 
 import argparse
 import sys
-from importlib.metadata import PackageNotFoundError, entry_points, version
+from importlib.metadata import entry_points
 
+from drills import package_version
 from drills.commands import FAMILIES
 from drills.commands.output import EXIT, EXIT_CONFIG, emit_error
 from drills.errors import ConfigError, DrillError
@@ -85,14 +86,8 @@ def parser() -> argparse.ArgumentParser:
         family.register(add)
     for plugin in entry_points(group=COMMAND_PLUGINS):  # e.g. workers: worker, scheduler, enqueue
         plugin.load()(add)
+    root.set_defaults(root_parser=root)  # for `drill completion`, which describes every command
     return root
-
-
-def package_version() -> str:
-    try:
-        return version("restore-drill")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown (not installed)"
 
 
 if __name__ == "__main__":

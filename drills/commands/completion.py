@@ -36,9 +36,9 @@ def register(add) -> None:
 
 
 def completion(arguments) -> int:
-    from drills.cli import package_version, parser
+    from drills import package_version
 
-    script = completion_script(parser(), arguments.shell, package_version())
+    script = completion_script(arguments.root_parser, arguments.shell, package_version())
     print(script, end="")
     return 0
 

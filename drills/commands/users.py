@@ -17,7 +17,7 @@ def register(add) -> None:
     command.add_argument("--email", help="matched when signing in through OpenID Connect")
     command.add_argument("--users", help="the users file (default: $DRILL_USERS, else ./users.yaml)")
     command.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    command.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    command.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def add_user(arguments) -> int:
