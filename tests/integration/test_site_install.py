@@ -6,6 +6,7 @@ them say which extra to install."""
 import hashlib
 import io
 import json
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -25,7 +26,12 @@ def run(*command, **options) -> subprocess.CompletedProcess:
 def site_venv(tmp_path_factory):
     """A virtualenv holding the core install only: its bin directory."""
     where = tmp_path_factory.mktemp("site-install")
-    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", where / "wheel", PROJECT)
+    source = where / "source"  # a copy, as the app image's build takes it: the build leaves no build/ here
+    for name in ("drills", "workers", "dashboard"):
+        shutil.copytree(PROJECT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(PROJECT / name, source / name)
+    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", where / "wheel", source)
     assert built.returncode == 0, built.stderr
     run(sys.executable, "-m", "venv", where / "venv").check_returncode()
     pip = [where / "venv" / "bin" / "pip", "install", "--quiet", "--disable-pip-version-check"]
