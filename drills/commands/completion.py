@@ -27,7 +27,8 @@ _drill() {{
 }}
 complete -o default -F _drill drill
 """
-ZSH_PREAMBLE = "#compdef drill\nautoload -U +X bashcompinit && bashcompinit\n"
+ZSH_PREAMBLE = ("#compdef drill\n(( $+functions[compdef] )) || { autoload -U +X compinit && compinit; }\n"
+                "autoload -U +X bashcompinit && bashcompinit\n")
 
 
 def register(add) -> None:

@@ -101,5 +101,7 @@ def test_bash_completion_offers_commands_actions_and_options():
 def test_zsh_completion_runs_the_same_function_through_bashcompinit():
     script = completion_script(parser(), "zsh", "1.0")
     assert script.startswith("#compdef drill\n") and "bashcompinit" in script and "_drill()" in script
-    if shutil.which("zsh"):
-        subprocess.run(["zsh", "-c", script], check=True)
+    if shutil.which("zsh"):  # registered with zsh's completion system, calling the bash function
+        registered = subprocess.run(["zsh", "-c", script + "\necho ${_comps[drill]}"], capture_output=True, text=True,
+                                    check=True).stdout
+        assert "-F _drill" in registered
