@@ -30,6 +30,7 @@ bench: setup
 	.venv/bin/python -m benchmarks.evidence
 	.venv/bin/python -m benchmarks.fingerprints
 	.venv/bin/python -m benchmarks.physical
+	.venv/bin/python -m benchmarks.night
 
 clean-demo:
 	rm -rf demo

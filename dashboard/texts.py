@@ -1,21 +1,10 @@
 """Every word the dashboard shows, in French (the default) and English, and how dates and
 durations are written for people. A status is always an icon and words, never a colour alone."""
 
-from datetime import datetime
-
-from drills import reasons
 from drills.hosting import words
+from drills.status_words import LANGUAGES, STATUS_COLOUR, day, status_label  # noqa: F401 (the pages' words)
 
-LANGUAGES = ("fr", "en")
-
-STATUS_LABEL = {
-    "green": {"fr": "✅ Restaurable", "en": "✅ Restorable"},
-    "amber": {"fr": "⚠️ À surveiller", "en": "⚠️ Needs attention"},
-    "red": {"fr": "❌ NON restaurable", "en": "❌ NOT restorable"},
-    "never": {"fr": "⚪ Jamais vérifié", "en": "⚪ Never drilled"},
-}
-FAILED_CHECK_LABEL = {"fr": "❌ Restaurable, mais NON conforme", "en": "❌ Restorable, but NOT compliant"}
-STATUS_COLOUR = {"green": "#1b7f3b", "amber": "#b26a00", "red": "#b3261e", "never": "#5f6368"}
+STATUS_LABEL = {status: status_label(status, "fr") for status in ("green", "amber", "red", "never")}  # the choices
 
 TEXT = {
     "app.title": {"fr": "Restore Drill — vos sauvegardes, vérifiées", "en": "Restore Drill — your backups, proven"},
@@ -192,20 +181,8 @@ TEXT = {
     "audit.chain_broken": {"fr": "Chaînage rompu aux lignes : {lines}", "en": "Chain broken at lines: {lines}"},
 }
 
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-             "novembre", "décembre")
-
-
 def text(key: str, language: str, **values) -> str:
     return TEXT[key][language].format(**values)
-
-
-def status_label(status: str, language: str, why: str = "") -> str:
-    """The status in words; a red site whose backup restored but failed a history or hosting check its
-    catalog makes fail (reasons.ATTENTION) is not said "not restorable"."""
-    if status == "red" and why.startswith(reasons.ATTENTION):
-        return FAILED_CHECK_LABEL[language]
-    return STATUS_LABEL[status][language]
 
 
 def hosting_line(locations: list[dict] | None, language: str) -> str:
@@ -219,16 +196,6 @@ def hosting_line(locations: list[dict] | None, language: str) -> str:
 def hosting_rows(locations: list[dict] | None, language: str) -> list[str]:
     """Each storage location on one line, for the operator."""
     return [words.line(location, language, lambda iso: day(iso, language)) for location in locations or ()]
-
-
-def day(moment: datetime | str | None, language: str) -> str:
-    """21 novembre 2026 / 21 November 2026."""
-    if moment is None:
-        return "—"
-    moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    if language == "fr":
-        return f"{moment.day} {MONTHS_FR[moment.month - 1]} {moment.year}"
-    return f"{moment.day} {moment:%B %Y}"
 
 
 def duration(seconds: float | None, language: str) -> str:

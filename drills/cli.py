@@ -23,7 +23,8 @@ COMMAND_PLUGINS = "restore_drill.commands"  # packages adding commands without d
 SERVER_MODULES = {"docker", "duckdb", "dramatiq", "redis", "streamlit", "apprise", "fpdf", "prometheus_client",
                   "fastapi", "uvicorn"}  # the extra `server`'s, not in a site-side install
 GROUPS = {"evidence": "the evidence replica", "keys": "signing keys", "users": "dashboard users",
-          "audit": "the audit journal"}
+          "audit": "the audit journal",
+          "tokens": "the API's tokens", "badges": "the sites' status badges"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -129,13 +129,15 @@ class Fleet:
         valid, why = verify(data, read_signature(path), keys.keyring(self.catalog.signing_key))
         return read_report(path), data, why if valid else f"INVALID: {why}"
 
-    def certificate(self, scope: frozenset[str], site_id: str, sequence: int, lang: str) -> tuple[str, bytes]:
-        """(file name, PDF) of the reversibility certificate of a passed drill of the site."""
+    def certificate(self, scope: frozenset[str], site_id: str, sequence: int, lang: str,
+                    kind: str = "pdf") -> tuple[str, bytes]:
+        """(file name, content) of the reversibility certificate of a passed drill of the site, as a
+        PDF (`kind`) or HTML; ConfigError (a certificate.* code) if the drill cannot be certified."""
         from drills.certificates import certificate_files
 
         path = self.report_path(scope, site_id, sequence)
         files = certificate_files(path.read_bytes(), read_signature(path), path.name, keys.keyring(self.catalog.signing_key),
-                                  languages=(lang,), formats=("pdf",))
+                                  languages=(lang,), formats=(kind,))
         return next(iter(files.items()))
 
     def tenants(self, scope: frozenset[str]) -> list[str]:

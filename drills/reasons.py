@@ -14,6 +14,7 @@ CONFIG = "config (exit 3)"  # the catalog, a key or the command line is wrong: n
 EVIDENCE = "evidence (exit 1)"  # what verify-chain says of the stored reports
 CERTIFICATE = "certificate (exit 1)"  # why `drill certificate` refuses
 STATUS = "status (amber)"  # why a site with a passing last drill is not plain green
+API = "api (HTTP status)"  # why `drill api` refuses a request
 # The families of checks made once the backup restored: their warnings make a site amber (it restores, someone
 # must look) and are alerted once; a drill failing only on one of them (a site's `fail` lists it) still restored.
 ATTENTION = ("history.", "hosting.")
@@ -225,6 +226,20 @@ CERTIFICATE_CONTENTS_UNVERIFIED = reason("certificate.contents_unverified", CERT
                                          "have the backup job write a manifest, then drill again")
 CERTIFICATE_INVALID_REPORT = reason("certificate.invalid_report", CERTIFICATE, "the report's signature does not "
                                     "verify with the trusted keys", "run `drill verify-chain SITE`")
+
+# Why `drill api` refuses a request (the HTTP status in the meaning); the body is {"error": code, "message": ...}.
+API_UNAUTHORIZED = reason("api.unauthorized", API, "401: no bearer token, or one unknown or revoked",
+                          "`drill tokens add` makes a token; `drill tokens list` shows which are revoked")
+API_NOT_FOUND = reason("api.not_found", API, "404: no such route, site, drill, signature or badge, or a site outside "
+                       "the token's scope (the same answer: it does not tell which)",
+                       "`GET /v1/sites` lists the sites the token sees")
+API_FORBIDDEN = reason("api.forbidden", API, "403: the token's role may not do this (a drill now takes an operator "
+                       "token)", "ask for a token of the tenant's operator: `drill tokens add --role operator`")
+API_INVALID_REQUEST = reason("api.invalid_request", API, "422: a parameter is malformed (a language other than fr or "
+                             "en, a sequence that is no number, a body that is not the documented JSON)",
+                             "docs/api.md and /openapi.json give each route's parameters")
+API_QUEUE_UNREACHABLE = reason("api.queue_unreachable", API, "503: the drill now could not be queued (Redis "
+                               "unreachable or refusing)", "check Redis and DRILL_REDIS_URL, then ask again")
 
 # The catalog, a key or the command line is wrong (exit 3).
 CONFIG_INVALID = reason("config.invalid", CONFIG, "the catalog or a setting is wrong (each problem with its line)",

@@ -161,6 +161,7 @@ class Site:
     targets: Targets
     alerts: Alerts = field(default_factory=Alerts)
     hosting: Hosting | None = None  # with its tenant's laid under it (drills.catalog.loader)
+    language: str = "fr"  # of its status badge (fr or en)
 
 
 @dataclass(frozen=True)

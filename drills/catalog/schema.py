@@ -242,6 +242,8 @@ SITE = Record(
         }, build=model.Targets, required=True),
         "alerts": ALERTS,
         "hosting": SITE_HOSTING,
+        "language": Choice("Language of what the site's people read without signing in (its status badge).",
+                           ("fr", "en"), default="fr", example="fr"),
     },
     build=model.Site,
 )

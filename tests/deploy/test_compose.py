@@ -116,7 +116,8 @@ def stack(images, config):
            "DRILL_BACKUPS_DIR": str(config / "backups"), "DRILL_RUN_DIR": str(RUN_DIR),
            "DOCKER_GID": str(os.stat("/var/run/docker.sock").st_gid), "REDIS_BIND": "127.0.0.1",
            "REDIS_PORT": str(redis_port), "DRILL_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-           "DASHBOARD_ADDRESS": "127.0.0.1", "DASHBOARD_PORT": str(dashboard_port)}
+           "DASHBOARD_ADDRESS": "127.0.0.1", "DASHBOARD_PORT": str(dashboard_port),
+           "API_ADDRESS": "127.0.0.1", "API_PORT": str(free_port())}
     run("docker-compose", "-f", str(COMPOSE / "docker-compose.yml"), "config", "-q", env=env)
     compose = ["docker-compose", "-p", PROJECT_NAME, "--project-directory", str(COMPOSE),
                "-f", str(on_loopback(COMPOSE / "docker-compose.yml", config / "docker-compose.loopback.yml"))]

@@ -27,7 +27,7 @@ def site_venv(tmp_path_factory):
     """A virtualenv holding the core install only: its bin directory."""
     where = tmp_path_factory.mktemp("site-install")
     source = where / "source"  # a copy, as the app image's build takes it: the build leaves no build/ here
-    for name in ("drills", "workers", "dashboard"):
+    for name in ("drills", "workers", "dashboard", "api"):
         shutil.copytree(PROJECT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(PROJECT / name, source / name)

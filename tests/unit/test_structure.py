@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 PROJECT = Path(__file__).parents[2]
-PACKAGES = ("drills", "workers", "dashboard")
+PACKAGES = ("drills", "workers", "dashboard", "api")
 MAX_LINES = 300
 DRILL_RUNNERS = {"drills.commands.drilling", "workers.actors"}  # nothing else imports the pipeline
 
