@@ -142,7 +142,7 @@ def create_app(catalog_path, tokens_path) -> FastAPI:
             raise not_found()
         request.state.user, request.state.site = f"badge:{badge.id}", badge.sites[0]
         fleet = context.fleet()
-        return fleet.status(frozenset(badge.sites), badge.sites[0]), fleet.sites[badge.sites[0]].language
+        return fleet.status(frozenset(badge.sites), badge.sites[0]), fleet.sites[badge.sites[0]].locale
 
     @app.get("/badges/{token}.svg", response_class=Response, summary="A site's status badge (no other token needed)",
              responses={200: {"content": {"image/svg+xml": {}}}})

@@ -1,12 +1,12 @@
 """A site's status badge, the small picture (SVG) and JSON an editor embeds in its own pages:
-the status the dashboard's status page shows (drills.fleet judges it, drills.status_words says
+the status the dashboard's status page shows (drills.fleet judges it, drills.site_words says
 it), the day it was last proven, in French (the default) or English. It names no site and no
 figure beyond these: whoever holds the badge's address may read it."""
 
 from xml.sax.saxutils import escape
 
 from drills.fleet import SiteStatus
-from drills.status_words import STATUS_COLOUR, day, state, status_label
+from drills.site_words import STATUS_COLOUR, day, state, status_label
 
 STATE_NAMES = {"green": "restorable", "amber": "needs_attention", "red": "not_restorable", "never": "never_drilled",
                "failed_check": "restorable_not_compliant"}

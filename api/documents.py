@@ -2,7 +2,7 @@
 
 from api.badges import STATE_NAMES
 from drills.fleet import SiteStatus
-from drills.status_words import state
+from drills.site_words import state
 
 SUMMARY_FIELDS = ("sequence", "drill_id", "outcome", "reason", "started_at", "backup_taken_at", "rto_seconds")
 
@@ -20,7 +20,7 @@ def status(site_status: SiteStatus) -> dict:
 
 
 def site(site, site_status: SiteStatus) -> dict:
-    return {"id": site.id, "name": site.name, "tenant": site.tenant, "language": site.language,
+    return {"id": site.id, "name": site.name, "tenant": site.tenant, "locale": site.locale,
             "schedule": site.schedule, "targets": {"rto_seconds": site.targets.rto, "rpo_seconds": site.targets.rpo},
             "status": status(site_status)}
 

@@ -1,8 +1,10 @@
 """Every word the dashboard shows, in French (the default) and English, and how dates and
 durations are written for people. A status is always an icon and words, never a colour alone."""
 
+from drills import site_words
+from drills.site_words import duration  # noqa: F401 (the pages import it from here)
 from drills.hosting import words
-from drills.status_words import LANGUAGES, STATUS_COLOUR, day, status_label  # noqa: F401 (the pages' words)
+from drills.site_words import LANGUAGES, STATUS_COLOUR, day, status_label  # noqa: F401 (the pages' words)
 
 STATUS_LABEL = {status: status_label(status, "fr") for status in ("green", "amber", "red", "never")}  # the choices
 
@@ -32,13 +34,10 @@ TEXT = {
     # The pharmacist's status page.
     "status.green": {"fr": "Votre sauvegarde du {date} a été restaurée et vérifiée avec succès.",
                      "en": "Your backup of {date} was restored and verified successfully."},
-    "status.green.meaning": {"fr": "En cas de panne, vos données peuvent être récupérées.",
-                             "en": "If your system failed, your data could be recovered."},
+    "status.green.meaning": site_words.CONSEQUENCE["green"],
     "status.red": {"fr": "Votre sauvegarde du {date} n'a PAS pu être restaurée.",
                    "en": "Your backup of {date} could NOT be restored."},
-    "status.red.meaning": {"fr": "En cas de panne aujourd'hui, vos données ne pourraient pas être récupérées "
-                                 "à partir de cette sauvegarde.",
-                           "en": "If your system failed today, your data could not be recovered from this backup."},
+    "status.red.meaning": site_words.CONSEQUENCE["red"],
     "status.amber.error": {"fr": "La vérification de cette nuit n'a pas pu avoir lieu (problème technique de "
                                  "notre côté, pas de votre sauvegarde).",
                            "en": "Last night's check could not run (a technical problem on our side, not in your "
@@ -98,21 +97,12 @@ TEXT = {
     "status.never": {"fr": "Votre sauvegarde n'a encore jamais été vérifiée.",
                      "en": "Your backup has never been checked yet."},
     "status.call": {"fr": "Que faire ? Appelez {contact}.", "en": "What to do? Call {contact}."},
-    "status.call.default": {"fr": "votre prestataire informatique", "en": "your IT provider"},
+    "status.call.default": site_words.CONTACT_DEFAULT,
     "status.last_proven": {"fr": "Dernière restauration prouvée", "en": "Last proven restore"},
     "status.restore_time": {"fr": "Durée d'une restauration", "en": "Time to restore"},
     "status.backup_age": {"fr": "Âge de la sauvegarde la plus récente", "en": "Age of the newest backup"},
     "status.never_proven": {"fr": "jamais", "en": "never"},
     "status.target": {"fr": "objectif : {target} maximum", "en": "target: at most {target}"},
-    "reason.decrypt": {"fr": "La sauvegarde est illisible : fichier endommagé ou mauvaise clé de chiffrement.",
-                       "en": "The backup cannot be read: damaged file or wrong encryption key."},
-    "reason.backup": {"fr": "Aucune sauvegarde récente n'a été trouvée : la sauvegarde automatique semble arrêtée.",
-                      "en": "No recent backup was found: the automatic backup seems to have stopped."},
-    "reason.restore": {"fr": "La sauvegarde n'a pas pu être rechargée dans une base de données.",
-                       "en": "The backup could not be loaded into a database."},
-    "reason.verify": {"fr": "Après restauration, des données manquent ou sont incohérentes.",
-                      "en": "After the restore, data is missing or inconsistent."},
-    "reason.other": {"fr": "La vérification a échoué.", "en": "The check failed."},
     # The operator's pages.
     "fleet.filter.status": {"fr": "Statut", "en": "Status"},
     "fleet.filter.tenant": {"fr": "Client (tenant)", "en": "Tenant"},
@@ -198,21 +188,3 @@ def hosting_rows(locations: list[dict] | None, language: str) -> list[str]:
     return [words.line(location, language, lambda iso: day(iso, language)) for location in locations or ()]
 
 
-def duration(seconds: float | None, language: str) -> str:
-    """12 min 30 s / 2 h 05 min / 45 s."""
-    if seconds is None:
-        return "—"
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours >= 48:
-        return f"{hours // 24} {'jours' if language == 'fr' else 'days'}"
-    if hours:
-        return f"{hours} h {minutes:02d} min"
-    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
-
-
-def reason_meaning(reason: str | None, language: str) -> str:
-    family = (reason or "").split(".")[0]
-    key = f"reason.{family}" if f"reason.{family}" in TEXT else "reason.other"
-    return text(key, language)

@@ -15,6 +15,7 @@ EVIDENCE = "evidence (exit 1)"  # what verify-chain says of the stored reports
 CERTIFICATE = "certificate (exit 1)"  # why `drill certificate` refuses
 STATUS = "status (amber)"  # why a site with a passing last drill is not plain green
 API = "api (HTTP status)"  # why `drill api` refuses a request
+ALERT = "alert"  # the code an alert ends with (`code: ...`) when no drill's reason says it
 # The families of checks made once the backup restored: their warnings make a site amber (it restores, someone
 # must look) and are alerted once; a drill failing only on one of them (a site's `fail` lists it) still restored.
 ATTENTION = ("history.", "hosting.")
@@ -186,6 +187,13 @@ PROOF_OLD = reason("proof.old", STATUS, "the last passing drill is older than th
 CONTENTS_UNVERIFIED = reason("contents.unverified", STATUS, "the last drill restored the backup but checked it "
                              "against nothing the site declared (no manifest, no table bounds)",
                              "have the backup job write a manifest (`drill seal`)")
+
+# Alerts whose news is no drill's reason (an alert of a red drill ends with the drill's reason).
+ALERT_RECOVERED = reason("alert.recovered", ALERT, "a site that was red passed a drill again: its backup restores",
+                         "nothing to do")
+ALERT_DRILL_LOST = reason("alert.drill_lost", ALERT, "a drill enqueued `DRILL_LOST_AFTER_SECONDS` ago never "
+                          "concluded (a message lost, a worker gone)", "check the workers and Redis, then "
+                          "`drill enqueue SITE`")
 
 # What verify-chain finds in the stored reports.
 REPORT_EDITED = reason("report.edited", EVIDENCE, "a report's signature does not match its content (edited after "

@@ -30,10 +30,11 @@ def site_entry(site_id: str, backups: Path, identity: Path, **overrides) -> dict
     return site
 
 
-def write_catalog(directory: Path, sites: list[dict]) -> Path:
+def write_catalog(directory: Path, sites: list[dict], **settings) -> Path:
+    """A catalog of `sites`; `settings` adds top-level keys (tenants...)."""
     path = directory / "catalog.yaml"
-    path.write_text(yaml.safe_dump({"evidence": "evidence/", "signing_key": "keys/signing.ed25519", "sites": sites},
-                                   sort_keys=False))
+    path.write_text(yaml.safe_dump({"evidence": "evidence/", "signing_key": "keys/signing.ed25519", "sites": sites,
+                                    **settings}, sort_keys=False))
     return path
 
 

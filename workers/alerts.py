@@ -6,6 +6,8 @@ so an alert fires once per change, not once per drill, whichever worker ran the 
 - the measured RTO going above the target (re-armed once it is back under);
 - no passing drill for `no_success_days` (checked by the scheduler's tick).
 An `error` outcome changes nothing: our infrastructure failing says nothing of the backup.
+Alerts are written in the site's language, for its people and its technician (workers.alert_texts);
+a passing drill of the newest backup pings the site's heartbeat URL (workers.heartbeat).
 """
 
 import logging
@@ -15,11 +17,12 @@ from datetime import datetime, timedelta, timezone
 import apprise
 
 from drills.finder import newest_restorable
-from drills.redaction import printable
 from drills.reports import index
 from drills.reports.evidence import EvidenceStore
-from drills import reasons
-from workers import pending
+from drills import reasons, site_words
+from workers import alert_texts, heartbeat, pending
+from workers.alert_texts import Audience
+from workers.settings import dashboard_url
 
 STATE_PREFIX = "restore-drill:alert:"
 log = logging.getLogger("restore_drill.alerts")
@@ -46,29 +49,39 @@ def send(urls: list[str], title: str, body: str) -> bool:
     return bool(delivered)
 
 
+def audience(catalog, site) -> Audience:
+    """Who reads the site's alerts: its language, its tenant's contact, the link to its status page."""
+    tenant = catalog.tenants.get(site.tenant)
+    contact = (tenant.contact if tenant else None) or site_words.CONTACT_DEFAULT[site.locale]
+    base = dashboard_url()
+    return Audience(site.locale, contact, f"{base}/status?site={site.id}" if base else None)
+
+
 def after_drill(catalog, site, report: dict, client) -> list[str]:
     """Update the site's alert state from a report; send what changed. The titles sent. A drill of
     a backup chosen by name (an operator's, the recovery-point finder's) changes nothing: it says
     nothing of the newest backup."""
     if report["outcome"] == "error" or report.get("requested_backup") is not None:
         return []
+    if report["outcome"] == "pass":
+        heartbeat.ping(site)
     key = STATE_PREFIX + site.id
     state = {k.decode(): v.decode() for k, v in client.hgetall(key).items()}
     status = "green" if report["outcome"] == "pass" else "red"
-    alerts = []
-    if status != state.get("status") and (status == "red" or state.get("status") == "red"):
-        alerts.append(status_alert(site, report, status, restorable_known(catalog, site, report)))
+    readers, alerts = audience(catalog, site), []
+    if status == "red" and state.get("status") != "red":
+        alerts.append(alert_texts.red(site, report, restorable_known(catalog, site, report), readers))
+    elif status == "green" and state.get("status") == "red":
+        alerts.append(alert_texts.recovered(site, report, readers))
     over = report["rto_seconds"] is not None and report["rto_seconds"] > site.targets.rto
     if over and state.get("rto_over") != "1":
-        alerts.append((f"{site.name}: restore slower than its RTO target",
-                       f"A restore took {report['rto_seconds']:.0f} s, the target is {site.targets.rto} s."))
+        alerts.append(alert_texts.slow(site, report, readers))
     attention = [finding for finding in report["findings"]
                  if finding["status"] == "warn" and finding.get("code", "").startswith(reasons.ATTENTION)]
     alerted = set(filter(None, state.get("attention", "").split(",")))
     new = [finding for finding in attention if finding["code"] not in alerted]
     if new and status == "green":  # once per kind of warning, until a drill no longer finds it
-        alerts.append((f"{site.name}: backup restorable, but needs attention ({new[0]['code']})",
-                       "\n".join(f"{finding['message']}\nNext: {finding['hint']}" for finding in new)))
+        alerts.append(alert_texts.attention(site, report, new, readers))
     updates = {"status": status, "rto_over": "1" if over else "0",
                "attention": ",".join(sorted({finding["code"] for finding in attention}))}
     if status == "green":
@@ -77,20 +90,6 @@ def after_drill(catalog, site, report: dict, client) -> list[str]:
     for title, body in alerts:
         send(destinations(catalog, site), title, body)
     return [title for title, _ in alerts]
-
-
-def status_alert(site, report: dict, status: str, restorable: dict | None = None) -> tuple[str, str]:
-    if status == "red":
-        known = (f"\nNewest backup proven restorable: {printable(restorable['backup_name'])}, taken "
-                 f"{restorable['backup_taken_at']} (drill {restorable['drill_id']} of {restorable['started_at'][:16]})."
-                 if restorable else
-                 "\nNo backup of this site has been proven restorable yet: `drill restorable` looks for one.")
-        verdict = "restorable, but failed a check" if str(report["reason"]).startswith(reasons.ATTENTION) \
-            else "NOT restorable"  # a history or hosting check the site fails on: it restored
-        return (f"{site.name}: backup {verdict} ({report['reason']})",
-                f"Drill {report['drill_id']} failed: {report['message']}\nNext: {report['hint']}{known}")
-    return (f"{site.name}: backup restorable again",
-            f"Drill {report['drill_id']} passed: the backup was restored and verified.")
 
 
 def restorable_known(catalog, site, failing: dict) -> dict | None:
@@ -118,8 +117,8 @@ def check_neglect(catalog, client, now: datetime | None = None) -> list[str]:
         state = {k.decode(): v.decode() for k, v in client.hgetall(key).items()}
         since = datetime.fromisoformat(state.get("last_pass") or state["first_seen"])
         if (now - since).total_seconds() > days * 86400 and state.get("neglect_alerted") != "1":
-            title = f"{site.name}: no successful restore for {days} days"
-            send(destinations(catalog, site), title, f"The last passing drill was at {since.isoformat()}.")
+            title, body = alert_texts.neglected(site, days, since, audience(catalog, site))
+            send(destinations(catalog, site), title, body)
             client.hset(key, "neglect_alerted", "1")
             sent.append(title)
     return sent
@@ -130,5 +129,6 @@ def report_lost(catalog, client, now: datetime, after_seconds: int) -> list[str]
     (workers.pending); the drill ids said lost."""
     store = EvidenceStore(catalog.evidence)
     return pending.sweep(catalog, client, now, timedelta(seconds=after_seconds),
-                         send=lambda site, title, body: send(destinations(catalog, site), title, body),
+                         said_lost=lambda site, drill_id, hours: send(destinations(catalog, site), *alert_texts.lost(
+                             site, drill_id, hours, audience(catalog, site))),
                          concluded=lambda drill_id: store.concluding_report(drill_id) is not None)

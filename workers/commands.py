@@ -51,7 +51,7 @@ def command_worker(arguments) -> int:
     wait_for_run_dir(RUN_DIR_WAIT_SECONDS)
     client, runtime = redis_client(), DockerRuntime()
     if settings.metrics_port:
-        metrics.serve(settings.metrics_port, lambda: queue_depths(client))
+        metrics.serve(settings.metrics_port, settings.metrics_address)
     reaper.reap_safely(runtime, client, settings.reap_grace_seconds)
     worker = Worker(broker, worker_threads=arguments.threads or settings.threads, worker_timeout=1000)
     worker.start()
@@ -87,11 +87,15 @@ def queue_depths(client) -> dict[str, int]:
 
 
 def command_scheduler(arguments) -> int:
-    from workers import actors, alerts, logs
+    from drills.catalog import CatalogFile
+    from workers import actors, alerts, logs, metrics
     from workers.broker import redis_client, settings
     from workers.scheduler import Scheduler
 
     logs.configure()
+    if settings.metrics_port:  # the fleet's metrics, once: the queues, the sites' last drills
+        metrics.serve(settings.metrics_port, settings.metrics_address,
+                      metrics.Fleet(CatalogFile(settings.catalog).current, lambda: queue_depths(redis_client())))
     scheduler = Scheduler(settings, redis_client(), actors.enqueue, check_neglect=alerts.check_neglect,
                           report_lost=alerts.report_lost, anchor=actors.anchor_journal.send)
     scheduler.run_forever(stop_on_signals())

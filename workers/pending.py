@@ -41,10 +41,10 @@ def overdue(client, now: datetime, after: timedelta) -> list[tuple[str, dict]]:
     return sorted(late, key=lambda item: item[1]["enqueued_at"])
 
 
-def sweep(catalog, client, now: datetime, after: timedelta, send, concluded) -> list[str]:
+def sweep(catalog, client, now: datetime, after: timedelta, said_lost, concluded) -> list[str]:
     """Say, once each, which drills were enqueued more than `after` ago and never concluded
-    (`concluded(drill_id)`: whether the evidence holds its concluding report); `send(site, title,
-    body)` alerts the site's destinations. The drill ids said lost."""
+    (`concluded(drill_id)`: whether the evidence holds its concluding report); `said_lost(site,
+    drill_id, hours)` alerts the site's destinations. The drill ids said lost."""
     said = []
     for drill_id, entry in overdue(client, now, after):
         if concluded(drill_id):
@@ -57,8 +57,6 @@ def sweep(catalog, client, now: datetime, after: timedelta, send, concluded) -> 
                                                                "enqueued_at": entry["enqueued_at"]})
         site = next((site for site in catalog.sites if site.id == entry["site"]), None)
         if site is not None:
-            send(site, f"{site.name}: a drill was lost",
-                 f"Drill {drill_id} was asked for {hours:.0f} h ago and never produced a concluding report. "
-                 f"Check the workers and Redis, then `drill enqueue {site.id}`.")
+            said_lost(site, drill_id, hours)
         said.append(drill_id)
     return said

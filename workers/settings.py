@@ -34,6 +34,7 @@ class Settings:
     jitter_seconds: int
     tick_seconds: int
     metrics_port: int
+    metrics_address: str
     reap_every_seconds: int
     reap_grace_seconds: int
     lost_after_seconds: int
@@ -64,10 +65,21 @@ class Settings:
             jitter_seconds=env_int("DRILL_JITTER_SECONDS", 900),
             tick_seconds=env_int("DRILL_TICK_SECONDS", 30),
             metrics_port=env_int("DRILL_METRICS_PORT", 0),
+            metrics_address=os.environ.get("DRILL_METRICS_ADDRESS") or "127.0.0.1",
             reap_every_seconds=env_int("DRILL_REAP_EVERY_SECONDS", 300),
             reap_grace_seconds=env_int("DRILL_REAP_GRACE_SECONDS", 120),
             lost_after_seconds=env_int("DRILL_LOST_AFTER_SECONDS", 86400),
         )
+
+
+def dashboard_url() -> str | None:
+    """DRILL_DASHBOARD_URL: the dashboard as people reach it (behind its proxy), for the site's link
+    in the alerts; None when unset."""
+    url = os.environ.get("DRILL_DASHBOARD_URL", "").rstrip("/")
+    if url and urlsplit(url).scheme not in ("http", "https"):
+        raise ConfigError("DRILL_DASHBOARD_URL is not an http(s) URL", code=reasons.CONFIG_INVALID,
+                          hint="give the address people open, e.g. https://drill.infogest.fr")
+    return url or None
 
 
 def check_redis_url(url: str, ca_file: str | None) -> None:

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from dashboard import session
-from dashboard.texts import STATUS_COLOUR, day, duration, hosting_line, reason_meaning, status_label
+from dashboard.texts import STATUS_COLOUR, day, duration, hosting_line, status_label
 from dashboard.session import t
 from drills.fleet import certifiable
-from drills import reasons
+from drills import site_words, reasons
 
 user = session.require_role("viewer", "operator", "admin")
 lang = session.language()
@@ -32,7 +32,7 @@ elif status.status == "red" and status.why.startswith(reasons.ATTENTION):  # res
     meaning = t("status.red.attention")
 elif status.status == "red":
     headline = t("status.red", date=day(last["backup_taken_at"] or last["started_at"], lang))
-    meaning = f"{reason_meaning(last['reason'], lang)} {t('status.red.meaning')}"
+    meaning = f"{site_words.meaning(last['reason'], lang)} {t('status.red.meaning')}"
 elif status.status == "amber":
     if status.why == reasons.RTO_SLOW:
         headline = t("status.amber.rto.slow", rto=duration(last["rto_seconds"], lang),

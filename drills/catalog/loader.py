@@ -21,13 +21,15 @@ def load_catalog(path: str | Path) -> model.Catalog:
                             hint="give the catalog with --catalog or DRILL_CATALOG",
                             prepare=lambda document, ctx: with_included_sites(document, ctx, parse_with_lines))
     values.pop("include")  # its sites are in `sites` now
-    return model.Catalog(path=Path(path).resolve(), **with_hosting_resolved(values))
+    return model.Catalog(path=Path(path).resolve(), **with_tenants_resolved(values))
 
 
-def with_hosting_resolved(values: dict) -> dict:
-    """Each site's hosting laid over its tenant's; a section that says nothing is None."""
+def with_tenants_resolved(values: dict) -> dict:
+    """Each site's hosting laid over its tenant's (a section that says nothing is None); its locale
+    its own, else its tenant's, else French."""
     tenants, replica = values["tenants"], values["evidence_replica"]
-    sites = [replace(site, hosting=site.hosting.over(getattr(tenants.get(site.tenant), "hosting", None)))
+    sites = [replace(site, hosting=site.hosting.over(getattr(tenants.get(site.tenant), "hosting", None)),
+                     locale=site.locale or getattr(tenants.get(site.tenant), "locale", None) or model.LOCALES[0])
              for site in values["sites"]]
     return {**values, "sites": sites,
             "evidence_replica": replica and replace(replica, hosting=replica.hosting.over(None))}

@@ -116,6 +116,7 @@ class Alerts:
     no_success_days: int | None = None
 
 
+LOCALES = ("fr", "en")  # the languages alerts are written in (workers.alert_texts)
 HOSTING_CHECKS = ("outside_eea", "mismatch", "certificate_expired", "unverified")  # hosting.fail may list them
 
 
@@ -146,6 +147,7 @@ class Tenant:
     alerts: Alerts = field(default_factory=Alerts)
     contact: str | None = None
     hosting: Hosting | None = None
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,9 @@ class Site:
     targets: Targets
     alerts: Alerts = field(default_factory=Alerts)
     hosting: Hosting | None = None  # with its tenant's laid under it (drills.catalog.loader)
-    language: str = "fr"  # of its status badge (fr or en)
+    locale: str = "fr"  # its own, else its tenant's, else French (drills.catalog.loader)
+    heartbeat: str | None = None  # pinged after each passing drill (workers.heartbeat); may hold a secret path
+    heartbeat_env: str | None = None
 
 
 @dataclass(frozen=True)

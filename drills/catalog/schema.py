@@ -13,6 +13,8 @@ from drills.options import (
 )
 
 SITE_ID_PATTERN = r"[a-z0-9][a-z0-9-]{0,62}"
+LOCALE = Choice("Language of the alerts: fr or en (a site's overrides its tenant's; French when neither says).",
+                model.LOCALES, example="fr")
 
 
 def cron_expression(value):
@@ -241,9 +243,13 @@ SITE = Record(
             "rpo": Duration("Oldest acceptable backup.", required=True, example="26h"),
         }, build=model.Targets, required=True),
         "alerts": ALERTS,
+        "locale": LOCALE,
+        "heartbeat": Text("URL pinged (HTTP GET) after each passing drill of the site's newest backup, never after a "
+                          "fail or an error (healthchecks.io, Uptime Kuma push): silence is the alarm.",
+                          pattern=r"https?://\S+", example="https://hc.example/ping/0f6c2b1e"),
+        "heartbeat_env": Text("Environment variable holding that URL, where its path is a secret.",
+                              example="PORT_HEARTBEAT_URL"),
         "hosting": SITE_HOSTING,
-        "language": Choice("Language of what the site's people read without signing in (its status badge).",
-                           ("fr", "en"), default="fr", example="fr"),
     },
     build=model.Site,
 )
@@ -281,6 +287,7 @@ CATALOG = Record(
         "tenants": MapOf("Settings per tenant (IT provider or editor), by tenant id.",
                          Record("One tenant.", {
                              "alerts": ALERTS,
+                             "locale": LOCALE,
                              "contact": Text("Whom a site's people call when their backup is red, as shown on "
                                              "their status page.", example="Infogest, 01 23 45 67 89"),
                              "hosting": TENANT_HOSTING,

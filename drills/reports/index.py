@@ -19,7 +19,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from drills.reports.report import read_report, summarize
+from drills.reports.report import read_report, routine, summarize
 from drills import reasons
 
 INDEX_NAME = "index.jsonl"
@@ -128,6 +128,17 @@ def read_newest(site_dir: Path) -> list[dict]:
         return []
     lines = data.decode("utf-8", errors="replace").splitlines()
     return ordered(lines[1:] if size > TAIL_BYTES else lines)  # the first line may be cut
+
+
+def last_times(site_dir: Path) -> tuple[datetime | None, datetime | None]:
+    """When the site's newest routine drill started (any outcome), and its newest passing one (a
+    backup chosen by name says nothing of the newest backup); None where there is none. The whole
+    index is read only when its end holds no pass."""
+    recent = routine(read_newest(site_dir))
+    passes = [entry for entry in recent if entry["outcome"] == "pass"] or \
+        [entry for entry in routine(read_all(site_dir)) if entry["outcome"] == "pass"]
+    return (time_of(recent[-1]["started_at"]) if recent else None,
+            time_of(passes[-1]["started_at"]) if passes else None)
 
 
 def ordered(lines: list[str]) -> list[dict]:

@@ -2,7 +2,7 @@
 with debootstrap, since no registry answers here), Redis, the scheduler, a worker and the
 dashboard started with Debian's docker-compose on the host network bound to loopback; a backup
 sealed as a site would, a drill enqueued through the stack, its signed report checked, the
-dashboard answering; its doors checked shut (Redis wants its password, which shows nowhere; the
+dashboard answering, the worker's and the scheduler's metrics scraped; its doors checked shut (Redis wants its password, which shows nowhere; the
 dashboard holds no private key; the run directory is made right without help, at a boot too);
 then everything torn down. `make test-deploy` runs it (so does CI)."""
 
@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -111,13 +112,15 @@ def stack(images, config):
     exist yet; torn down (volumes too) at the end."""
     redis_port, dashboard_port = free_port(), free_port()
     shutil.rmtree(RUN_DIR, ignore_errors=True)
+    engine = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock").removeprefix("unix://")  # the test's own
     env = {**os.environ, "DRILL_IMAGE": APP_IMAGE, "REDIS_IMAGE": REDIS_IMAGE, "DRILL_CONFIG_DIR": str(config / "config"),
            "DRILL_KEYS_DIR": str(config / "keys"), "REDIS_PASSWORD_FILE": str(config / "secrets" / "redis_password"),
            "DRILL_BACKUPS_DIR": str(config / "backups"), "DRILL_RUN_DIR": str(RUN_DIR),
-           "DOCKER_GID": str(os.stat("/var/run/docker.sock").st_gid), "REDIS_BIND": "127.0.0.1",
+           "DOCKER_SOCKET": engine, "DOCKER_GID": str(os.stat(engine).st_gid), "REDIS_BIND": "127.0.0.1",
            "REDIS_PORT": str(redis_port), "DRILL_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
            "DASHBOARD_ADDRESS": "127.0.0.1", "DASHBOARD_PORT": str(dashboard_port),
-           "API_ADDRESS": "127.0.0.1", "API_PORT": str(free_port())}
+           "API_ADDRESS": "127.0.0.1", "API_PORT": str(free_port()),
+           "WORKER_METRICS_PORT": str(free_port()), "SCHEDULER_METRICS_PORT": str(free_port())}
     run("docker-compose", "-f", str(COMPOSE / "docker-compose.yml"), "config", "-q", env=env)
     compose = ["docker-compose", "-p", PROJECT_NAME, "--project-directory", str(COMPOSE),
                "-f", str(on_loopback(COMPOSE / "docker-compose.yml", config / "docker-compose.loopback.yml"))]
@@ -195,6 +198,29 @@ def test_a_drill_enqueued_through_a_fresh_stack_ends_with_a_signed_green_report(
     assert report["provenance"]["image"]["id"].startswith("sha256:"), "the restore image, as the engine ran it"
     made = RUN_DIR.stat()  # by the stack itself: it did not exist before `up`
     assert (made.st_uid, made.st_gid, made.st_mode & 0o7777) == (999, 999, 0o700)
+
+
+def scrape(port: str) -> dict:
+    """The samples served on 127.0.0.1:port/metrics (the stack is on the host's network here; the
+    shipped file keeps the ports inside its private network: compose/monitoring/README.md)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def test_prometheus_scrapes_a_workers_drills_and_the_schedulers_fleet_metrics_once(stack, config):
+    _, env, *_ = stack
+    report = drill_through_the_stack(stack, config)
+    worker = wait_for(lambda: scrape(env["WORKER_METRICS_PORT"]), 60, "the worker's metrics")
+    assert worker[("restore_drill_drills_total", (("outcome", "pass"), ("reason", "")))] >= 1
+    assert not [key for key in worker if key[0] == "restore_drill_queue_depth"], "served once, by the scheduler"
+    fleet = wait_for(lambda: scrape(env["SCHEDULER_METRICS_PORT"]), 60, "the scheduler's metrics")
+    started = datetime.fromisoformat(report["started_at"]).timestamp()
+    assert fleet[("restore_drill_last_success_timestamp_seconds", (("site", SITE),))] == started
+    assert fleet[("restore_drill_last_drill_timestamp_seconds", (("site", SITE),))] == started
+    assert fleet[("restore_drill_queue_depth", (("queue", "drills"),))] == 0
 
 
 def test_the_dashboard_answers_on_loopback(stack):

@@ -19,7 +19,7 @@ from drills.catalog import load_catalog
 from drills.demo.history import write_history
 from drills.reports import keys
 from drills.reports.signing import verify
-from drills.status_words import day
+from drills.site_words import day
 from tests.helpers import DRILL, PROJECT, drill_command, site_entry, write_catalog
 
 INFOGEST = {"pharmacie-du-port", "pharmacie-des-halles", "pharmacie-de-la-gare"}
@@ -94,7 +94,7 @@ def fleet_catalog(directory):
         site_entry("pharmacie-du-port", directory, key, name="Pharmacie du Port"),
         site_entry("pharmacie-des-halles", directory, key, name="Pharmacie des Halles"),
         site_entry("pharmacie-de-la-gare", directory, key, name="Pharmacie de la Gare"),
-        site_entry("cabinet-lyon", directory, key, name="Cabinet Lyon Centre", tenant="medisoft", language="en")])
+        site_entry("cabinet-lyon", directory, key, name="Cabinet Lyon Centre", tenant="medisoft", locale="en")])
     keys.init(directory / "keys" / "signing.ed25519")
     private = keys.load_private(directory / "keys" / "signing.ed25519")
     sites = {site.id: site for site in load_catalog(catalog_path).sites}
@@ -198,7 +198,7 @@ def test_badges_say_the_status_in_french_by_default_and_in_english_when_asked(ap
     assert badge_words(badge(api, tokens["pharmacie-des-halles"])[2]).startswith("sauvegarde | NON restaurable")
     assert badge_words(badge(api, tokens["pharmacie-des-halles"], lang="en")[2]).startswith("backup | NOT restorable")
     assert badge_words(badge(api, tokens["pharmacie-de-la-gare"])[2]) == "sauvegarde | Jamais vérifié"
-    assert badge_words(badge(api, tokens["cabinet-lyon"])[2]).startswith("backup | Restorable"), "the site's language"
+    assert badge_words(badge(api, tokens["cabinet-lyon"])[2]).startswith("backup | Restorable"), "the site's locale"
     document = json.loads(badge(api, tokens["pharmacie-des-halles"], "json")[2])
     assert (document["state"], document["label"], document["language"]) == ("not_restorable", "NON restaurable", "fr")
     assert json.loads(badge(api, tokens["pharmacie-de-la-gare"], "json", "en")[2])["label"] == "Never drilled"

@@ -143,7 +143,8 @@ def test_two_workers_drain_twenty_drills_for_ten_sites_once_each_never_two_at_on
     assert "drill finished" in logs and "AGE-SECRET-KEY" not in logs, "no secret in the workers' logs"
     metrics = scrape(metrics_port)
     passed = metrics['restore_drill_drills_total{outcome="pass",reason=""}']
-    assert 1 <= passed <= 20 and metrics['restore_drill_queue_depth{queue="drills-now"}'] == 0
+    assert 1 <= passed <= 20 and not [name for name in metrics if name.startswith("restore_drill_queue_depth")], \
+        "the queue depth is the scheduler's to serve, once"
     assert metrics['restore_drill_phase_seconds_count{phase="restore"}'] == passed
 
 

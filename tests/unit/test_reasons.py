@@ -34,7 +34,7 @@ def test_no_code_is_written_as_text_outside_the_registry():
 
 def test_each_code_has_an_outcome_a_meaning_and_a_next_step():
     kinds = {reasons.FAIL, reasons.ERROR, reasons.WARN, reasons.CONFIG, reasons.EVIDENCE, reasons.CERTIFICATE,
-             reasons.STATUS, reasons.API}
+             reasons.STATUS, reasons.API, reasons.ALERT}
     for reason in reasons.REASONS.values():
         assert reason.outcome in kinds and reason.meaning and reason.hint, reason.code
         assert reason.code.startswith("error.") == (reason.outcome == reasons.ERROR), reason.code
