@@ -76,8 +76,9 @@ def cached_backup(size: str) -> Backup:
     return Backup(path, identity, patients)
 
 
-def drill_catalog(directory: Path, backup: Backup, jobs: int = 2) -> Path:
-    """A catalog of one site drilling `backup`, its own evidence and signing key, in `directory`."""
+def drill_catalog(directory: Path, backup: Backup, jobs: int = 2, engine: dict | None = None) -> Path:
+    """A catalog of one site drilling `backup`, its own evidence and signing key, in `directory`;
+    `engine`: its type and format (by default a custom dump restored with `jobs` jobs)."""
     source = directory / "source"
     source.mkdir(parents=True, exist_ok=True)
     for file in (backup.path, backup.path.with_name(backup.path.name + ".manifest.json")):
@@ -89,9 +90,9 @@ def drill_catalog(directory: Path, backup: Backup, jobs: int = 2) -> Path:
     catalog = directory / "catalog.yaml"
     catalog.write_text(yaml.safe_dump({"evidence": "evidence/", "signing_key": "keys/signing.ed25519", "sites": [{
         "id": SITE, "name": "Bench", "tenant": "bench",
-        "source": {"type": "local", "path": str(source), "pattern": "*.dump.age"},
+        "source": {"type": "local", "path": str(source), "pattern": "*" + "".join(backup.path.suffixes[-2:])},
         "decrypt": {"identity_file": str(backup.identity)},
-        "engine": {"type": "postgres", "format": "custom", "jobs": jobs, "tmpfs": f"{memory // GIB}g",
+        "engine": {**(engine or {"type": "postgres", "format": "custom", "jobs": jobs}), "tmpfs": f"{memory // GIB}g",
                    "memory": f"{memory // GIB + 1}g", "timeout": "2h"},
         "checks": {"manifest": "required"}, "targets": {"rto": "2h", "rpo": "1000d"}}]}))
     return catalog

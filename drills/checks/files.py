@@ -1,21 +1,28 @@
 """Checks of a restored documents tree (scans, letters, images): against the manifest's list of
 files (size and sha256), for entries that escape the tree, and for signs of ransomware.
 
-The tree is walked without ever following a link. Each kind of problem is one finding with a
-count and examples, so ten thousand damaged files make one readable finding, not ten thousand.
+The tree is walked once, without ever following a link. Each file is checked as it is read: its
+first bytes against its type, then its size and sha256 against the manifest's entry, which is
+taken out of the expected map (what remains at the end is missing). Memory stays flat in the
+number of files: each kind of problem is one finding with its exact count and its first EXAMPLES
+examples, so ten thousand damaged files make one readable finding, not ten thousand.
 """
 
 import hashlib
 import math
 import os
 import stat
-from pathlib import Path, PurePosixPath
+from bisect import insort
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from drills.checks.findings import FAIL, PASS, WARN, Finding, empty
+from drills.manifest import FileEntry
 from drills import reasons
 
 EXAMPLES = 10
 SAMPLE = 64 * 1024
+BLOCK = 1024 * 1024
 # Extensions and the bytes their files start with (a file renamed is fine; a .pdf that no
 # longer starts like a PDF has been rewritten).
 MAGIC = {
@@ -25,8 +32,45 @@ MAGIC = {
     ".ods": (b"PK\x03\x04",), ".zip": (b"PK\x03\x04",), ".doc": (b"\xd0\xcf\x11\xe0",), ".xls": (b"\xd0\xcf\x11\xe0",),
     ".rtf": (b"{\\rtf",), ".dcm": (),  # DICOM: the magic is at offset 128, checked apart
 }
+KNOWN_STARTS = tuple(magic for magics in MAGIC.values() for magic in magics)
 ENCRYPTED_ENTROPY = 7.95  # bits per byte of a 64 KiB sample: encrypted or random data
 TEXT_EXTENSIONS = (".txt", ".csv", ".xml", ".html", ".htm", ".json", ".hl7", ".ini", ".log")
+
+
+@dataclass
+class Problems:
+    """One kind of problem: how many, and the EXAMPLES first of them in the order of their keys
+    (the order they were seen in, unless a key is given)."""
+    count: int = 0
+    examples: list = field(default_factory=list)  # [(key, text)], at most EXAMPLES
+
+    def add(self, text: str, key=None) -> None:
+        self.count += 1
+        if len(self.examples) < EXAMPLES or (key is not None and key < self.examples[-1][0]):
+            insort(self.examples, (self.count if key is None else key, text))
+            del self.examples[EXAMPLES:]
+
+
+@dataclass
+class Tally:
+    """The restored files counted, and compared with the manifest's as they are found."""
+    expected: dict | None  # the manifest's files still to be found: emptied as the walk goes
+    files: int = 0
+    bytes: int = 0
+    altered: Problems = field(default_factory=Problems)
+    unexpected: Problems = field(default_factory=Problems)
+
+    def found(self, path: str, size: int, sha256: bytes) -> None:
+        self.files, self.bytes = self.files + 1, self.bytes + size
+        if self.expected is None:
+            return
+        entry = self.expected.pop(path, None)
+        if entry is None:
+            self.unexpected.add(path, path)
+        elif size != entry.size:
+            self.altered.add(f"{path} (size {size:,}, expected {entry.size:,})", path)
+        elif sha256 != entry.sha256:
+            self.altered.add(f"{path} (sha256 differs)", path)
 
 
 def entropy(data: bytes) -> float:
@@ -40,41 +84,67 @@ def entropy(data: bytes) -> float:
 
 def content_problem(name: str, head: bytes) -> str | None:
     """Why a file's first bytes do not fit its name, or None."""
-    extension = PurePosixPath(name).suffix.lower()
+    extension = os.path.splitext(name)[1].lower()  # not pathlib's: it interns every name it parses
     if extension == ".dcm":
         return None if head[128:132] == b"DICM" else "a .dcm file without the DICM marker"
     if extension in MAGIC and not head.startswith(MAGIC[extension]):
         return f"a {extension} file that does not start like one"
-    if extension in TEXT_EXTENSIONS and entropy(head) > ENCRYPTED_ENTROPY:
-        return f"a {extension} file whose bytes look encrypted (entropy {entropy(head):.2f} bits/byte)"
-    if not head.startswith(tuple(magic for magics in MAGIC.values() for magic in magics)) and \
-            len(head) >= 4096 and entropy(head) > ENCRYPTED_ENTROPY:
-        return f"no known format and bytes that look encrypted (entropy {entropy(head):.2f} bits/byte)"
+    if extension in TEXT_EXTENSIONS or (len(head) >= 4096 and not head.startswith(KNOWN_STARTS)):
+        bits = entropy(head)
+        if bits > ENCRYPTED_ENTROPY:
+            return (f"a {extension} file whose bytes look encrypted" if extension in TEXT_EXTENSIONS
+                    else "no known format and bytes that look encrypted") + f" (entropy {bits:.2f} bits/byte)"
     return None
 
 
-def walk(root: Path) -> tuple[dict[str, tuple[int, str, bytes]], list[str]]:
-    """({relative path: (size, sha256, first bytes)} of regular files, [entries that are links
-    escaping the tree, or neither files nor directories nor links: devices, pipes, sockets])."""
-    files, escaping = {}, []
-    for directory, subdirectories, names in os.walk(root, followlinks=False):
-        for name in names + [d for d in subdirectories if os.path.islink(os.path.join(directory, d))]:
-            path = Path(directory) / name
-            relative = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                target = os.path.normpath(os.path.join(directory, os.readlink(path)))
-                if not (target + os.sep).startswith(str(root) + os.sep):
-                    escaping.append(f"link out of the tree: {relative} -> {os.readlink(path)}")
-            elif not stat.S_ISREG(path.lstat().st_mode):
-                escaping.append(f"not a regular file: {relative} ({kind_of(path.lstat().st_mode)})")
-            else:
-                digest, head = hashlib.sha256(), b""
-                with open(path, "rb") as handle:
-                    while block := handle.read(1024 * 1024):
-                        head = head or block[:SAMPLE]
-                        digest.update(block)
-                files[relative] = (path.stat().st_size, digest.hexdigest(), head)
-    return files, escaping
+def entries(root: str):
+    """(path relative to root, its os.DirEntry) of every entry of the tree but directories, the
+    links among them; links are never followed, unreadable directories skipped (as os.walk does)."""
+    pending = [""]
+    while pending:
+        prefix = pending.pop()
+        try:
+            listing = os.scandir(os.path.join(root, prefix))
+        except OSError:
+            continue
+        with listing:
+            for entry in listing:
+                relative = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(relative + "/")
+                else:
+                    yield relative, entry
+
+
+def read(path: str, buffer: bytearray) -> tuple[int, bytes, bytes]:
+    """(size, sha256, first SAMPLE bytes) of the regular file at `path`, read once into `buffer`."""
+    view, digest, size, head = memoryview(buffer), hashlib.sha256(), 0, b""
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb", buffering=0) as handle:
+        while count := handle.readinto(buffer):
+            head = head if size else bytes(view[:min(count, SAMPLE)])
+            digest.update(view[:count])
+            size += count
+    return size, digest.digest(), head
+
+
+def walk(root: Path, unsafe: Problems, suspects: Problems, tally: Tally) -> None:
+    """Every entry under `root`, once: a link escaping the tree or an entry neither file, directory
+    nor link (device, pipe, socket) is `unsafe`; a regular file is read, its first bytes checked
+    against its name (`suspects`) then dropped, its size and sha256 handed to `tally`."""
+    buffer, top = bytearray(BLOCK), str(root)
+    for relative, entry in entries(top):
+        if entry.is_symlink():
+            link = os.readlink(entry.path)
+            target = os.path.normpath(os.path.join(os.path.dirname(entry.path), link))
+            if not (target + os.sep).startswith(top + os.sep):
+                unsafe.add(f"link out of the tree: {relative} -> {link}")
+        elif not entry.is_file(follow_symlinks=False):
+            unsafe.add(f"not a regular file: {relative} ({kind_of(entry.stat(follow_symlinks=False).st_mode)})")
+        else:
+            size, sha256, head = read(entry.path, buffer)
+            if why := content_problem(relative, head):
+                suspects.add(f"{relative} ({why})", relative)
+            tally.found(relative, size, sha256)
 
 
 def printable(name: str) -> str:
@@ -87,29 +157,34 @@ def kind_of(mode: int) -> str:
             else "named pipe" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "special file")
 
 
-def summary(check: str, code: str, problems: list[str], message: str, hint: str, status: str = FAIL) -> Finding:
-    shown = "; ".join(printable(problem) for problem in problems[:EXAMPLES]) + (f"; and {len(problems) - EXAMPLES} more" if len(problems) > EXAMPLES else "")
-    return Finding(check, f"{len(problems)} file(s)", status, actual=len(problems), message=f"{message}: {shown}",
-                   code=code if status == FAIL else "", hint=hint)
+def summary(check: str, code: str, problems: Problems, message: str, hint: str, status: str = FAIL) -> Finding:
+    shown = "; ".join(printable(text) for _, text in problems.examples)
+    more = f"; and {problems.count - EXAMPLES} more" if problems.count > EXAMPLES else ""
+    return Finding(check, f"{problems.count} file(s)", status, actual=problems.count,
+                   message=f"{message}: {shown}{more}", code=code if status == FAIL else "", hint=hint)
 
 
-def tree_findings(root: Path, expected: dict[str, dict] | None, refused: list[str],
+def tree_findings(root: Path, expected: dict[str, FileEntry] | None, refused: list[str],
                   may_be_empty: bool = False) -> list[Finding]:
     """Every finding about the restored tree at `root`; `refused` are the archive's entries the
-    extraction refused (escaping paths, devices). No file at all fails unless `may_be_empty`."""
-    files, escaping = walk(root)
-    findings = [] if files or may_be_empty else [empty("tree", "file")]
-    unsafe = refused + escaping
-    if unsafe:
+    extraction refused (escaping paths, devices). `expected`, the manifest's files, is emptied as
+    they are found. No file at all fails unless `may_be_empty`."""
+    unsafe, suspects = Problems(), Problems()
+    for entry in refused:
+        unsafe.add(entry)
+    expected_files, expected_bytes = (len(expected), sum(entry.size for entry in expected.values())) \
+        if expected is not None else (0, 0)
+    tally = Tally(expected)
+    walk(root, unsafe, suspects, tally)
+    findings = [] if tally.files or may_be_empty else [empty("tree", "file")]
+    if unsafe.count:
         findings.append(summary("archive.safety", reasons.VERIFY_UNSAFE_ARCHIVE, unsafe,
                                 "the archive holds entries that escape the restore root or are not plain files",
                                 "a hostile or broken archive: nothing was written outside the restore root; "
                                 "check the backup job's tar command"))
     if expected is not None:
-        findings += manifest_findings(files, expected)
-    suspects = [f"{path} ({why})" for path, (_, _, head) in sorted(files.items())
-                if (why := content_problem(path, head))]
-    if suspects:
+        findings += manifest_findings(tally, expected_files, expected_bytes)
+    if suspects.count:
         findings.append(summary("files.content", reasons.VERIFY_RANSOMWARE_SUSPECT, suspects,
                                 "files whose content no longer matches their type, or looks encrypted",
                                 "signs of ransomware on the site: isolate it and check these files before "
@@ -117,26 +192,24 @@ def tree_findings(root: Path, expected: dict[str, dict] | None, refused: list[st
     return findings
 
 
-def manifest_findings(files: dict[str, tuple[int, str, bytes]], expected: dict[str, dict]) -> list[Finding]:
-    missing = [path for path in sorted(expected) if path not in files]
-    altered = [f"{path} (size {files[path][0]:,}, expected {entry['size']:,})" if files[path][0] != entry["size"]
-               else f"{path} (sha256 differs)" for path, entry in sorted(expected.items())
-               if path in files and (files[path][0], files[path][1]) != (entry["size"], entry["sha256"])]
+def manifest_findings(tally: Tally, expected_files: int, expected_bytes: int) -> list[Finding]:
+    """The findings of a walk against the manifest; what remains in `tally.expected` is missing."""
+    missing = Problems()
+    for path in tally.expected:
+        missing.add(path, path)
     findings = []
-    if missing:
+    if missing.count:
         findings.append(summary("files.present", reasons.VERIFY_FILE_MISSING, missing,
                                 "files of the manifest not restored",
                                 "the backup lacks documents the site had: check the backup job's scope"))
-    if altered:
-        findings.append(summary("files.content", reasons.VERIFY_FILE_ALTERED, altered,
+    if tally.altered.count:
+        findings.append(summary("files.content", reasons.VERIFY_FILE_ALTERED, tally.altered,
                                 "files whose size or sha256 differ from the manifest",
                                 "the documents changed after the manifest was written, or were damaged"))
-    count, total = len(files), sum(size for size, _, _ in files.values())
-    expected_total = sum(entry["size"] for entry in expected.values())
-    extra = sorted(set(files) - set(expected))
-    findings.append(Finding("files.total", "tree", PASS if not missing and not altered else WARN,
-                            expected={"files": len(expected), "bytes": expected_total},
-                            actual={"files": count, "bytes": total}))
-    if extra:
-        findings.append(summary("files.unexpected", "", extra, "files restored but not in the manifest", "", WARN))
+    findings.append(Finding("files.total", "tree", PASS if not missing.count and not tally.altered.count else WARN,
+                            expected={"files": expected_files, "bytes": expected_bytes},
+                            actual={"files": tally.files, "bytes": tally.bytes}))
+    if tally.unexpected.count:
+        findings.append(summary("files.unexpected", "", tally.unexpected, "files restored but not in the manifest",
+                                "", WARN))
     return findings

@@ -1,11 +1,13 @@
 """The benchmarks' own arithmetic: the profile's shares, the line through time against size, the
-memory a restore of a dump needs."""
+memory a restore of a dump needs, the scans of the files benchmark."""
 
 import pytest
 
+from benchmarks import files
 from benchmarks.backups import WAL_ROOM, Backup
 from benchmarks.profile_drill import shares
 from benchmarks.scale import linear_fit
+from drills.checks.files import content_problem
 from drills.demo.seed import GIB
 
 MAIN = "_run_module_as_main (<frozen runpy>:198);<module> (drills/cli.py:470);Drill.run (drills/pipeline.py:113)"
@@ -41,3 +43,14 @@ def test_a_restore_gets_room_for_its_database_its_staged_dump_and_its_wal(tmp_pa
         file.truncate(300 * 1024**2)
     needed = Backup(dump, tmp_path / "key", 1).memory_needed()
     assert needed % GIB == 0 and 900 * 1024**2 + WAL_ROOM <= needed < 900 * 1024**2 + WAL_ROOM + GIB
+
+
+def test_the_scans_are_the_same_on_every_run_look_like_their_type_and_add_up_to_the_size_asked():
+    first, again = list(files.scans(500, 20_000_000)), list(files.scans(500, 20_000_000))
+    assert first == again and len({name for name, _ in first}) == 500
+    assert all(content_problem(name, content[:65536]) is None for name, content in first)
+    sizes = [len(content) for _, content in first]
+    assert files.SMALLEST <= min(sizes) and max(sizes) <= files.LARGEST and max(sizes) > 20 * min(sizes)
+    assert 18_000_000 < sum(sizes) < 22_000_000
+    assert {name.rsplit(".", 1)[1] for name, _ in first} == {"pdf", "jpg", "tif"}
+    assert files.parse_size("2 GB") == 2_000_000_000 and files.parse_size("100 MB") == 100_000_000
