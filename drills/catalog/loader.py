@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from drills.catalog import model
-from drills.catalog.include import with_included_sites
+from drills.catalog.include import SITE_FILES, with_included_sites
 from drills.catalog.schema import CATALOG
 from drills.engines import ENGINES
 from drills.engines.plan import Tree
@@ -20,8 +20,9 @@ def load_catalog(path: str | Path) -> model.Catalog:
     values = load_validated(path, CATALOG, "catalog", across_fields=check_across_fields,
                             hint="give the catalog with --catalog or DRILL_CATALOG",
                             prepare=lambda document, ctx: with_included_sites(document, ctx, parse_with_lines))
-    values.pop("include")  # its sites are in `sites` now
-    return model.Catalog(path=Path(path).resolve(), **with_tenants_resolved(values))
+    folder = Path(path).resolve().parent
+    included = tuple(folder / entry for entry in values.pop("include"))  # their sites are in `sites` now
+    return model.Catalog(path=Path(path).resolve(), included=included, **with_tenants_resolved(values))
 
 
 def with_tenants_resolved(values: dict) -> dict:
@@ -59,17 +60,23 @@ def load_validated(path: str | Path, schema, what: str, across_fields=None, hint
 
 
 class CatalogFile:
-    """A catalog file read again only when it changed (its modification time), for the
-    long-running processes that consult it on every drill or tick."""
+    """A catalog file read again only when it changed (its modification time, or its included
+    directories' and files'), for the long-running processes that consult it on every drill or tick."""
 
     def __init__(self, path: str | Path):
         self.path, self.mtime, self.catalog = Path(path), None, None
 
     def current(self) -> model.Catalog:
-        mtime = self.path.stat().st_mtime_ns
-        if mtime != self.mtime:
-            self.catalog, self.mtime = load_catalog(self.path), mtime
+        if self.modified() != self.mtime:
+            self.catalog = load_catalog(self.path)
+            self.mtime = self.modified()
         return self.catalog
+
+    def modified(self) -> tuple:
+        paths = [self.path, *(self.catalog.included if self.catalog else ())]
+        paths += [file for folder in paths[1:] if folder.is_dir() for pattern in SITE_FILES
+                  for file in sorted(folder.glob(pattern))]
+        return tuple(path.stat().st_mtime_ns if path.exists() else None for path in paths)
 
 
 def check_across_fields(values: dict, ctx: Context) -> None:

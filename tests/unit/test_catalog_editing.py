@@ -3,13 +3,13 @@ included from a directory of site files (problems named with their file and line
 for editors' YAML plugins made from the loader's own schema, and `drill init`'s starter catalog."""
 
 import json
-import textwrap
+import os
 
 import jsonschema
 import pytest
 import yaml
 
-from drills.catalog import load_catalog
+from drills.catalog import CatalogFile, load_catalog
 from drills.catalog.json_schema import render
 from drills.catalog.starter import STARTER
 from drills.demo.catalog import CATALOG as DEMO_CATALOG, SITE as DEMO_SITE, SITES as DEMO_SITES
@@ -51,6 +51,21 @@ def test_sites_included_from_a_directory_of_site_files(tmp_path):
     catalog = load_catalog(tmp_path / "catalog.yaml")
     assert [site.id for site in catalog.sites] == ["pharmacie-du-port", "cabinet-a", "cabinet-b"]
     assert catalog.site("cabinet-a").source.path == tmp_path / "backups" / "cabinet-a"  # from the catalog's folder
+
+
+def test_a_catalog_file_is_read_again_when_an_included_site_file_changes_or_comes(tmp_path):
+    (tmp_path / "sites.d").mkdir()
+    site_file = tmp_path / "sites.d" / "cabinet-a.yaml"
+    site_file.write_text(SITE_FILE.format(id="cabinet-a", rpo="26h"))
+    (tmp_path / "catalog.yaml").write_text(EXAMPLE + "include: [sites.d/]\n")
+    catalog_file = CatalogFile(tmp_path / "catalog.yaml")
+    first = catalog_file.current()
+    assert catalog_file.current() is first, "unchanged: not parsed again"
+    site_file.write_text(SITE_FILE.format(id="cabinet-a", rpo="48h"))
+    os.utime(site_file, ns=(1, 2))
+    assert catalog_file.current().site("cabinet-a").targets.rpo == 48 * 3600
+    (tmp_path / "sites.d" / "cabinet-b.yml").write_text(SITE_FILE.format(id="cabinet-b", rpo="26h"))
+    assert [site.id for site in catalog_file.current().sites][-1] == "cabinet-b"
 
 
 def test_a_problem_in_an_included_file_names_that_file_and_its_line(tmp_path):
