@@ -8,7 +8,7 @@ from drills.tokens import TokenFile, tokens_path
 
 
 def register(add) -> None:
-    command = add("api", command_api, "serve the HTTP API and the status badges for the catalog's sites")
+    command = add("api", command_api, "serve the HTTP API and the status badges for the catalog's sites", json=False)
     command.add_argument("--tokens", help="the tokens file (default: $DRILL_TOKENS, else tokens.json beside "
                                           "the users file: --users, $DRILL_USERS, ./users.yaml)")
     command.add_argument("--users", help="the users file, to find the tokens file beside it")

@@ -24,7 +24,8 @@ STOP_SECONDS = 20  # how long a stopping Streamlit may take before it is killed
 
 
 def register(add) -> None:
-    dashboard = add("dashboard", command_dashboard, "serve the dashboard (Streamlit) for the catalog's sites")
+    dashboard = add("dashboard", command_dashboard, "serve the dashboard (Streamlit) for the catalog's sites",
+                    json=False)
     dashboard.add_argument("--users", help="the users file (default: $DRILL_USERS, else ./users.yaml)")
     dashboard.add_argument("--address", default="127.0.0.1", help="listen address (default: loopback only)")
     dashboard.add_argument("--port", type=int, default=8501)

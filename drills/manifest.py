@@ -32,8 +32,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import NamedTuple
 
-from drills.checks import database
-from drills.checks.duckdb_connection import connect_with
 from drills.crypto import age
 from drills.engines import ENGINES
 from drills.engines.plan import Tree
@@ -205,7 +203,15 @@ def of_live_database(dsn: str, site_id: str, taken_at: datetime | None = None, e
 
 
 def counted(dialect, target: str) -> tuple[dict[str, int], dict[str, list[tuple[str, str]]]]:
-    """Every table's exact count, and its columns (as the verifier reads them of a restore)."""
+    """Every table's exact count, and its columns (as the verifier reads them of a restore), by DuckDB."""
+    try:  # here: a site-side install seals dumps and archives without DuckDB (extra `sqlite` to count)
+        from drills.checks import database
+        from drills.checks.duckdb_connection import connect_with
+    except ModuleNotFoundError as missing:
+        raise ConfigError(f"counting the tables needs DuckDB, not installed here ({missing.name})",
+                          code=reasons.CONFIG_USAGE,
+                          hint="pip install 'restore-drill[sqlite]', or give the manifest the backup job wrote "
+                               "(--manifest), or let drill seal dump the database (--dsn)") from None
     connection = connect_with(dialect.extension)
     try:
         counts = database.attach_and_count(connection, target, dialect)

@@ -21,11 +21,14 @@ class Context:
     base_dir: Path
     lines: dict[tuple, int]
     problems: list[str] = field(default_factory=list)
+    source: Path | None = None  # the file read: problems then say "FILE:LINE", not "line LINE"
+    origins: dict[tuple, Path] = field(default_factory=dict)  # parts read from other files (include:)
 
     def problem(self, path: tuple, message: str) -> None:
         line = self.lines.get(path) or self.lines.get(path[:-1]) or 0
         where = ".".join(str(part) for part in path) or "(top)"
-        self.problems.append(f"line {line}: {where}: {message}")
+        source = next((file for prefix, file in self.origins.items() if path[:len(prefix)] == prefix), self.source)
+        self.problems.append(f"{source}:{line}: {where}: {message}" if source else f"line {line}: {where}: {message}")
 
 
 class Option:

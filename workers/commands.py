@@ -18,16 +18,17 @@ RUN_DIR_WAIT_SECONDS = 120
 
 
 def register(add) -> None:
-    worker = add("worker", command_worker, "run drills from the queue (Redis: $DRILL_REDIS_URL)")
+    worker = add("worker", command_worker, "run drills from the queue (Redis: $DRILL_REDIS_URL)", json=False)
     worker.add_argument("--threads", type=int, help="drills at once in this process (default: $DRILL_WORKER_THREADS)")
-    add("scheduler", command_scheduler, "enqueue drills from the sites' schedules (safe with several replicas)")
+    add("scheduler", command_scheduler, "enqueue drills from the sites' schedules (safe with several replicas)",
+        json=False)
     enqueue = add("enqueue", command_enqueue, "drill now: put drills ahead of scheduled ones")
     enqueue.add_argument("sites", nargs="*", metavar="SITE")
     enqueue.add_argument("--all", action="store_true")
     enqueue.add_argument("--backup", metavar="NAME", help="drill this backup of the site (as `drill backups` lists it)")
     enqueue.add_argument("--restorable", action="store_true",
                          help="run the recovery-point finder (drill restorable) on a worker instead of a drill")
-    add("reap", command_reap, "remove restore containers and socket directories of dead drills")
+    add("reap", command_reap, "remove restore containers and socket directories of dead drills", json=False)
     add("prepare-host", command_prepare_host, "as root: make the run directory ($DRILL_RUN_DIR) private to the "
         "restore containers' user (uid 999, mode 0700), as the compose file's init service does at every start")
 

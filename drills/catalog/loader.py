@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from drills.catalog import model
+from drills.catalog.include import SITE_FILES, with_included_sites
 from drills.catalog.schema import CATALOG
 from drills.engines import ENGINES
 from drills.engines.plan import Tree
@@ -17,8 +18,11 @@ from drills.errors import ConfigError
 def load_catalog(path: str | Path) -> model.Catalog:
     """The validated catalog; raises ConfigError listing every problem with its line."""
     values = load_validated(path, CATALOG, "catalog", across_fields=check_across_fields,
-                            hint="give the catalog with --catalog or DRILL_CATALOG")
-    return model.Catalog(path=Path(path).resolve(), **with_tenants_resolved(values))
+                            hint="give the catalog with --catalog or DRILL_CATALOG",
+                            prepare=lambda document, ctx: with_included_sites(document, ctx, parse_with_lines))
+    folder = Path(path).resolve().parent
+    included = tuple(folder / entry for entry in values.pop("include"))  # their sites are in `sites` now
+    return model.Catalog(path=Path(path).resolve(), included=included, **with_tenants_resolved(values))
 
 
 def with_tenants_resolved(values: dict) -> dict:
@@ -32,8 +36,9 @@ def with_tenants_resolved(values: dict) -> dict:
             "evidence_replica": replica and replace(replica, hosting=replica.hosting.over(None))}
 
 
-def load_validated(path: str | Path, schema, what: str, across_fields=None, hint: str = ""):
-    """A YAML file converted by `schema`; ConfigError listing every problem with its line.
+def load_validated(path: str | Path, schema, what: str, across_fields=None, hint: str = "", prepare=None):
+    """A YAML file converted by `schema`; ConfigError listing every problem with its file and line.
+    `prepare(document, ctx)` completes the document first (the catalog's include:);
     `across_fields(values, ctx)` checks what no single option can, once every option is valid."""
     path = Path(path)
     try:
@@ -41,29 +46,37 @@ def load_validated(path: str | Path, schema, what: str, across_fields=None, hint
     except OSError as error:
         raise ConfigError(f"cannot read {what} {path}: {error.strerror}", hint=hint) from None
     document, lines = parse_with_lines(text, path)
-    ctx = Context(base_dir=path.parent.resolve(), lines=lines)
+    ctx = Context(base_dir=path.parent.resolve(), lines=lines, source=path)
+    if prepare:
+        prepare(document, ctx)
     values = schema.convert(document, (), ctx)
     if not ctx.problems and across_fields:
         across_fields(values, ctx)
     if ctx.problems:
-        listing = "\n".join(f"  {path}:{problem.removeprefix('line ')}" for problem in ctx.problems)
+        listing = "\n".join(f"  {problem}" for problem in ctx.problems)
         raise ConfigError(f"{len(ctx.problems)} problem(s) in the {what}:\n{listing}",
                           hint=f"fix them{' and run `drill check`' if what == 'catalog' else ''}")
     return values
 
 
 class CatalogFile:
-    """A catalog file read again only when it changed (its modification time), for the
-    long-running processes that consult it on every drill or tick."""
+    """A catalog file read again only when it changed (its modification time, or its included
+    directories' and files'), for the long-running processes that consult it on every drill or tick."""
 
     def __init__(self, path: str | Path):
         self.path, self.mtime, self.catalog = Path(path), None, None
 
     def current(self) -> model.Catalog:
-        mtime = self.path.stat().st_mtime_ns
-        if mtime != self.mtime:
-            self.catalog, self.mtime = load_catalog(self.path), mtime
+        if self.modified() != self.mtime:
+            self.catalog = load_catalog(self.path)
+            self.mtime = self.modified()
         return self.catalog
+
+    def modified(self) -> tuple:
+        paths = [self.path, *(self.catalog.included if self.catalog else ())]
+        paths += [file for folder in paths[1:] if folder.is_dir() for pattern in SITE_FILES
+                  for file in sorted(folder.glob(pattern))]
+        return tuple(path.stat().st_mtime_ns if path.exists() else None for path in paths)
 
 
 def check_across_fields(values: dict, ctx: Context) -> None:
@@ -87,17 +100,24 @@ def check_across_fields(values: dict, ctx: Context) -> None:
 
 
 def parse_with_lines(text: str, path: Path):
-    """The YAML document as plain Python values, and the line of every key path in it."""
+    """The YAML document as plain Python values, and the line of every key path in it.
+    A key written twice in one mapping is refused with both lines (YAML would keep the last)."""
     lines: dict[tuple, int] = {}
+    duplicates: list[str] = []
     try:
-        return to_python(yaml.compose(text, Loader=YAML_LOADER), (), lines), lines
+        document = to_python(yaml.compose(text, Loader=YAML_LOADER), (), lines, duplicates)
     except yaml.YAMLError as error:  # from the parser, or a scalar no safe type fits (`=`, `!!python/...`)
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError(f"{where}: not valid YAML: {getattr(error, 'problem', error)}") from None
+    if duplicates:
+        listing = "\n".join(f"  {path}:{duplicate}" for duplicate in duplicates)
+        raise ConfigError(f"{len(duplicates)} key(s) written twice in {path}:\n{listing}",
+                          hint="keep one of each: YAML would silently take the last")
+    return document, lines
 
 
-def to_python(node, at: tuple, lines: dict):
+def to_python(node, at: tuple, lines: dict, duplicates: list):
     if node is None:
         return None
     lines[at] = node.start_mark.line + 1
@@ -105,12 +125,16 @@ def to_python(node, at: tuple, lines: dict):
         result = {}
         for key_node, value_node in node.value:
             key = key_node.value
+            if key in result:
+                where = ".".join(str(part) for part in at + (key,))
+                duplicates.append(f"{key_node.start_mark.line + 1}: {where}: key {key!r} written twice "
+                                  f"(lines {lines[at + (key,)]} and {key_node.start_mark.line + 1})")
             lines[at + (key,)] = key_node.start_mark.line + 1
-            result[key] = to_python(value_node, at + (key,), lines)
+            result[key] = to_python(value_node, at + (key,), lines, duplicates)
             lines[at + (key,)] = key_node.start_mark.line + 1  # the key's line, not its value's
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [to_python(item, at + (index,), lines) for index, item in enumerate(node.value)]
+        return [to_python(item, at + (index,), lines, duplicates) for index, item in enumerate(node.value)]
     return SCALARS.construct_object(node)
 
 

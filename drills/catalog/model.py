@@ -187,6 +187,7 @@ class Catalog:
     sites: list[Site]
     tenants: dict[str, Tenant] = field(default_factory=dict)
     evidence_replica: EvidenceReplica | None = None
+    included: tuple[Path, ...] = ()  # the directories and files of `include:`, whose sites are in `sites`
 
     def site(self, site_id: str) -> Site:
         """The site with this id; raises ConfigError naming the known ids otherwise."""

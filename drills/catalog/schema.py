@@ -27,8 +27,10 @@ def single_select(value):
     """Parse the assertion now, not at 2 a.m.: exactly one SELECT statement."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError("expected an SQL query")
-    import duckdb  # here: `drill --help` and the catalog's other readers need no SQL engine
-
+    try:
+        import duckdb  # here: `drill --help` and the catalog's other readers need no SQL engine
+    except ImportError:  # a site-side install (`drill seal`) has no DuckDB: the drill service parses it
+        return value
     try:
         statements = duckdb.extract_statements(value)
     except duckdb.Error as error:
@@ -276,7 +278,12 @@ CATALOG = Record(
         "evidence_replica": EVIDENCE_REPLICA,
         "signing_key": FilePath("Ed25519 private key signing the reports (drill keys init).",
                                 required=True, example="keys/signing.ed25519"),
-        "sites": ListOf("The sites.", SITE, required=True),
+        "sites": ListOf("The sites (more may come from `include`).", SITE, required=True),
+        "include": ListOf("Directories of site files (every *.yaml and *.yml in them, one site a file, the way "
+                          "providers generate them) or single files (a site, or a list of sites), added to `sites`; "
+                          "a problem in one names that file and its line. Their relative paths are taken from this "
+                          "file's folder.", Text("A directory or a file, from the catalog's folder."), default=[],
+                          example=["sites.d/"]),
         "tenants": MapOf("Settings per tenant (IT provider or editor), by tenant id.",
                          Record("One tenant.", {
                              "alerts": ALERTS,

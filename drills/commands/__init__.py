@@ -7,7 +7,8 @@ the exit code. Packages outside `drills` plug in the same way (entry-point group
 A family's module imports only what `drill --help` can afford (no Docker, DuckDB or dramatiq):
 heavier modules are imported inside the commands that need them."""
 
-from drills.commands import (catalog, compliance, drilling, evidence, history, keys, recovery, site_side, tokens,
-                             users, verification)
+from drills.commands import (catalog, completion, compliance, drilling, evidence, history, keys, recovery, site_side,
+                             tokens, users, verification)
 
-FAMILIES = (catalog, drilling, recovery, history, site_side, verification, evidence, compliance, keys, users, tokens)
+FAMILIES = (catalog, drilling, recovery, history, site_side, verification, evidence, compliance, keys, users, tokens,
+            completion)

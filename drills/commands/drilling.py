@@ -30,7 +30,7 @@ def register(add) -> None:
     export_command.add_argument("site", metavar="SITE")
     export_command.add_argument("--output", default=".", help="where the kit is written (default: here)")
     add_recipients(export_command)
-    demo_command = add("demo", demo, "make four demo pharmacies with real backups and drill them")
+    demo_command = add("demo", demo, "make four demo pharmacies with real backups and drill them", json=False)
     demo_command.add_argument("--dir", default="demo")
     demo_command.add_argument("--patients", type=int, default=2000)
 

@@ -10,7 +10,7 @@ def register(add) -> None:
             ("init", init, "create the report signing key"),
             ("rotate", rotate, "replace the signing key; reports signed before still verify"),
             ("export-public", export_public, "print every public key ever used, for third parties")):
-        command = add(f"keys {action}", function, help_text)
+        command = add(f"keys {action}", function, help_text, json=False)
         command.add_argument("--key", help="the signing key file (default: the catalog's signing_key)")
 
 

@@ -9,7 +9,7 @@ from drills.commands.common import usage
 
 
 def register(add) -> None:
-    command = add("users add", add_user, "add or replace a user (asks for the password)", common=False)
+    command = add("users add", add_user, "add or replace a user (asks for the password)", common=False, json=False)
     command.add_argument("name")
     command.add_argument("--role", required=True, choices=["viewer", "operator", "admin"])
     command.add_argument("--site", action="append", help="a viewer's site (repeat for several)")
@@ -17,7 +17,7 @@ def register(add) -> None:
     command.add_argument("--email", help="matched when signing in through OpenID Connect")
     command.add_argument("--users", help="the users file (default: $DRILL_USERS, else ./users.yaml)")
     command.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    command.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    command.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def add_user(arguments) -> int:
