@@ -7,9 +7,10 @@ set -euo pipefail
 
 # fonts-dejavu-core: the certificates' PDF fonts; poppler-utils: the certificate tests read PDFs;
 # chromium, fonts-noto-color-emoji: the dashboard's browser test; openssh-server: the sftp source's
-# tests; docker-compose: the deployment test; postgresql-client, mariadb-client: drill seal on the site side.
+# tests; docker-compose: the deployment test; postgresql-client, mariadb-client: drill seal on the site side;
+# zsh: the test of `drill completion zsh`.
 packages=(docker.io debootstrap age redis-server postgresql-client mariadb-client zstd openssl fonts-dejavu-core poppler-utils
-          chromium fonts-noto-color-emoji openssh-server docker-compose)
+          chromium fonts-noto-color-emoji openssh-server docker-compose zsh)
 
 missing=()
 for package in "${packages[@]}"; do
