@@ -78,18 +78,18 @@ def find(backup, identities, directory: Path) -> tuple[Manifest | None, str | No
             continue
         name, spool = backup.name + suffix, directory / SPOOL
         directory.mkdir(mode=0o700, exist_ok=True)
-        with Meter(raw) as meter, open(spool, "xb") as handle:
-            reader = io.BufferedReader(meter, buffer_size=1024 * 1024)
-            for chunk in age.decrypt(reader, identities) if suffix.endswith(".age") else pieces(reader):
-                if meter.bytes > MAX_MANIFEST_BYTES:
-                    raise invalid(f"{name} is larger than {MAX_MANIFEST_BYTES:,} bytes",
-                                  hint="a manifest lists at most a few million files: check the backup job")
-                handle.write(chunk)
         try:
+            with Meter(raw) as meter, open(spool, "xb") as handle:
+                reader = io.BufferedReader(meter, buffer_size=1024 * 1024)
+                for chunk in age.decrypt(reader, identities) if suffix.endswith(".age") else pieces(reader):
+                    if meter.bytes > MAX_MANIFEST_BYTES:
+                        raise invalid(f"{name} is larger than {MAX_MANIFEST_BYTES:,} bytes",
+                                      hint="a manifest lists at most a few million files: check the backup job")
+                    handle.write(chunk)
             with open(spool, encoding="utf-8-sig", newline="") as text:
                 return parsed(text, str(directory / DATABASE)), name
         finally:
-            spool.unlink()
+            spool.unlink(missing_ok=True)
     return None, None
 
 

@@ -50,7 +50,7 @@ def test_a_manifest_past_the_cap_is_refused_while_it_streams(tmp_path, monkeypat
     monkeypatch.setattr(manifest, "MAX_MANIFEST_BYTES", 4096)
     with pytest.raises(BackupProblem, match=r"scans.tar.manifest.json is larger than 4,096 bytes") as refused:
         manifest.find(local.describe(tmp_path / "scans.tar"), [], tmp_path / "work")
-    assert refused.value.code == "manifest.invalid"
+    assert refused.value.code == "manifest.invalid" and list((tmp_path / "work").iterdir()) == []
 
 
 def test_a_path_listed_twice_or_files_listed_twice_is_invalid():
