@@ -42,6 +42,7 @@ from drills.checks.findings import FAIL, Finding
 from drills.errors import BackupProblem, ConfigError, DrillError
 from drills.expected_files import DuplicatePath, ExpectedFiles, document_with_files
 from drills.json_stream import TooLarge
+from drills.sources.local import MANIFEST_SUFFIXES
 from drills.streams import ChunkReader, Meter, decompressed, pieces
 from drills import reasons
 
@@ -49,7 +50,6 @@ FORMAT, FINGERPRINTED = 1, 2  # a manifest with fingerprints is format 2
 # How far the site's clock and the storage's may disagree: a manifest time past its backup's (or
 # past now) by more than this is refused. A forged taken_at gains at most this much freshness.
 MAX_CLOCK_SKEW = timedelta(minutes=15)
-SUFFIXES = (".manifest.json", ".manifest.json.age")
 # A manifest of a million files is about 150 MB; the cap is against a hostile one filling the memory
 # filesystem it is spooled to. Each member but `files` is decoded whole: at most MAX_MEMBER characters.
 MAX_MANIFEST_BYTES, MAX_MEMBER = 1024**3, 16 * 1024 * 1024
@@ -72,7 +72,7 @@ def find(backup, identities, directory: Path) -> tuple[Manifest | None, str | No
     """(manifest, its file name) or (None, None); BackupProblem("manifest.invalid") if unreadable or
     larger than MAX_MANIFEST_BYTES. Its plaintext is spooled into `directory`, made private (on the
     drill's memory filesystem), where its files stay in a database; the spool goes once read."""
-    for suffix in SUFFIXES:
+    for suffix in MANIFEST_SUFFIXES:
         raw = backup.open_sibling(suffix)
         if raw is None:
             continue
