@@ -111,7 +111,7 @@ def cached_scans(files: int, total: int) -> Scans:
         partial.rename(path)
         print(f"bench: scans made in {time.perf_counter() - started:.0f} s", flush=True)
     listed = manifests.parse(written.read_bytes()).files
-    return Scans(path, identity, len(listed), sum(entry.size for entry in listed.values()))
+    return Scans(path, identity, listed.count, listed.bytes)
 
 
 def docker_run(spec: ContainerSpec) -> list[str]:
@@ -196,9 +196,9 @@ def main() -> int:
 
 
 NOTES = ("The drill checks each file as it reads it and keeps counts and the first examples of each problem, "
-         "never the files; what still grows with the number of files is the manifest, held as a map of "
-         "(size, 32-byte digest) by path: about 280 bytes a file (28 MB for 100,000, tracemalloc), and its "
-         "JSON text while it is parsed (150 bytes a file).")
+         "never the files; the manifest is streamed, spooled into the drill's work directory (memory "
+         "filesystem) and read entry by entry into an SQLite database there, never held as Python objects "
+         "(before: 106 MB at 10,000 files, 165 MB at 100,000).")
 
 
 def write_results(arguments, backup: Scans, drills: list[dict], scripts: list[float], peaks: dict) -> None:

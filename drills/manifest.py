@@ -5,8 +5,10 @@
 
 A documents archive (engine `files`) lists its files instead of tables:
     "files": {"scans/2026/ordonnance-0001.pdf": {"size": 48213, "sha256": "..."}, ...}
-Read, each entry becomes a FileEntry as soon as it is parsed: 100,000 files keep 28 MB, not the
-44 MB of a dict and a hex string each (measured with tracemalloc).
+Read, the files are never held as Python objects: the manifest is streamed from its source
+(at most MAX_MANIFEST_BYTES), decrypted as a stream, spooled into the drill's work directory (a
+memory filesystem, never the host's disk), read member by member (drills.json_stream) and its
+files stored one by one in an SQLite database beside it (drills.expected_files).
 
 Format 2 (written by `drill seal SITE --dsn`, in the dump's own snapshot) adds each table's
 content fingerprint (drills.checks.fingerprints; format 1 is still read), and the tables no
@@ -30,26 +32,26 @@ import tarfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import NamedTuple
 
 from drills.crypto import age
 from drills.engines import ENGINES
 from drills.engines.plan import Tree
 from drills.checks.findings import FAIL, Finding
 from drills.errors import BackupProblem, ConfigError, DrillError
-from drills.streams import ChunkReader, decompressed
+from drills.expected_files import DuplicatePath, ExpectedFiles, document_with_files
+from drills.json_stream import TooLarge
+from drills.sources.local import MANIFEST_SUFFIXES
+from drills.streams import ChunkReader, Meter, decompressed, pieces
 from drills import reasons
 
 FORMAT, FINGERPRINTED = 1, 2  # a manifest with fingerprints is format 2
 # How far the site's clock and the storage's may disagree: a manifest time past its backup's (or
 # past now) by more than this is refused. A forged taken_at gains at most this much freshness.
 MAX_CLOCK_SKEW = timedelta(minutes=15)
-
-
-class FileEntry(NamedTuple):
-    """A file of a documents archive's manifest, as the drill keeps it."""
-    size: int
-    sha256: bytes  # the 32-byte digest
+# A manifest of a million files is about 150 MB; the cap is against a hostile one filling the memory
+# filesystem it is spooled to. Each member but `files` is decoded whole: at most MAX_MEMBER characters.
+MAX_MANIFEST_BYTES, MAX_MEMBER = 1024**3, 16 * 1024 * 1024
+SPOOL, DATABASE = "manifest.json", "manifest.sqlite"
 
 
 @dataclass(frozen=True)
@@ -58,36 +60,53 @@ class Manifest:
     taken_at: datetime
     engine: str
     tables: dict[str, int]
-    files: dict[str, FileEntry] | None = None
+    files: ExpectedFiles | None = None  # engine files: the listed files, in a database
     fingerprints: dict[str, dict] | None = None  # format 2: table -> {digest, one_in, key}
     inexact: tuple[str, ...] = ()  # format 2: tables no snapshot covered (their counts are approximate)
     columns: dict[str, list[tuple[str, str]]] | None = None  # table -> its columns and their types, in order
 
 
-def find(backup, identities) -> tuple[Manifest | None, str | None]:
-    """(manifest, its file name) or (None, None); BackupProblem("manifest.invalid") if unreadable."""
-    for suffix in (".manifest.json", ".manifest.json.age"):
-        data = backup.read_sibling(suffix)
-        if data is None:
+def find(backup, identities, directory: Path) -> tuple[Manifest | None, str | None]:
+    """(manifest, its file name) or (None, None); BackupProblem("manifest.invalid") if unreadable or
+    larger than MAX_MANIFEST_BYTES. Its plaintext is spooled into `directory`, made private (on the
+    drill's memory filesystem), where its files stay in a database; the spool goes once read."""
+    for suffix in MANIFEST_SUFFIXES:
+        raw = backup.open_sibling(suffix)
+        if raw is None:
             continue
-        if suffix.endswith(".age"):
-            data = b"".join(age.decrypt(io.BufferedReader(io.BytesIO(data)), identities))
-        return parse(data), backup.name + suffix
+        name, spool = backup.name + suffix, directory / SPOOL
+        directory.mkdir(mode=0o700, exist_ok=True)
+        try:
+            with Meter(raw) as meter, open(spool, "xb") as handle:
+                reader = io.BufferedReader(meter, buffer_size=1024 * 1024)
+                for chunk in age.decrypt(reader, identities) if suffix.endswith(".age") else pieces(reader):
+                    if meter.bytes > MAX_MANIFEST_BYTES:
+                        raise invalid(f"{name} is larger than {MAX_MANIFEST_BYTES:,} bytes",
+                                      hint="a manifest lists at most a few million files: check the backup job")
+                    handle.write(chunk)
+            with open(spool, encoding="utf-8-sig", newline="") as text:
+                return parsed(text, str(directory / DATABASE)), name
+        finally:
+            spool.unlink(missing_ok=True)
     return None, None
 
 
-def for_drill(backup, site, identities, now: datetime) -> tuple[Manifest | None, str | None, list[Finding]]:
+def for_drill(backup, site, identities, now: datetime,
+              work_dir: Path) -> tuple[Manifest | None, str | None, list[Finding]]:
     """The manifest beside `backup` as the site's checks.manifest wants it: (manifest, its file
-    name, the failing finding saying why it is refused or missing, if so)."""
+    name, the failing finding saying why it is refused or missing, if so). Read into the drill's
+    work directory (find), its files' database there until the work directory goes."""
     policy = site.checks.manifest
     if policy == "ignore":
         return None, None, []
-    name = None
+    manifest = name = None
     try:
-        manifest, name = find(backup, identities)
+        manifest, name = find(backup, identities, work_dir / "manifest")
         if manifest:
             check_belongs(manifest, site, backup, now)
     except DrillError as error:  # unreadable, or not this backup's: named in the report, never used
+        if manifest and manifest.files:
+            manifest.files.close()
         return None, name, [Finding("manifest", backup.name, FAIL, message=error.message, code=error.code,
                                     hint=error.hint)]
     if manifest is None and policy == "required":
@@ -99,10 +118,28 @@ def for_drill(backup, site, identities, now: datetime) -> tuple[Manifest | None,
 
 
 def parse(data: bytes) -> Manifest:
+    """The manifest in `data` (one read apart from a drill: its files in an in-memory database)."""
+    return parsed(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""), ":memory:")
+
+
+def parsed(text, database: str) -> Manifest:
+    """The manifest read from the text file `text`, its files stored in `database` as they are read;
+    BackupProblem("manifest.invalid") if it is not one."""
     try:
-        document = json.loads(data, object_pairs_hook=compact)
+        document = document_with_files(text, database, MAX_MEMBER)
+    except (DuplicatePath, TooLarge) as error:
+        raise invalid(f"the manifest {error}") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise invalid(f"the manifest is not JSON: {error}") from None
+    try:
+        return checked(document)
+    except BaseException:
+        if isinstance(document, dict) and isinstance(document.get("files"), ExpectedFiles):
+            document["files"].close()
+        raise
+
+
+def checked(document) -> Manifest:
     if not isinstance(document, dict) or document.get("format") not in (FORMAT, FINGERPRINTED):
         raise invalid(f"the manifest is not format {FORMAT} or {FINGERPRINTED}")
     fingerprints = document.get("fingerprints") if document["format"] == FINGERPRINTED else None
@@ -117,8 +154,7 @@ def parse(data: bytes) -> Manifest:
     if not isinstance(tables, dict) or not all(
             isinstance(count, int) and not isinstance(count, bool) and count >= 0 for count in tables.values()):
         raise invalid("the manifest's tables must map table names to row counts")
-    if files is not None and not (isinstance(files, dict) and all(
-            isinstance(entry, FileEntry) for entry in files.values())):
+    if files is not None and not isinstance(files, ExpectedFiles):
         raise invalid("the manifest's files must map paths to {size, sha256}")
     columns = document.get("columns")
     if columns is not None and not (isinstance(columns, dict) and all(valid_columns(entry) for entry in columns.values())):
@@ -150,17 +186,6 @@ def valid_fingerprint(entry) -> bool:
             and re.fullmatch(r"[0-9a-f]{16}", entry["digest"]) is not None
             and (key is None or (isinstance(key, list) and 0 < len(key) <= 32
                                  and all(isinstance(column, str) and 0 < len(column) <= 128 for column in key))))
-
-
-def compact(pairs: list[tuple]) -> dict | FileEntry:
-    """A JSON object as the parser builds it: a valid {size, sha256} made a FileEntry at once."""
-    document = dict(pairs)
-    return FileEntry(document["size"], bytes.fromhex(document["sha256"])) if valid_file_entry(document) else document
-
-
-def valid_file_entry(entry) -> bool:
-    return (isinstance(entry, dict) and isinstance(entry.get("size"), int) and entry["size"] >= 0
-            and isinstance(entry.get("sha256"), str) and re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]) is not None)
 
 
 def check_belongs(manifest: Manifest, site, backup=None, now: datetime | None = None) -> None:

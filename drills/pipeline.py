@@ -111,13 +111,13 @@ class Drill:
                     self.backup = sources.choose(self.site.source, self.started_at, name=self.backup_name,
                                                  site=self.site, before=self.target)
                     identities = identities_from(self.site.decrypt)
-                    self.manifest, self.manifest_name, refused = manifests.for_drill(self.backup, self.site,
-                                                                                      identities, self.started_at)
+                    work_dir = make_work_dir(self.drill_id)  # the manifest's files are read into it
+                    self.manifest, self.manifest_name, refused = manifests.for_drill(
+                        self.backup, self.site, identities, self.started_at, work_dir)
                     self.findings += refused
                 self.progress("restore")
                 with self.phases.measure("restore"):
                     self.runtime = self.runtime or DockerRuntime()
-                    work_dir = make_work_dir(self.drill_id)
                     plan = self.plan = self.engine.plan(self.site, self.drill_id, str(work_dir),
                                                         Request(self.backup, self.target, tuple(identities)))
                     container = plan.container.name
@@ -176,6 +176,8 @@ class Drill:
         """Remove the container and its work directory. A container the engine will not remove
         does not change what the drill proved of the backup: it is a warning in the report and in
         the log, and the workers' reaper removes it later."""
+        if self.manifest and self.manifest.files:
+            self.manifest.files.close()
         if work_dir:
             shutil.rmtree(work_dir, ignore_errors=True)
         if not container:

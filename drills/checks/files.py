@@ -3,7 +3,7 @@ files (size and sha256), for entries that escape the tree, and for signs of rans
 
 The tree is walked once, without ever following a link. Each file is checked as it is read: its
 first bytes against its type, then its size and sha256 against the manifest's entry, which is
-taken out of the expected map (what remains at the end is missing). Memory stays flat in the
+taken from the expected files (drills.expected_files: what is never taken is missing). Memory stays flat in the
 number of files: each kind of problem is one finding with its exact count and its first EXAMPLES
 examples, so ten thousand damaged files make one readable finding, not ten thousand.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from drills.checks.findings import FAIL, PASS, WARN, Finding, empty
-from drills.manifest import FileEntry
+from drills.expected_files import ExpectedFiles
 from drills import reasons
 
 EXAMPLES = 10
@@ -54,7 +54,7 @@ class Problems:
 @dataclass
 class Tally:
     """The restored files counted, and compared with the manifest's as they are found."""
-    expected: dict | None  # the manifest's files still to be found: emptied as the walk goes
+    expected: ExpectedFiles | None  # the manifest's files: each taken as the walk finds it
     files: int = 0
     bytes: int = 0
     altered: Problems = field(default_factory=Problems)
@@ -64,7 +64,7 @@ class Tally:
         self.files, self.bytes = self.files + 1, self.bytes + size
         if self.expected is None:
             return
-        entry = self.expected.pop(path, None)
+        entry = self.expected.take(path)
         if entry is None:
             self.unexpected.add(path, path)
         elif size != entry.size:
@@ -164,16 +164,14 @@ def summary(check: str, code: str, problems: Problems, message: str, hint: str, 
                    message=f"{message}: {shown}{more}", code=code if status == FAIL else "", hint=hint)
 
 
-def tree_findings(root: Path, expected: dict[str, FileEntry] | None, refused: list[str],
+def tree_findings(root: Path, expected: ExpectedFiles | None, refused: list[str],
                   may_be_empty: bool = False) -> list[Finding]:
     """Every finding about the restored tree at `root`; `refused` are the archive's entries the
-    extraction refused (escaping paths, devices). `expected`, the manifest's files, is emptied as
+    extraction refused (escaping paths, devices). `expected`, the manifest's files, are taken as
     they are found. No file at all fails unless `may_be_empty`."""
     unsafe, suspects = Problems(), Problems()
     for entry in refused:
         unsafe.add(entry)
-    expected_files, expected_bytes = (len(expected), sum(entry.size for entry in expected.values())) \
-        if expected is not None else (0, 0)
     tally = Tally(expected)
     walk(root, unsafe, suspects, tally)
     findings = [] if tally.files or may_be_empty else [empty("tree", "file")]
@@ -183,7 +181,7 @@ def tree_findings(root: Path, expected: dict[str, FileEntry] | None, refused: li
                                 "a hostile or broken archive: nothing was written outside the restore root; "
                                 "check the backup job's tar command"))
     if expected is not None:
-        findings += manifest_findings(tally, expected_files, expected_bytes)
+        findings += manifest_findings(tally)
     if suspects.count:
         findings.append(summary("files.content", reasons.VERIFY_RANSOMWARE_SUSPECT, suspects,
                                 "files whose content no longer matches their type, or looks encrypted",
@@ -192,11 +190,10 @@ def tree_findings(root: Path, expected: dict[str, FileEntry] | None, refused: li
     return findings
 
 
-def manifest_findings(tally: Tally, expected_files: int, expected_bytes: int) -> list[Finding]:
-    """The findings of a walk against the manifest; what remains in `tally.expected` is missing."""
-    missing = Problems()
-    for path in tally.expected:
-        missing.add(path, path)
+def manifest_findings(tally: Tally) -> list[Finding]:
+    """The findings of a walk against the manifest; what `tally.expected` still holds is missing."""
+    count, first = tally.expected.missing(EXAMPLES)
+    missing = Problems(count, [(path, path) for path in first])
     findings = []
     if missing.count:
         findings.append(summary("files.present", reasons.VERIFY_FILE_MISSING, missing,
@@ -207,7 +204,7 @@ def manifest_findings(tally: Tally, expected_files: int, expected_bytes: int) ->
                                 "files whose size or sha256 differ from the manifest",
                                 "the documents changed after the manifest was written, or were damaged"))
     findings.append(Finding("files.total", "tree", PASS if not missing.count and not tally.altered.count else WARN,
-                            expected={"files": expected_files, "bytes": expected_bytes},
+                            expected={"files": tally.expected.count, "bytes": tally.expected.bytes},
                             actual={"files": tally.files, "bytes": tally.bytes}))
     if tally.unexpected.count:
         findings.append(summary("files.unexpected", "", tally.unexpected, "files restored but not in the manifest",

@@ -11,7 +11,8 @@
         and nothing is left of it otherwise.
 
 A Backup names the object, its size and modification time, opens its bytes as a raw
-binary stream, and reads a small sibling object (the manifest) by suffix.
+binary stream, and opens a sibling object (the manifest) by suffix the same way: None if there is
+none (its reader counts and caps what it reads: drills.manifest).
 """
 
 import random

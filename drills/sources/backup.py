@@ -11,4 +11,4 @@ class Backup:
     size: int
     modified: datetime
     open: Callable[[], BinaryIO]
-    read_sibling: Callable[[str], bytes | None]
+    open_sibling: Callable[[str], BinaryIO | None]  # a sibling object (the manifest) by suffix, as `open`

@@ -10,7 +10,6 @@ from drills.errors import BackupProblem, InfrastructureError
 from drills.sources.backup import Backup
 from drills import reasons
 
-MAX_SIBLING_BYTES = 16 * 1024 * 1024
 MANIFEST_SUFFIXES = (".manifest.json", ".manifest.json.age")  # beside a backup, never one
 
 
@@ -37,7 +36,7 @@ def describe(path: Path) -> Backup:
         size=status.st_size,
         modified=datetime.fromtimestamp(status.st_mtime, timezone.utc),
         open=lambda: open_file(path),
-        read_sibling=lambda suffix: read_small(path.with_name(path.name + suffix)),
+        open_sibling=lambda suffix: open_sibling(path.with_name(path.name + suffix)),
     )
 
 
@@ -50,13 +49,9 @@ def open_file(path: Path):
                                        "check the mount and the backup job's rotation") from None
 
 
-def read_small(path: Path) -> bytes | None:
-    """A sibling's bytes, None if absent; BackupProblem if it is absurdly large."""
-    if not path.is_file():
-        return None
-    if path.stat().st_size > MAX_SIBLING_BYTES:
-        raise BackupProblem(reasons.MANIFEST_INVALID, f"{path.name} is larger than {MAX_SIBLING_BYTES:,} bytes")
-    return path.read_bytes()
+def open_sibling(path: Path):
+    """A sibling file as a raw stream, None if absent."""
+    return open_file(path) if path.is_file() else None
 
 
 @contextmanager

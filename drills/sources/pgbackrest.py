@@ -196,7 +196,7 @@ class Repository:
         manifest = [e.modified for e in listed() if e.key == f"backup/{self.stanza}/{chosen.label}/backup.manifest"]
         stored = replace(chosen, stored_until=max((e.modified for e in listed()), default=None))
         return PhysicalBackup(name=chosen.label, size=stream_size([(STAGED + e.key, e.size) for e in listed()]),
-                              modified=min([chosen.stopped, *manifest]), open=opened, read_sibling=lambda suffix: None,
+                              modified=min([chosen.stopped, *manifest]), open=opened, open_sibling=lambda suffix: None,
                               physical=stored, wal_gap=lambda: self.wal_gap(chosen))
 
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from drills.errors import BackupProblem, ConfigError, InfrastructureError
 from drills.s3 import s3_client
 from drills.sources.backup import Backup
-from drills.sources.local import MANIFEST_SUFFIXES, MAX_SIBLING_BYTES
+from drills.sources.local import MANIFEST_SUFFIXES
 from drills import reasons
 
 RESUME_ATTEMPTS = 5
@@ -76,24 +76,23 @@ def describe(client, settings, item: dict) -> Backup:
         size=item["Size"],
         modified=item["LastModified"],
         open=lambda: ResumingReader(client, location, key, item["ETag"], customer_key(settings)),
-        read_sibling=lambda suffix: read_small(client, settings, key + suffix),
+        open_sibling=lambda suffix: open_sibling(client, settings, key + suffix),
     )
 
 
-def read_small(client, settings, key: str) -> bytes | None:
+def open_sibling(client, settings, key: str):
+    """A sibling object as a raw stream (resuming, as the backup's), None if absent."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        answer = client.get_object(Bucket=settings.location.bucket, Key=key, **customer_key(settings))
+        answer = client.head_object(Bucket=settings.location.bucket, Key=key, **customer_key(settings))
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             return None
         raise unreachable(settings.location, error) from None
     except BotoCoreError as error:
         raise unreachable(settings.location, error) from None
-    if answer["ContentLength"] > MAX_SIBLING_BYTES:
-        raise BackupProblem(reasons.MANIFEST_INVALID, f"{key} is larger than {MAX_SIBLING_BYTES:,} bytes")
-    return answer["Body"].read()
+    return ResumingReader(client, settings.location, key, answer["ETag"], customer_key(settings))
 
 
 class ResumingReader(io.RawIOBase):

@@ -19,7 +19,7 @@ import paramiko
 from drills.crypto.identities import read_secret_file
 from drills.errors import BackupProblem, InfrastructureError
 from drills.sources.backup import Backup
-from drills.sources.local import MANIFEST_SUFFIXES, MAX_SIBLING_BYTES
+from drills.sources.local import MANIFEST_SUFFIXES
 from drills import reasons
 
 TIMEOUT = 15
@@ -96,19 +96,17 @@ def describe(settings, entry) -> Backup:
     return Backup(name=entry.filename, size=entry.st_size,
                   modified=datetime.fromtimestamp(entry.st_mtime, timezone.utc),
                   open=lambda: SftpReader(settings, path),
-                  read_sibling=lambda suffix: read_small(settings, path + suffix))
+                  open_sibling=lambda suffix: open_sibling(settings, path + suffix))
 
 
-def read_small(settings, path: str) -> bytes | None:
+def open_sibling(settings, path: str):
+    """A sibling file as a raw stream (read ahead, as the backup's), None if absent."""
     with session(settings) as sftp:
         try:
-            size = sftp.stat(path).st_size
+            sftp.stat(path)
         except FileNotFoundError:
             return None
-        if size > MAX_SIBLING_BYTES:
-            raise BackupProblem(reasons.MANIFEST_INVALID, f"{path} is larger than {MAX_SIBLING_BYTES:,} bytes")
-        with sftp.open(path, "rb") as handle:
-            return handle.read()
+    return SftpReader(settings, path)
 
 
 class SftpReader(io.RawIOBase):

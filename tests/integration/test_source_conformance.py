@@ -93,7 +93,9 @@ def test_the_newest_backup_is_chosen_by_time_not_by_name(store):
     chosen = sources.choose(store.settings(), datetime.now(timezone.utc))
     assert (chosen.name, chosen.size) == ("a-tuesday.dump.age", 7)
     assert read_all(chosen) == b"tuesday"
-    assert chosen.read_sibling(".manifest.json") == b"{}" and chosen.read_sibling(".manifest.json.age") is None
+    with chosen.open_sibling(".manifest.json") as sibling:
+        assert sibling.read() == b"{}"
+    assert chosen.open_sibling(".manifest.json.age") is None
 
 
 def test_a_large_backup_streams_back_byte_for_byte(store):
@@ -112,7 +114,7 @@ def test_a_backup_named_as_the_source_lists_it_is_the_one_drilled(store):
     assert [backup.name for backup in sources.listing(store.settings())] == ["tuesday.dump.age", "monday.dump.age"]
     older = sources.choose(store.settings(), now, name="monday.dump.age")
     assert (older.name, older.size, read_all(older)) == ("monday.dump.age", 6, b"monday")
-    assert older.read_sibling(".manifest.json") is None
+    assert older.open_sibling(".manifest.json") is None
     for unknown in ("sunday.dump.age", "tuesday.dump.age.manifest.json", "../backups/monday.dump.age", "*.age"):
         with pytest.raises(BackupProblem) as missing:
             sources.choose(store.settings(), now, name=unknown)

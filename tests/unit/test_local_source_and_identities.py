@@ -60,7 +60,9 @@ def test_the_manifest_is_read_beside_the_backup(tmp_path):
     touch(tmp_path / "a.age", 1000)
     (tmp_path / "a.age.manifest.json").write_text("{}")
     backup = latest(settings(tmp_path))
-    assert backup.read_sibling(".manifest.json") == b"{}" and backup.read_sibling(".manifest.json.age") is None
+    with backup.open_sibling(".manifest.json") as sibling:
+        assert sibling.read() == b"{}"
+    assert backup.open_sibling(".manifest.json.age") is None
 
 
 def test_no_matching_file_is_backup_missing_and_no_directory_is_an_infrastructure_error(tmp_path):

@@ -123,3 +123,32 @@ def test_a_report_that_cannot_be_stored_is_our_error_and_still_carries_the_verdi
         run_drill(catalog, catalog.sites[0], runtime=BrokenRuntime(BackupProblem("restore.failed", "no")))
     assert failed.value.code == "error.storage" and failed.value.outcome == "error"
     assert failed.value.report["reason"] == "restore.failed" and "FAIL restore.failed" in failed.value.message
+
+
+@pytest.mark.parametrize("site_id", ["pharmacie", "another-site"])
+def test_a_manifest_read_into_the_work_directory_goes_with_it_whatever_the_drill_became(tmp_path, monkeypatch,
+                                                                                         site_id):
+    """The manifest is spooled and its files stored in the work directory before the restore starts:
+    read (then the start fails) or refused (another site's), nothing of it stays in the run directory."""
+    from datetime import datetime, timezone
+
+    from drills import manifest
+
+    monkeypatch.setenv("DRILL_RUN_DIR", str(tmp_path / "run"))
+    (tmp_path / "backups").mkdir()
+    (tmp_path / "backups" / "b.tar.age").write_bytes(b"age-encryption.org/v1\n")
+    (tmp_path / "backups" / "b.tar.age.manifest.json").write_text(manifest.render(
+        site_id, "files", datetime.now(timezone.utc), files={"a.pdf": {"size": 1, "sha256": "0" * 64}}))
+    key = tmp_path / "drill.agekey"
+    key.write_text(IDENTITY + "\n")
+    key.chmod(0o600)
+    keys.init(tmp_path / "keys" / "signing.ed25519")
+    entry = {**site_entry("pharmacie", tmp_path / "backups", key), "engine": {"type": "files"},
+             "checks": {"manifest": "required"}}
+    catalog = load_catalog(write_catalog(tmp_path, [entry]))
+    runtime = BrokenRuntime(RuntimeError("boom"))
+    report = run_drill(catalog, catalog.sites[0], runtime=runtime).report
+    refused = [f["code"] for f in report["findings"] if f["check"] == "manifest"]
+    assert refused == ([] if site_id == "pharmacie" else ["manifest.invalid"])
+    assert report["backup"]["manifest"] == "b.tar.age.manifest.json"
+    assert list((tmp_path / "run").iterdir()) == [], "the manifest's spool and database are removed"
