@@ -6,9 +6,8 @@
 A documents archive (engine `files`) lists its files instead of tables:
     "files": {"scans/2026/ordonnance-0001.pdf": {"size": 48213, "sha256": "..."}, ...}
 Read, the files are never held as Python objects: the manifest is streamed from its source
-(at most MAX_MANIFEST_BYTES), decrypted as a stream, spooled into the drill's work directory (a
-memory filesystem, never the host's disk), read member by member (drills.json_stream) and its
-files stored one by one in an SQLite database beside it (drills.expected_files).
+(at most MAX_MANIFEST_BYTES), decrypted, spooled beside the drill's work directory (memory, never the
+host's disk, never the container's), read member by member (drills.json_stream), its files kept in SQLite.
 
 Format 2 (written by `drill seal SITE --dsn`, in the dump's own snapshot) adds each table's
 content fingerprint (drills.checks.fingerprints; format 1 is still read), and the tables no
@@ -92,16 +91,16 @@ def find(backup, identities, directory: Path) -> tuple[Manifest | None, str | No
 
 
 def for_drill(backup, site, identities, now: datetime,
-              work_dir: Path) -> tuple[Manifest | None, str | None, list[Finding]]:
+              directory: Path) -> tuple[Manifest | None, str | None, list[Finding]]:
     """The manifest beside `backup` as the site's checks.manifest wants it: (manifest, its file
-    name, the failing finding saying why it is refused or missing, if so). Read into the drill's
-    work directory (find), its files' database there until the work directory goes."""
+    name, the failing finding saying why it is refused or missing, if so). Read into `directory`
+    (find), its files' database there until the drill removes it."""
     policy = site.checks.manifest
     if policy == "ignore":
         return None, None, []
     manifest = name = None
     try:
-        manifest, name = find(backup, identities, work_dir / "manifest")
+        manifest, name = find(backup, identities, directory)
         if manifest:
             check_belongs(manifest, site, backup, now)
     except DrillError as error:  # unreadable, or not this backup's: named in the report, never used

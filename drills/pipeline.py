@@ -38,7 +38,7 @@ from drills.reports.report import (NAMED, PHASES, REPORT_FORMAT, TARGET, StoredR
 from drills.runtimes.docker import DockerRuntime
 from drills.streams import Meter, Phases, Stopwatch, decompressed, drain, pieces, read_ahead, timed
 from drills.watchdog import Watchdog, interrupted
-from drills.workdir import make_work_dir
+from drills.workdir import inputs_dir, make_work_dir
 from drills import reasons
 
 log = logging.getLogger("restore_drill.pipeline")
@@ -111,9 +111,9 @@ class Drill:
                     self.backup = sources.choose(self.site.source, self.started_at, name=self.backup_name,
                                                  site=self.site, before=self.target)
                     identities = identities_from(self.site.decrypt)
-                    work_dir = make_work_dir(self.drill_id)  # the manifest's files are read into it
+                    work_dir = make_work_dir(self.drill_id)
                     self.manifest, self.manifest_name, refused = manifests.for_drill(
-                        self.backup, self.site, identities, self.started_at, work_dir)
+                        self.backup, self.site, identities, self.started_at, inputs_dir(work_dir))
                     self.findings += refused
                 self.progress("restore")
                 with self.phases.measure("restore"):
@@ -180,6 +180,7 @@ class Drill:
             self.manifest.files.close()
         if work_dir:
             shutil.rmtree(work_dir, ignore_errors=True)
+            shutil.rmtree(inputs_dir(work_dir), ignore_errors=True)
         if not container:
             return
         if not self.watchdog.reason:  # a drill stopped by its deadline does not wait for the engine

@@ -66,3 +66,10 @@ def make_work_dir(drill_id: str) -> Path:
     path.mkdir(mode=0o700)
     os.chown(path, CONTAINER_UID, CONTAINER_UID)
     return path
+
+
+def inputs_dir(work_dir: Path) -> Path:
+    """Where the drill keeps what the restore is judged against (the manifest's files): beside the
+    work directory, never mounted into the container, whose user may share the worker's uid; named
+    DRILL_ID.TOKEN.inputs so that the reaper's rule finds its drill."""
+    return work_dir.with_name(work_dir.name + ".inputs")

@@ -2,6 +2,7 @@
 and teardown runs (the real engine is exercised in tests/integration)."""
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,7 @@ class BrokenRuntime:
 
     def start(self, spec):
         self.spec = spec
+        self.mounted = sorted(str(path.relative_to(host)) for host in spec.binds for path in Path(host).rglob("*"))
         raise self.failure
 
     def remove(self, name):
@@ -128,8 +130,9 @@ def test_a_report_that_cannot_be_stored_is_our_error_and_still_carries_the_verdi
 @pytest.mark.parametrize("site_id", ["pharmacie", "another-site"])
 def test_a_manifest_read_into_the_work_directory_goes_with_it_whatever_the_drill_became(tmp_path, monkeypatch,
                                                                                          site_id):
-    """The manifest is spooled and its files stored in the work directory before the restore starts:
-    read (then the start fails) or refused (another site's), nothing of it stays in the run directory."""
+    """The manifest is spooled and its files stored beside the work directory before the restore starts,
+    never where the container is given (its user may share the worker's uid): read (then the start
+    fails) or refused (another site's), nothing of it stays in the run directory."""
     from datetime import datetime, timezone
 
     from drills import manifest
@@ -152,3 +155,4 @@ def test_a_manifest_read_into_the_work_directory_goes_with_it_whatever_the_drill
     assert refused == ([] if site_id == "pharmacie" else ["manifest.invalid"])
     assert report["backup"]["manifest"] == "b.tar.age.manifest.json"
     assert list((tmp_path / "run").iterdir()) == [], "the manifest's spool and database are removed"
+    assert runtime.mounted == [], "the container's work directory holds nothing of the manifest"
