@@ -322,6 +322,17 @@ def test_after_a_boot_the_worker_waits_for_its_run_directory_and_drills(stack, c
     assert RUN_DIR.stat().st_uid == 999
 
 
+def test_docker_stop_ends_the_dashboard_and_the_api_on_sigterm_not_after_the_grace_period(stack):
+    """Each service stops on SIGTERM itself (exit 0): a process that ignored it would be killed by
+    SIGKILL when the grace period ends, exit 137, and the Streamlit server could outlive drill."""
+    for service in ("dashboard", "api"):
+        service_container = container(stack, service)
+        run("docker", "stop", "--time", "60", service_container)
+        state = json.loads(run("docker", "inspect", service_container).stdout)[0]["State"]
+        assert (state["ExitCode"], state["OOMKilled"]) == (0, False), (service, state)
+        run("docker", "start", service_container)
+
+
 def test_the_app_image_runs_as_a_non_root_user_and_holds_no_secret(images):
     inspected = json.loads(run("docker", "image", "inspect", APP_IMAGE).stdout)[0]["Config"]
     assert inspected["User"] == "999:999"
