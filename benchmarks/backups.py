@@ -43,8 +43,12 @@ class Backup:
         return self.path.stat().st_size
 
     @property
+    def manifest_counts(self) -> dict[str, int]:
+        return json.loads(self.path.with_name(self.path.name + ".manifest.json").read_text())["tables"]
+
+    @property
     def tables(self) -> list[str]:
-        return sorted(json.loads(self.path.with_name(self.path.name + ".manifest.json").read_text())["tables"])
+        return sorted(self.manifest_counts)
 
     def memory_needed(self) -> int:
         """A restore's tmpfs: the database (twice the dump), its WAL, and the dump staged for
@@ -76,8 +80,9 @@ def cached_backup(size: str) -> Backup:
     return Backup(path, identity, patients)
 
 
-def drill_catalog(directory: Path, backup: Backup, jobs: int = 2) -> Path:
-    """A catalog of one site drilling `backup`, its own evidence and signing key, in `directory`."""
+def drill_catalog(directory: Path, backup: Backup, jobs: int = 2, engine: dict | None = None) -> Path:
+    """A catalog of one site drilling `backup`, its own evidence and signing key, in `directory`;
+    `engine`: the site's engine type and format (a custom-format PostgreSQL dump by default)."""
     source = directory / "source"
     source.mkdir(parents=True, exist_ok=True)
     for file in (backup.path, backup.path.with_name(backup.path.name + ".manifest.json")):
@@ -89,9 +94,9 @@ def drill_catalog(directory: Path, backup: Backup, jobs: int = 2) -> Path:
     catalog = directory / "catalog.yaml"
     catalog.write_text(yaml.safe_dump({"evidence": "evidence/", "signing_key": "keys/signing.ed25519", "sites": [{
         "id": SITE, "name": "Bench", "tenant": "bench",
-        "source": {"type": "local", "path": str(source), "pattern": "*.dump.age"},
+        "source": {"type": "local", "path": str(source), "pattern": "*.age"},
         "decrypt": {"identity_file": str(backup.identity)},
-        "engine": {"type": "postgres", "format": "custom", "jobs": jobs, "tmpfs": f"{memory // GIB}g",
+        "engine": {**(engine or {"type": "postgres", "format": "custom", "jobs": jobs}), "tmpfs": f"{memory // GIB}g",
                    "memory": f"{memory // GIB + 1}g", "timeout": "2h"},
         "checks": {"manifest": "required"}, "targets": {"rto": "2h", "rpo": "1000d"}}]}))
     return catalog
