@@ -19,7 +19,8 @@ test-unit: setup
 	.venv/bin/pytest -q tests/unit
 
 # Each benchmark writes its section of docs/benchmarks.md. The first run generates the 100 MB,
-# 1 GB and 4 GB dumps (about 15 minutes, cached in ~/.cache/restore-drill/bench).
+# 1 GB and 4 GB dumps, and benchmarks.engines its 1 GB MariaDB and SQLite backups (about 15 minutes, cached
+# in ~/.cache/restore-drill/bench).
 bench: setup
 	.venv/bin/python -m benchmarks.drill_vs_script
 	.venv/bin/python -m benchmarks.scale
@@ -30,6 +31,7 @@ bench: setup
 	.venv/bin/python -m benchmarks.evidence
 	.venv/bin/python -m benchmarks.fingerprints
 	.venv/bin/python -m benchmarks.physical
+	.venv/bin/python -m benchmarks.engines
 
 clean-demo:
 	rm -rf demo

@@ -8,6 +8,8 @@ SQLite), and the activity ends at a fixed date. The backups are made the way a s
 real `age` CLI, their manifest beside them; made once and cached beside the PostgreSQL dumps.
 """
 
+import fcntl
+import os
 import secrets
 import shutil
 import subprocess
@@ -138,13 +140,15 @@ def cached_backup(engine_type: str, size: str) -> Backup:
     recipient = ensure_age_identity(identity)
     patients = round(SIZES[size] / BYTES_PER_PATIENT[engine_type])
     path = CACHE / f"{SITE}-{engine_type}-{patients}.{'sql' if engine_type == 'mariadb' else 'sqlite'}.age"
-    if not path.exists():
-        print(f"bench: generating the {size} {engine_type} backup ({patients:,} patients; cached)", flush=True)
-        started, partial = time.perf_counter(), path.with_name(path.name + ".partial")
-        manifest = (mariadb_backup if engine_type == "mariadb" else sqlite_backup)(patients, recipient, partial)
-        path.with_name(path.name + ".manifest.json").write_text(manifest)
-        partial.rename(path)
-        print(f"bench: {path.stat().st_size / 1e6:,.0f} MB made in {time.perf_counter() - started:.0f} s", flush=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another run making it: wait for it
+        if not path.exists():
+            print(f"bench: generating the {size} {engine_type} backup ({patients:,} patients; cached)", flush=True)
+            started, partial = time.perf_counter(), path.with_name(f"{path.name}.{os.getpid()}.partial")
+            manifest = (mariadb_backup if engine_type == "mariadb" else sqlite_backup)(patients, recipient, partial)
+            path.with_name(path.name + ".manifest.json").write_text(manifest)
+            partial.rename(path)
+            print(f"bench: {path.stat().st_size / 1e6:,.0f} MB made in {time.perf_counter() - started:.0f} s", flush=True)
     return Backup(path, identity, patients)
 
 
