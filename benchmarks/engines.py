@@ -12,7 +12,9 @@ in the same run, drill and tool alternating `--repeat` times.
 The tool's container is started as the drill starts its own (the engine's plan, served the same
 way), and the tool is timed from that start (postgres: from pg_restore's) to its last count,
 teardown excluded. The drill is `drill run` in its own process, timed fetch to verified (its
-RTO), every check included. The figures go to docs/benchmarks.md, a section per engine.
+RTO), every check included. The figures go to docs/benchmarks.md, a section per engine; where
+the goal is missed, one more drill runs under py-spy (benchmarks.profile_drill) and its profile
+goes beside them, its stacks in docs/profiles/.
 
     python -m benchmarks.engines [--size "1 GB"] [--repeat 2] [--engines postgres,mariadb,sqlite]
 """
@@ -31,6 +33,7 @@ from typing import Callable
 from benchmarks import backups, pharmacies
 from benchmarks.backups import SIZES, Backup, drill, drill_catalog
 from benchmarks.pharmacies import engine_container
+from benchmarks.profile_drill import PROFILES, profiled
 from benchmarks.results import record
 from drills.engines import mariadb, postgres, sqlite
 from drills.engines.plan import EARLY, RESTORE, WORK_INSIDE
@@ -140,11 +143,17 @@ def main() -> int:
                 drills.append(drill(catalog))
                 print(f"bench: {name} round {round_number}: tool {tools[-1]:.1f} s, drill {drills[-1]['seconds']:.1f} s "
                       f"{drills[-1]['phases']}", flush=True)
-        write_results(arguments, name, backup, drills, tools)
+            ratio = write_results(arguments, name, backup, drills, tools)
+            if ratio > bench.goal:  # where the drill's time goes, beside the figures
+                output = PROFILES / f"drill-{name}-{arguments.size.replace(' ', '').lower()}.folded"
+                _, rows = profiled(catalog, output)
+                record(f"Profile of the {name} drill ({arguments.size})", f"python -m benchmarks.engines --engines "
+                       f"{name} --size '{arguments.size}' (run when the goal is missed)", rows)
     return 0
 
 
-def write_results(arguments, name: str, backup: Backup, drills: list[dict], tools: list[float]) -> None:
+def write_results(arguments, name: str, backup: Backup, drills: list[dict], tools: list[float]) -> float:
+    """The engine's section of docs/benchmarks.md; the ratio drill / tool."""
     bench, median = BENCHES[name], statistics.median
     drill_seconds, tool_seconds = median(run["seconds"] for run in drills), median(tools)
     phases = {phase: median(run["phases"][phase] for run in drills) for phase in drills[0]["phases"]}
@@ -160,6 +169,7 @@ def write_results(arguments, name: str, backup: Backup, drills: list[dict], tool
                "| drill phases (median s) | " + ", ".join(f"{p} {s:.2f}" for p, s in phases.items()) + " |",
                f"| drill's peak RSS | {max(run['rss_mb'] for run in drills):.0f} MB |",
            ])
+    return drill_seconds / tool_seconds
 
 
 if __name__ == "__main__":

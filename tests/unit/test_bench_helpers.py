@@ -41,3 +41,16 @@ def test_a_restore_gets_room_for_its_database_its_staged_dump_and_its_wal(tmp_pa
         file.truncate(300 * 1024**2)
     needed = Backup(dump, tmp_path / "key", 1).memory_needed()
     assert needed % GIB == 0 and 900 * 1024**2 + WAL_ROOM <= needed < 900 * 1024**2 + WAL_ROOM + GIB
+
+
+def test_the_profile_counts_a_drill_run_in_its_own_thread_not_the_main_thread_waiting_for_it():
+    waiting = ("_run_module_as_main (<frozen runpy>:198);<module> (drills/cli.py:74);"
+               "in_a_thread (drills/foreground.py:50);Thread._wait_for_tstate_lock (threading.py:1139)")
+    drill = "Thread._bootstrap (threading.py:1002);in_a_thread.<locals>.work (drills/foreground.py:41);Drill.run (drills/pipeline.py:126)"
+    total, inclusive, own, _ = shares("\n".join([
+        f"{waiting} 100", f"{drill};restore (drills/engines/executor.py:35);DockerRuntime.run (drills/runtimes/docker.py:69) 70",
+        f"{drill};verify_database (drills/checks/database.py:40) 25",
+        "Thread._bootstrap (threading.py:1002);OutputCollector.run (drills/runtimes/docker.py:189) 90"]))
+    assert total == 100  # the wall time: the main thread's samples
+    assert inclusive["restore (drills/engines/executor.py)"] == 70 and inclusive["Drill.run (drills/pipeline.py)"] == 95
+    assert "Thread._wait_for_tstate_lock (threading.py)" not in own and "OutputCollector.run (drills/runtimes/docker.py)" not in own
