@@ -175,8 +175,8 @@ def sqlite_backup(patients: int, recipient: str, target: Path) -> str:
     """The pharmacy written by sqlite3 in the tools image (into a memory filesystem), its manifest, age."""
     with engine_container("sqlite", whole_gib(2 * patients * BYTES_PER_PATIENT["sqlite"] + GIB)) as (
             runtime, container, work, _):
-        run(runtime, container, ["sqlite3", "-bail", "/run/drill/pharmacy.sqlite"],
-            input=iter([pharmacy_sql(SQLITE, patients).encode()]))
+        sql = "PRAGMA temp_store = memory; PRAGMA journal_mode = off;\n" + pharmacy_sql(SQLITE, patients)  # /tmp: 64 MB
+        run(runtime, container, ["sqlite3", "-bail", "/run/drill/pharmacy.sqlite"], input=iter([sql.encode()]))
         manifest = manifests.of_backup_file("sqlite", work / "pharmacy.sqlite", SITE)
         subprocess.run(["age", "-r", recipient, "-o", str(target), str(work / "pharmacy.sqlite")], check=True)
     return manifest
