@@ -157,6 +157,7 @@ def write_results(arguments, name: str, backup: Backup, drills: list[dict], tool
     bench, median = BENCHES[name], statistics.median
     drill_seconds, tool_seconds = median(run["seconds"] for run in drills), median(tools)
     phases = {phase: median(run["phases"][phase] for run in drills) for phase in drills[0]["phases"]}
+    tool = bench.tool.replace("|", "\\|")  # a pipe in a table's cell
     record(f"{bench.title} ({arguments.size})",
            f"python -m benchmarks.engines --engines {name} --size '{arguments.size}' --repeat {arguments.repeat}", [
                "| measure | value |", "|---|---|",
@@ -164,7 +165,7 @@ def write_results(arguments, name: str, backup: Backup, drills: list[dict], tool
                f"patients, {len(backup.tables)} tables |",
                f"| full drill, fetch to verified, all checks (median; runs) | {drill_seconds:.1f} s; "
                + ", ".join(f"{run['seconds']:.1f}" for run in drills) + " |",
-               f"| {bench.tool} (median; runs) | {tool_seconds:.1f} s; " + ", ".join(f"{s:.1f}" for s in tools) + " |",
+               f"| {tool} (median; runs) | {tool_seconds:.1f} s; " + ", ".join(f"{s:.1f}" for s in tools) + " |",
                f"| **ratio drill / tool** (goal <= {bench.goal:.2f}) | **{drill_seconds / tool_seconds:.2f}** |",
                "| drill phases (median s) | " + ", ".join(f"{p} {s:.2f}" for p, s in phases.items()) + " |",
                f"| drill's peak RSS | {max(run['rss_mb'] for run in drills):.0f} MB |",
