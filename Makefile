@@ -19,8 +19,8 @@ test-unit: setup
 	.venv/bin/pytest -q tests/unit
 
 # Each benchmark writes its section of docs/benchmarks.md. The first run generates the 100 MB,
-# 1 GB and 4 GB dumps and the files engine's archives of scans (about 15 minutes, cached in
-# ~/.cache/restore-drill/bench).
+# 1 GB and 4 GB dumps, benchmarks.engines its 1 GB MariaDB and SQLite backups and benchmarks.files its
+# archives of scans (about 25 minutes, cached in ~/.cache/restore-drill/bench).
 bench: setup
 	.venv/bin/python -m benchmarks.drill_vs_script
 	.venv/bin/python -m benchmarks.scale
@@ -31,6 +31,7 @@ bench: setup
 	.venv/bin/python -m benchmarks.evidence
 	.venv/bin/python -m benchmarks.fingerprints
 	.venv/bin/python -m benchmarks.physical
+	.venv/bin/python -m benchmarks.engines
 	.venv/bin/python -m benchmarks.files
 	.venv/bin/python -m benchmarks.night
 

@@ -43,8 +43,12 @@ class Backup:
         return self.path.stat().st_size
 
     @property
+    def manifest_counts(self) -> dict[str, int]:
+        return json.loads(self.path.with_name(self.path.name + ".manifest.json").read_text())["tables"]
+
+    @property
     def tables(self) -> list[str]:
-        return sorted(json.loads(self.path.with_name(self.path.name + ".manifest.json").read_text())["tables"])
+        return sorted(self.manifest_counts)
 
     def memory_needed(self) -> int:
         """A restore's tmpfs: the database (twice the dump), its WAL, and the dump staged for

@@ -54,3 +54,16 @@ def test_the_scans_are_the_same_on_every_run_look_like_their_type_and_add_up_to_
     assert 18_000_000 < sum(sizes) < 22_000_000
     assert {name.rsplit(".", 1)[1] for name, _ in first} == {"pdf", "jpg", "tif"}
     assert files.parse_size("2 GB") == 2_000_000_000 and files.parse_size("100 MB") == 100_000_000
+
+
+def test_the_profile_counts_a_drill_run_in_its_own_thread_not_the_main_thread_waiting_for_it():
+    waiting = ("_run_module_as_main (<frozen runpy>:198);<module> (drills/cli.py:74);"
+               "in_a_thread (drills/foreground.py:50);Thread._wait_for_tstate_lock (threading.py:1139)")
+    drill = "Thread._bootstrap (threading.py:1002);in_a_thread.<locals>.work (drills/foreground.py:41);Drill.run (drills/pipeline.py:126)"
+    total, inclusive, own, _ = shares("\n".join([
+        f"{waiting} 100", f"{drill};restore (drills/engines/executor.py:35);DockerRuntime.run (drills/runtimes/docker.py:69) 70",
+        f"{drill};verify_database (drills/checks/database.py:40) 25",
+        "Thread._bootstrap (threading.py:1002);OutputCollector.run (drills/runtimes/docker.py:189) 90"]))
+    assert total == 100  # the wall time: the main thread's samples
+    assert inclusive["restore (drills/engines/executor.py)"] == 70 and inclusive["Drill.run (drills/pipeline.py)"] == 95
+    assert "Thread._wait_for_tstate_lock (threading.py)" not in own and "OutputCollector.run (drills/runtimes/docker.py)" not in own
