@@ -31,6 +31,10 @@ class DuplicatePath(ValueError):
     """Raised when the manifest lists the same path twice (or its files twice)."""
 
 
+class BadEntry(ValueError):
+    """Raised at the first entry of the files object that is not {size, sha256}."""
+
+
 def key(path: str) -> bytes:
     return path.encode("utf-8", "surrogatepass")
 
@@ -52,6 +56,7 @@ class ExpectedFiles:
             connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             connection.execute("PRAGMA journal_mode = OFF")
             connection.execute("PRAGMA synchronous = OFF")
+            connection.execute("PRAGMA temp_store = MEMORY")  # never a temporary file in TMPDIR (disk)
             connection.execute("CREATE TABLE files (path BLOB PRIMARY KEY, size INTEGER, sha256 BLOB, seen INTEGER)")
             connection.execute("BEGIN")
             for path, entry in entries:
@@ -98,9 +103,7 @@ def document_with_files(text, database: str, max_member: int):
             if isinstance(value, Iterator):  # the files object's members, one by one
                 if files is not None:
                     raise DuplicatePath("lists its files twice")
-                bad = []
-                files = value = ExpectedFiles.stored(file_entries(value, bad), database)
-                value = bad or value
+                files = value = ExpectedFiles.stored(file_entries(value), database)
             if name is None:  # a document that is not an object
                 document = value
             else:
@@ -111,15 +114,14 @@ def document_with_files(text, database: str, max_member: int):
             files.close()
 
 
-def file_entries(members, bad: list):
-    """(path, FileEntry) of each valid member of the files object; `bad` gets the others' paths."""
+def file_entries(members):
+    """(path, FileEntry) of each member of the files object; BadEntry at the first that is not one."""
     for path, entry in members:
-        if valid_file_entry(entry):
-            yield path, FileEntry(entry["size"], bytes.fromhex(entry["sha256"]))
-        else:
-            bad.append(path)
+        if not valid_file_entry(entry):
+            raise BadEntry("maps a path to what is not {size, sha256}: its files must map paths to {size, sha256}")
+        yield path, FileEntry(entry["size"], bytes.fromhex(entry["sha256"]))
 
 
 def valid_file_entry(entry) -> bool:
-    return (isinstance(entry, dict) and isinstance(entry.get("size"), int) and 0 <= entry["size"] < 2**63
+    return (isinstance(entry, dict) and type(entry.get("size")) is int and 0 <= entry["size"] < 2**63
             and isinstance(entry.get("sha256"), str) and re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]) is not None)

@@ -4,7 +4,8 @@ member (a manifest's `files`) can be consumed entry by entry instead of held who
 json.JSONDecoder.raw_decode decodes each value from a buffer refilled from the file; a value
 ending exactly where the buffer does is decoded again once the buffer holds more (a number cut
 in two would otherwise pass for a smaller one). No single value may exceed `max_value`
-characters: a hostile document cannot make one value fill the memory.
+characters, nor all the values decoded whole together (the large member's entries apart): a
+hostile document cannot make its small members fill the memory.
 
 Errors are ValueError (json.JSONDecodeError among them) or UnicodeDecodeError, as json.loads's.
 """
@@ -27,6 +28,7 @@ class Text:
     def __init__(self, handle, max_value: int):
         self.handle, self.max_value = handle, max_value
         self.buffer, self.position, self.consumed, self.ended = "", 0, 0, False
+        self.budget, self.counting = max_value, True  # characters left for the values decoded whole
 
     def more(self) -> bool:
         """Read more of the file into the buffer (at least as much as it holds: a large value is
@@ -66,6 +68,9 @@ class Text:
             try:
                 value, end = DECODER.raw_decode(self.buffer, self.position)
                 if end < len(self.buffer) or self.ended:
+                    self.budget -= (end - self.position) if self.counting else 0
+                    if self.budget < 0:
+                        raise TooLarge(f"holds more than {self.max_value:,} characters outside its large member")
                     self.position = end
                     return value
             except json.JSONDecodeError as error:
@@ -87,7 +92,9 @@ def members(text: Text, large: str):
         key = text.value()
         text.expect(":")
         if key == large and text.peek() == "{":
+            text.counting = False  # its entries are consumed one by one, not held
             yield key, members(text, "")
+            text.counting = True
         else:
             yield key, text.value()
         if text.expect(",}") == "}":

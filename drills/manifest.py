@@ -37,7 +37,7 @@ from drills.engines import ENGINES
 from drills.engines.plan import Tree
 from drills.checks.findings import FAIL, Finding
 from drills.errors import BackupProblem, ConfigError, DrillError
-from drills.expected_files import DuplicatePath, ExpectedFiles, document_with_files
+from drills.expected_files import BadEntry, DuplicatePath, ExpectedFiles, document_with_files
 from drills.json_stream import TooLarge
 from drills.sources.local import MANIFEST_SUFFIXES
 from drills.streams import ChunkReader, Meter, decompressed, pieces
@@ -47,8 +47,8 @@ FORMAT, FINGERPRINTED = 1, 2  # a manifest with fingerprints is format 2
 # How far the site's clock and the storage's may disagree: a manifest time past its backup's (or
 # past now) by more than this is refused. A forged taken_at gains at most this much freshness.
 MAX_CLOCK_SKEW = timedelta(minutes=15)
-# A manifest of a million files is about 150 MB; the cap is against a hostile one filling the memory
-# filesystem it is spooled to. Each member but `files` is decoded whole: at most MAX_MEMBER characters.
+# A manifest of a million files is about 150 MB; the cap is against a hostile one filling its spool's
+# memory filesystem. The members but `files` are decoded whole: MAX_MEMBER characters for them all.
 MAX_MANIFEST_BYTES, MAX_MEMBER = 1024**3, 16 * 1024 * 1024
 SPOOL, DATABASE = "manifest.json", "manifest.sqlite"
 
@@ -122,13 +122,12 @@ def parse(data: bytes) -> Manifest:
 
 
 def parsed(text, database: str) -> Manifest:
-    """The manifest read from the text file `text`, its files stored in `database` as they are read;
-    BackupProblem("manifest.invalid") if it is not one."""
+    """The manifest in the text file `text`, its files stored in `database`; else manifest.invalid."""
     try:
         document = document_with_files(text, database, MAX_MEMBER)
-    except (DuplicatePath, TooLarge) as error:
+    except (DuplicatePath, TooLarge, BadEntry) as error:
         raise invalid(f"the manifest {error}") from None
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:  # nested too deep: RecursionError
         raise invalid(f"the manifest is not JSON: {error}") from None
     try:
         return checked(document)
@@ -139,7 +138,8 @@ def parsed(text, database: str) -> Manifest:
 
 
 def checked(document) -> Manifest:
-    if not isinstance(document, dict) or document.get("format") not in (FORMAT, FINGERPRINTED):
+    if not isinstance(document, dict) or type(document.get("format")) is not int or \
+            document["format"] not in (FORMAT, FINGERPRINTED):  # not true, not 1.0
         raise invalid(f"the manifest is not format {FORMAT} or {FINGERPRINTED}")
     fingerprints = document.get("fingerprints") if document["format"] == FINGERPRINTED else None
     if fingerprints is not None and not (isinstance(fingerprints, dict) and all(

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from drills.checks.findings import FAIL, PASS, WARN, Finding, empty
 from drills.expected_files import ExpectedFiles
-from drills import reasons
+from drills import reasons, redaction
 
 EXAMPLES = 10
 SAMPLE = 64 * 1024
@@ -148,8 +148,9 @@ def walk(root: Path, unsafe: Problems, suspects: Problems, tally: Tally) -> None
 
 
 def printable(name: str) -> str:
-    """A file name as a report can carry it (names that are not UTF-8 keep their bytes escaped)."""
-    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+    """A file name as a report can carry it: bytes that are not UTF-8 escaped, then as any name read
+    from a backup (redaction.printable: control characters replaced, length capped)."""
+    return redaction.printable(name.encode("utf-8", "backslashreplace").decode("utf-8"), limit=300)
 
 
 def kind_of(mode: int) -> str:

@@ -79,3 +79,17 @@ def test_a_member_larger_than_the_limit_is_refused_before_it_is_read_whole(monke
     text = json.dumps({"format": 1, "site": "x" * 5000})
     with pytest.raises(json_stream.TooLarge):
         list(json_stream.top_level(io.StringIO(text), "files", 1000))
+
+
+@pytest.mark.parametrize("document, why", [
+    (b'{"format": 1, ' + b", ".join(b'"x%d": [' % n + b"[]," * 1_000_000 + b"[]]" for n in range(6)) + b"}",
+     "characters outside its large member"),  # small members together: bounded, not 2 GB of lists
+    (b'{"format": 1, "tables": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "not JSON"),  # RecursionError
+    (b'{"format": true, "site": "s", "taken_at": "2026-11-20T02:00:00Z", "engine": "files", "files": {}}',
+     "not format"),
+    (b'{"format": 1, "files": {"a": {"size": true, "sha256": "' + b"0" * 64 + b'"}}}', "files must map paths to"),
+])
+def test_a_hostile_manifest_is_refused_as_manifest_invalid_without_holding_its_members(document, why):
+    with pytest.raises(BackupProblem, match=why) as refused:
+        manifest.parse(document)
+    assert refused.value.code == "manifest.invalid"
