@@ -49,25 +49,30 @@ def command_dashboard(arguments) -> int:
 def supervise(command: list[str], env: dict[str, str]) -> int:
     """Run `command` until it exits, forwarding SIGTERM and SIGINT to it. The child has its own
     process group, so a Ctrl-C in a terminal reaches it once, through here."""
-    parent, stopping = os.getpid(), []
-    child = subprocess.Popen(command, env=env, process_group=0, preexec_fn=lambda: die_with(parent))
+    parent, stopping, started = os.getpid(), [], []
 
-    def forward(received: int, _) -> None:
+    def forward(received: int, _) -> None:  # installed before the child starts: no signal falls between
         stopping.append(received)
-        child.send_signal(received)
+        for child in started:
+            child.send_signal(received)
 
     previous = {number: signal.signal(number, forward) for number in FORWARDED}
     try:
+        child = subprocess.Popen(command, env=env, process_group=0, preexec_fn=lambda: die_with(parent))
+        started.append(child)
+        if stopping:  # asked to stop while it started
+            child.send_signal(stopping[0])
         code = child.wait()
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-        if child.poll() is None:  # only if this process itself failed while waiting
-            child.terminate()
-            try:
-                child.wait(STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        for child in started:
+            if child.poll() is None:  # only if this process itself failed while waiting
+                child.terminate()
+                try:
+                    child.wait(STOP_SECONDS)
+                except subprocess.TimeoutExpired:
+                    child.kill()
     return 0 if stopping or code == 0 else EXIT["error"]
 
 

@@ -69,7 +69,7 @@ class SessionStore:
 
     def resume(self, cookie: str | None) -> tuple[str, str] | None:
         """(session id, user) of a cookie whose signature holds and whose session is open and not expired."""
-        if not cookie or len(cookie) > TOKEN_MAX_CHARS or cookie.count(".") != 2:
+        if not cookie or len(cookie) > TOKEN_MAX_CHARS or not cookie.isascii() or cookie.count(".") != 2:
             return None
         session_id, expires, mac = cookie.split(".")
         if not expires.isdigit() or not hmac.compare_digest(mac, self.mac(session_id, int(expires))):

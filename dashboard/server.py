@@ -12,16 +12,32 @@ from dashboard import cookies
 
 
 async def open_session(request: Request) -> Response:
-    """POST the ticket (the body, as text): 204 with the cookie, else 403 and nothing set."""
-    ticket = (await request.body())[:cookies.TOKEN_MAX_CHARS].decode(errors="replace")
-    value = cookies.STORE.redeem(ticket) if cookies.same_origin(request.headers.get("origin"),
-                                                                 request.headers.get("host")) else None
+    """POST the ticket (the body, as text): 204 with the cookie, else 403 and nothing set. The origin
+    is checked before the body is read, and no more of the body than a ticket is ever held."""
+    if not cookies.same_origin(request.headers.get("origin"), request.headers.get("host")):
+        return Response(status_code=403)
+    value = cookies.STORE.redeem(await ticket_of(request))
     if value is None:
         return Response(status_code=403)
     response = Response(status_code=204)
     response.set_cookie(cookies.COOKIE, value, max_age=cookies.LIFETIME_SECONDS, path="/", httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https")
+                        samesite="strict", secure=behind_https(request))
     return response
+
+
+async def ticket_of(request: Request) -> str:
+    """The body's first TOKEN_MAX_CHARS bytes, read no further (an unauthenticated caller may send GBs)."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk[:cookies.TOKEN_MAX_CHARS + 1 - len(body)]
+        if len(body) > cookies.TOKEN_MAX_CHARS:
+            return ""  # longer than any ticket
+    return body.decode(errors="replace")
+
+
+def behind_https(request: Request) -> bool:
+    """Whether the browser speaks HTTPS: directly, or to the TLS proxy in front (its X-Forwarded-Proto)."""
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "").lower() == "https"
 
 
 app = st.App(str(Path(__file__).with_name("app.py")),

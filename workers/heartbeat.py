@@ -36,14 +36,27 @@ def ping(site) -> threading.Thread | None:
     return thread
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A ping goes to the URL the catalog names, nowhere else: a redirect is a failed ping (an
+    answer may not send the worker to another host, an internal one, or from https to http)."""
+
+    def redirect_request(self, *_):
+        return None
+
+
+OPENER = urllib.request.build_opener(NoRedirect)
+
+
 def send(site_id: str, url: str) -> bool:
-    host = urlsplit(url).hostname
-    if urlsplit(url).scheme not in ("http", "https"):
-        log.error("heartbeat URL is not http(s): not pinged", extra={"site": site_id})
-        return False
+    """GET `url`: a 2xx answer is a ping (its body is not read); anything else is logged."""
+    host = None
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, method="GET"), timeout=PING_TIMEOUT_SECONDS) as reply:
-            reply.read(1024)
+        parts = urlsplit(url)
+        host = parts.hostname
+        if parts.scheme not in ("http", "https"):
+            log.error("heartbeat URL is not http(s): not pinged", extra={"site": site_id})
+            return False
+        OPENER.open(urllib.request.Request(url, method="GET"), timeout=PING_TIMEOUT_SECONDS).close()
     except (OSError, ValueError) as error:  # URLError, HTTPError, timeouts: never the URL itself in the log
         log.warning("heartbeat ping failed", extra={"site": site_id, "host": host, "error": type(error).__name__})
         return False

@@ -100,6 +100,29 @@ def test_a_heartbeat_is_a_get_to_the_sites_url_and_its_path_is_never_logged(tmp_
     assert "0f6c2b1e" not in " ".join(f"{record.getMessage()} {vars(record)}" for record in caplog.records)
 
 
+def test_a_heartbeat_answered_by_a_redirect_is_a_failed_ping_and_goes_nowhere_else(receiver):
+    """The URL's server may not send the worker elsewhere (another host, an internal address)."""
+    elsewhere_port, elsewhere = receiver
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{elsewhere_port}/internal")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert heartbeat.send("port", f"http://127.0.0.1:{server.server_address[1]}/ping/x") is False
+    finally:
+        server.shutdown()
+    assert elsewhere == []
+    assert heartbeat.send("port", "http://[::1/ping") is False  # a malformed URL is a failed ping, in the guard
+
+
 def test_a_heartbeat_url_may_come_from_the_environment_and_no_url_means_no_ping(tmp_path, monkeypatch):
     catalog = catalog_with(tmp_path)
     monkeypatch.setenv("GARE_PING", "https://hc.example/ping/uuid")
