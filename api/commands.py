@@ -1,9 +1,9 @@
 """`drill api`, plugged into `drill`: the HTTP API (uvicorn) on loopback by default."""
 
-import os
 from pathlib import Path
 
 from drills.catalog import load_catalog
+from drills.commands.common import catalog_path_of
 from drills.tokens import TokenFile, tokens_path
 
 
@@ -21,7 +21,7 @@ def command_api(arguments) -> int:
 
     from api.app import create_app
 
-    catalog = Path(arguments.catalog or os.environ.get("DRILL_CATALOG") or "catalog.yaml").resolve()
+    catalog = catalog_path_of(arguments).resolve()
     tokens = Path(arguments.tokens or tokens_path(arguments.users)).resolve()
     load_catalog(catalog), TokenFile(tokens).entries()  # refuse to start on a bad file: exit 3 with the problem
     print(f"api: http://{arguments.address}:{arguments.port}  (catalog {catalog}, tokens {tokens})", flush=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from drills.access import load_users
 from drills.commands.output import EXIT
 from drills.catalog import load_catalog
+from drills.commands.common import catalog_path_of
 
 SERVER = Path(__file__).with_name("server.py")  # app.py, and the route that sets the session cookie
 FORWARDED = (signal.SIGTERM, signal.SIGINT)
@@ -38,7 +39,7 @@ def streamlit_command(address: str, port: int) -> list[str]:
 
 
 def command_dashboard(arguments) -> int:
-    catalog = Path(arguments.catalog or os.environ.get("DRILL_CATALOG") or "catalog.yaml").resolve()
+    catalog = catalog_path_of(arguments).resolve()
     users = Path(arguments.users or os.environ.get("DRILL_USERS") or "users.yaml").resolve()
     load_catalog(catalog), load_users(users)  # refuse to start on a bad file: exit 3 with every problem
     print(f"dashboard: http://{arguments.address}:{arguments.port}  (catalog {catalog}, users {users})", flush=True)

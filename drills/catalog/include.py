@@ -54,6 +54,8 @@ def sites_of(file: Path, parse):
         text = file.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"cannot read included file {file}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file}: an included file is not UTF-8 text", hint="write site files in UTF-8") from None
     parsed, lines = parse(text, file)
     if isinstance(parsed, list):
         return [(site, {key_path[1:]: line for key_path, line in lines.items() if key_path[:1] == (index,)})

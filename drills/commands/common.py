@@ -10,8 +10,13 @@ from drills.reports import keys
 from drills import reasons
 
 
+def catalog_path_of(arguments) -> Path:
+    """--catalog, else $DRILL_CATALOG, else ./catalog.yaml."""
+    return Path(arguments.catalog or os.environ.get("DRILL_CATALOG") or "catalog.yaml")
+
+
 def catalog_of(arguments):
-    return load_catalog(arguments.catalog or os.environ.get("DRILL_CATALOG") or "catalog.yaml")
+    return load_catalog(catalog_path_of(arguments))
 
 
 def signing_key_of(arguments) -> Path:
