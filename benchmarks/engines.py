@@ -2,7 +2,8 @@
 in the same run, drill and tool alternating `--repeat` times.
 
 - postgres: the physical limit, `pg_restore --jobs N` alone (N = the drill's engine.jobs), the
-  dump already staged in the container's tmpfs (staged untimed, the database created untimed);
+  dump already where the drill puts it (decrypted by `age` into the work directory untimed, the
+  database created untimed);
   on the custom-format dump of benchmarks.backups. Goal: the drill within 1.10 of it.
 - mariadb: `age -d | mariadb` into the same image, then one `SELECT COUNT(*)` per table; on a
   mysqldump of the demo pharmacy (benchmarks.pharmacies). Goal <= 1.0.
@@ -20,6 +21,7 @@ goes beside them, its stacks in docs/profiles/.
 """
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -36,7 +38,8 @@ from benchmarks.pharmacies import engine_container
 from benchmarks.profile_drill import PROFILES, profiled
 from benchmarks.results import record
 from drills.engines import mariadb, postgres, sqlite
-from drills.engines.plan import EARLY, RESTORE, WORK_INSIDE
+from drills.engines.plan import RESTORE, WORK_INSIDE
+from drills.workdir import CONTAINER_UID
 
 JOBS = 2  # the drill's engine.jobs, and pg_restore's
 
@@ -76,9 +79,11 @@ def decrypted_into(backup: Backup, container: str, command) -> None:
 
 
 def pg_restore_alone(backup: Backup) -> float:
-    with engine_container("postgres", backup.memory_needed(), jobs=JOBS) as (_, container, _work, plan):
-        [staging], [restoring] = plan.steps_when(EARLY), plan.steps_when(RESTORE)  # created by the serving
-        decrypted_into(backup, container, staging.command)
+    with engine_container("postgres", backup.memory_needed(), jobs=JOBS) as (_, container, work, plan):
+        [restoring] = plan.steps_when(RESTORE)  # the database was created by the serving
+        received = work / plan.receive  # where the drill writes the dump, read by pg_restore inside
+        subprocess.run(["age", "-d", "-i", str(backup.identity), "-o", str(received), str(backup.path)], check=True)
+        os.chown(received, CONTAINER_UID, CONTAINER_UID)
         started = time.perf_counter()
         docker_exec(container, restoring.command)
         return time.perf_counter() - started

@@ -139,7 +139,10 @@ ERROR_STORAGE = reason("error.storage", ERROR, "the report could not be stored (
                        "failing); the drill's verdict is still logged and alerted, unsigned",
                        "free space on the evidence volume, or check it, then drill again")
 ERROR_RUN_DIR = reason("error.run_dir", ERROR, "a worker cannot write in the run directory (`DRILL_RUN_DIR`) it "
-                       "shares with the restore containers", "run `drill prepare-host` as root (the stack's init does)")
+                       "shares with the restore containers, or a drill's work directory there cannot take the dump "
+                       "the host writes into it (not a memory filesystem, full, the file's name already taken)",
+                       "run `drill prepare-host` as root (the stack's init does); give the run directory a tmpfs "
+                       "with room for engine.tmpfs per drill at once")
 
 # A warning finding: the drill's outcome is unchanged.
 RTO_TARGET = reason("rto.target", WARN, "the restore took longer than the site's RTO target: the backup restores, "

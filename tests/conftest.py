@@ -184,6 +184,16 @@ def redis_client(redis_server):
     client.flushall()
 
 
+@pytest.fixture
+def memory_dir():
+    """A private directory on the host's memory filesystem, as a drill's work directory is."""
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="rd-test-", dir="/dev/shm"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def age_cli():
     require(shutil.which("age") is not None and shutil.which("age-keygen") is not None, "the age CLI")

@@ -1,8 +1,9 @@
 """Runs any engine's plan (drills.engines.plan) in its started container.
 
-Order: the EARLY steps (staging a dump while the server starts), then the server is waited for
-once, the SETUP steps run (their failure is ours: error.runtime), then the RESTORE steps. The dump
-streams, through the plan's filters, into the one step that takes it. A failed step is
+Order: the dump written into the work directory if the plan receives it there (drills.engines.
+receiving), the EARLY steps (staging a dump while the server starts), then the server is waited
+for once, the SETUP steps run (their failure is ours: error.runtime), then the RESTORE steps. The
+dump goes through the plan's filters, into that file or the one step that takes it. A failed step is
 restore.failed, said in the tool's own structured words (never rows: each step says what of its
 output may be kept), with the server's last error code where the plan can read it.
 
@@ -15,6 +16,7 @@ import re
 import time
 
 from drills.engines.plan import EARLY, RESTORE, SETUP, Plan, Step
+from drills.engines.receiving import receive
 from drills.errors import BackupProblem, InfrastructureError
 from drills import reasons
 
@@ -28,6 +30,8 @@ def restore(plan: Plan, runtime, container_id: str, settings, plaintext) -> None
     dump = plaintext
     for keep in plan.filters:
         dump = keep(dump)
+    if plan.receive:
+        receive(plan.work_dir(), plan.receive, dump, settings.tmpfs, settings.timeout)
     for step in plan.steps_when(EARLY):
         run_step(plan, runtime, container_id, step, settings, dump)
     serve(plan, runtime, container_id)

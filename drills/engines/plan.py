@@ -76,6 +76,7 @@ class Plan:
     ready_timeout: float = 30
     ready_interval: float = 0.1
     filters: tuple[Filter, ...] = ()  # the dump goes through these, in order
+    receive: str | None = None  # the host writes the dump as this file in the work directory, before any step
     data_mounts: tuple[str, ...] = ()  # the tmpfs the restored data fills: found full, the restore was too large
     last_error: LastError | None = None
     version: tuple[str, ...] | None = None  # prints the server's version (the report's provenance)
@@ -85,6 +86,10 @@ class Plan:
 
     def steps_when(self, when: str) -> list[Step]:
         return [step for step in self.steps if step.when == when]
+
+    def work_dir(self) -> Path:
+        """The host's work directory: the one bound at WORK_INSIDE."""
+        return next(Path(host) for host, inside in self.container.binds.items() if inside == WORK_INSIDE)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Engine `sqlite`: a database file (or `.backup` output), plain or compressed.
 
-The file is streamed into the work directory (on a memory filesystem, bounded by
-engine.tmpfs) by a throwaway container, where SQLite itself runs `PRAGMA integrity_check`
-read-only: a hostile or damaged file meets SQLite's parser behind the container's walls first.
+The host writes the file into the work directory (on a memory filesystem, bounded by
+engine.tmpfs: drills.engines.receiving), which a throwaway container mounts, where SQLite itself
+runs `PRAGMA integrity_check` read-only: a hostile or damaged file meets SQLite's parser behind the container's walls first.
 DuckDB then attaches the file read-only on the host (`sqlite` scanner) for the counts and the
 site's checks. Tables are named as in the file (`patients`), without a schema.
 
@@ -37,14 +37,13 @@ INSIDE = f"{WORK_INSIDE}/{FILE_NAME}"
 
 def plan(site, drill_id: str, work_dir: str, request=None) -> Plan:
     return file_plan(site, drill_id, work_dir, (
-        Step("receiving the file", ("sh", "-c", f"cat > {INSIDE}"), dump=True, output=last_lines),
         Step("SQLite's integrity check", ("sqlite3", "-readonly", INSIDE, "PRAGMA integrity_check;"), expect="ok",
              output=last_lines, hint="the database file is damaged or not SQLite: check the backup job "
                                      "(use sqlite3 .backup, never a copy of a file being written)"),
         Step("setting the file's views and triggers aside",
              ("sh", "-c", f"sqlite3 -bail {INSIDE} {shlex.quote(NEUTRALISE)} > {WORK_INSIDE}/{NEUTRALISED}"),
              output=last_lines, hint="the database file's schema is damaged: check the backup job"),
-    ), version=("sqlite3", "--version"))
+    ), version=("sqlite3", "--version"), receive=FILE_NAME)
 
 
 def attached_file(site, work_dir: str, seconds_left: float) -> str:

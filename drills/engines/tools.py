@@ -3,8 +3,8 @@ idle one of the tools image, receiving the plaintext into the work directory, wh
 own checker runs.
 
 The work directory lies on a memory filesystem (drills.workdir); what is written there is
-capped at engine.tmpfs by the plan's first filter, so a restore can neither fill the host's
-memory nor its disk.
+capped at engine.tmpfs (a file the host receives, by drills.engines.receiving; a stream into a
+step, by the plan's first filter), so a restore can neither fill the host's memory nor its disk.
 """
 
 from dataclasses import dataclass
@@ -39,12 +39,13 @@ def file_options(engine_type: str, doc: str, format_name: str) -> Record:
 
 
 def file_plan(site, drill_id: str, work_dir: str, steps: tuple[Step, ...], filters: tuple = (),
-              version: tuple[str, ...] | None = None) -> Plan:
+              version: tuple[str, ...] | None = None, receive: str | None = None) -> Plan:
     """An idle container (no network, read-only root) that the steps run in, the dump capped;
-    `version` prints the restoring tool's version."""
+    `version` prints the restoring tool's version; `receive` names the file the host writes the dump into."""
     container = restore_container(site, drill_id, work_dir, ["sleep", "infinity"], {"/tmp": "size=64m,mode=1777"})
+    cap = () if receive else (partial(capped, limit=site.engine.tmpfs),)  # receiving caps its own
     return Plan(container=container, server="the restore container", ready=("true",), steps=steps,
-                filters=(partial(capped, limit=site.engine.tmpfs), *filters), version=version)
+                filters=(*cap, *filters), version=version, receive=receive)
 
 
 def capped(chunks, limit: int):

@@ -28,7 +28,7 @@ def test_each_database_makes_the_pharmacy_and_its_native_tool_restores_every_row
     assert tool(Backup(path, identity, PATIENTS)) > 0  # it checks its counts against the manifest
 
 
-def test_pg_restore_alone_restores_the_dump_staged_in_the_container(docker_engine, tmp_path):
+def test_pg_restore_alone_restores_the_dump_where_the_drill_puts_it(docker_engine, tmp_path):
     identity = tmp_path / "bench.agekey"
     path = tmp_path / "pharmacie-bench.dump.age"
     with SourceDatabase(patients=PATIENTS, runtime=docker_engine) as source:

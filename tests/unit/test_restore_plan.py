@@ -46,23 +46,25 @@ def test_a_custom_dump_is_piped_into_pg_restore_that_stops_at_the_first_error():
     assert command[-2:] == ["-d", "restore"], "reads the dump on stdin"
 
 
-def test_parallel_jobs_restore_from_the_dump_staged_in_the_container():
+def test_parallel_jobs_restore_from_the_dump_received_in_the_work_directory():
     command = postgres.restore_command(engine(jobs=4))
-    assert "--jobs=4" in command and command[-1] == postgres.STAGED_DUMP
+    assert "--jobs=4" in command and command[-1] == postgres.STAGED_DUMP == "/run/drill/backup.dump"
 
 
 @pytest.mark.parametrize("jobs, expected", [
-    (2, [("stage", 6), "pg_isready", "psql", ("pg_restore", 0)]),  # staged while the server starts
+    (2, ["pg_isready", "psql", ("pg_restore", 0)]),  # written into the work directory before the server is waited for
     (1, ["pg_isready", "psql", ("pg_restore", 6)]),  # streamed: the server must be up first
 ])
-def test_the_dump_is_staged_before_waiting_for_the_server_and_restored_after(jobs, expected):
+def test_the_dump_is_received_before_waiting_for_the_server_and_restored_after(memory_dir, jobs, expected):
     site = SimpleNamespace(id="p", engine=engine(jobs=jobs))
-    plan = postgres.plan(site, "d", "/s")
+    plan = postgres.plan(site, "d", str(memory_dir))
     runtime = StubRuntime()
     runtime.start(plan.container)
     executor.restore(plan, runtime, plan.container.name, site.engine, iter([b"PG", b"DUMP"]))
-    steps = [("stage" if command[0] == "sh" else command[0], size) for command, size in runtime.ran]
-    assert [step if step[1] or step[0] in ("stage", "pg_restore") else step[0] for step in steps] == expected
+    steps = [(command[0], size) for command, size in runtime.ran]
+    assert [step if step[1] or step[0] == "pg_restore" else step[0] for step in steps] == expected
+    received = memory_dir / "backup.dump"
+    assert (received.read_bytes() if jobs > 1 else b"") == (b"PGDUMP" if jobs > 1 else b"")
 
 
 def test_a_plain_dump_is_piped_into_psql_as_an_unprivileged_role_that_stops_at_the_first_error():
