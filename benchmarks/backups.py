@@ -109,7 +109,8 @@ def start_drill(catalog: Path) -> subprocess.Popen:
 
 
 def finish_drill(process: subprocess.Popen) -> dict:
-    """The drill's figures: seconds (fetch to verified), phases, and the process's peak RSS in MB."""
+    """The drill's figures: seconds (fetch to verified), phases, the process's peak RSS in MB and
+    its CPU seconds (user and system: what our own code cost, beside the tools it waited for)."""
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -118,7 +119,8 @@ def finish_drill(process: subprocess.Popen) -> dict:
     report = json.loads(output)
     if report["outcome"] != "pass":
         raise RuntimeError(f"the benchmark's drill did not pass: {report['reason']}: {report['message']}")
-    return {"seconds": report["rto_seconds"], "phases": report["phases"], "rss_mb": usage.ru_maxrss / 1024}
+    return {"seconds": report["rto_seconds"], "phases": report["phases"], "rss_mb": usage.ru_maxrss / 1024,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime}
 
 
 def drill(catalog: Path) -> dict:

@@ -174,6 +174,8 @@ def write_results(arguments, name: str, backup: Backup, drills: list[dict], tool
                f"| **ratio drill / tool** (goal <= {bench.goal:.2f}) | **{drill_seconds / tool_seconds:.2f}** |",
                "| drill phases (median s) | " + ", ".join(f"{p} {s:.2f}" for p, s in phases.items()) + " |",
                f"| drill's peak RSS | {max(run['rss_mb'] for run in drills):.0f} MB |",
+               f"| drill process's CPU, user + system (median; its threads, not the tools it waits for) | "
+               f"{median(run['cpu_seconds'] for run in drills):.1f} s |",
            ])
     return drill_seconds / tool_seconds
 

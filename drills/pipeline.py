@@ -202,7 +202,7 @@ class Drill:
             log.warning("provenance unknown: %s", redaction.error_text(error), extra={"drill_id": self.drill_id})
 
     def stream_and_restore(self, plan, identities) -> None:
-        self.meter = Meter(self.backup.open())
+        self.meter = Meter(self.backup.open(), hash_aside=True)
         ciphertext = io.BufferedReader(self.meter, buffer_size=1024 * 1024)
         producing, waiting = Stopwatch(), Stopwatch()
         opened = age.decrypt(ciphertext, identities) if plan.age else pieces(ciphertext)

@@ -4,6 +4,7 @@ own errors (DrillError), each with its stable code."""
 
 import io
 import json
+import re
 import tarfile
 
 from hypothesis import HealthCheck, example, given, settings
@@ -87,3 +88,28 @@ def test_the_archive_reader_raises_only_its_own_error_on_damaged_archives(tmp_pa
         manifests.of_archive(path, "s")
     except DrillError as error:
         assert error.code in ("config.usage", "restore.failed")
+
+
+LINE_BY_LINE = re.compile(rb"\s*(\\[!PTe.]|(system|pager|tee|source|edit)(\s|$))", re.IGNORECASE)  # the old filter's
+
+
+@BOUNDED
+@given(st.lists(st.sampled_from([b"INSERT INTO t VALUES", b"(1,'a'),", b"  ", b"\t", b"\r", b"\\! id", b"\\p",
+                                 b"system ls", b"systemd", b"SOURCE /x", b"tee", b"-- pager", b"edit\t"]),
+                max_size=12), st.lists(st.integers(min_value=1, max_value=30), min_size=1, max_size=5))
+def test_the_mariadb_filter_refuses_exactly_the_lines_a_line_by_line_judge_refuses(lines, cuts):
+    """Judged a block at a time, the dump is refused if and only if one of its lines, judged alone,
+    starts with a client command, wherever the chunks are cut."""
+    from drills.engines.mariadb import without_client_commands
+
+    dump = b"\n".join(lines)
+    chunks, at = [], 0
+    for size in cuts * (len(dump) // sum(cuts) + 1):
+        chunks.append(dump[at:at + size])
+        at += size
+    try:
+        passed = b"".join(without_client_commands(chunk for chunk in chunks if chunk))
+    except DrillError as error:
+        assert error.code == "restore.failed" and any(LINE_BY_LINE.match(line) for line in dump.split(b"\n"))
+    else:
+        assert passed == dump and not any(LINE_BY_LINE.match(line) for line in dump.split(b"\n"))

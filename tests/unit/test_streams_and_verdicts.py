@@ -16,7 +16,7 @@ from drills.catalog.model import TableBounds
 from drills.checks.findings import FAIL, PASS, Finding, verdict
 from drills.crypto import bech32
 from drills.errors import BackupProblem, InfrastructureError
-from drills.streams import decompressed, read_ahead
+from drills.streams import Meter, decompressed, read_ahead
 
 DATA = os.urandom(50_000) + b"pharmacie " * 40_000
 
@@ -38,6 +38,22 @@ def test_read_ahead_keeps_every_chunk_in_order_and_runs_ahead_by_its_depth_only(
     time.sleep(0.3)  # the producer fills the hand-off, then waits
     assert 4 <= len(pulled) <= 7  # one consumed, 4 waiting, one in the producer's hand, one being made
     assert [int.from_bytes(chunk, "big") for chunk in stream] == list(range(1, 100))
+
+
+@pytest.mark.parametrize("aside", [False, True])
+def test_a_meter_hashes_every_byte_in_order_whether_it_hashes_aside_or_not(tmp_path, aside):
+    import hashlib
+    import io
+
+    content = os.urandom(5 * 1024 * 1024 + 12345)
+    (tmp_path / "backup").write_bytes(content)
+    meter = Meter(open(tmp_path / "backup", "rb", buffering=0), hash_aside=aside)
+    reader = io.BufferedReader(meter, buffer_size=1024 * 1024)  # reuses the buffer it hands the meter
+    assert reader.read(70000) + reader.read() == content
+    assert meter.sha256.hexdigest() == hashlib.sha256(content).hexdigest() and meter.bytes == len(content)
+    reader.close()
+    assert meter.sha256.hexdigest() == hashlib.sha256(content).hexdigest()
+    assert not any(thread.name.startswith("meter-hash") for thread in threading.enumerate()), "closed: no thread left"
 
 
 def test_read_ahead_raises_the_producers_error_in_the_consumer():
