@@ -172,6 +172,8 @@ def write_results(arguments, name: str, backup: Backup, drills: list[dict], tool
                + ", ".join(f"{run['seconds']:.1f}" for run in drills) + " |",
                f"| {tool} (median; runs) | {tool_seconds:.1f} s; " + ", ".join(f"{s:.1f}" for s in tools) + " |",
                f"| **ratio drill / tool** (goal <= {bench.goal:.2f}) | **{drill_seconds / tool_seconds:.2f}** |",
+               "| ratio in each round (drill and tool alternate, so a round shares the host's state) | "
+               + ", ".join(f"{run['seconds'] / tool:.2f}" for run, tool in zip(drills, tools)) + " |",
                "| drill phases (median s) | " + ", ".join(f"{p} {s:.2f}" for p, s in phases.items()) + " |",
                f"| drill's peak RSS | {max(run['rss_mb'] for run in drills):.0f} MB |",
                f"| drill process's CPU, user + system (median; its threads, not the tools it waits for) | "
