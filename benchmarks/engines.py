@@ -1,5 +1,6 @@
 """Every engine at its native tool's speed: the drill against the tool alone, on the same backup,
-in the same run, drill and tool alternating `--repeat` times.
+in the same run, drill and tool alternating `--repeat` times (the tool first in odd rounds, the
+drill first in even ones).
 
 - postgres: the physical limit, `pg_restore --jobs N` alone (N = the drill's engine.jobs), the
   dump already where the drill puts it (decrypted by `age` into the work directory untimed, the
@@ -144,8 +145,12 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as workdir:
             catalog = drill_catalog(Path(workdir), backup, engine=bench.engine)
             for round_number in range(1, arguments.repeat + 1):
-                tools.append(bench.tool_seconds(backup))
-                drills.append(drill(catalog))
+                if round_number % 2:  # the order alternates: neither always runs on the other's leftovers
+                    tools.append(bench.tool_seconds(backup))
+                    drills.append(drill(catalog))
+                else:
+                    drills.append(drill(catalog))
+                    tools.append(bench.tool_seconds(backup))
                 print(f"bench: {name} round {round_number}: tool {tools[-1]:.1f} s, drill {drills[-1]['seconds']:.1f} s "
                       f"{drills[-1]['phases']}", flush=True)
             ratio = write_results(arguments, name, backup, drills, tools)

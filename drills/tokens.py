@@ -22,7 +22,6 @@ import hmac
 import json
 import os
 import secrets
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -30,7 +29,7 @@ from pathlib import Path
 
 from drills import reasons
 from drills.access import User
-from drills.durable import sync_directory
+from drills.durable import replaced
 from drills.errors import ConfigError
 
 TOKEN_PREFIX = {"token": "rdt_", "badge": "rdb_"}
@@ -132,13 +131,8 @@ class TokenFile:
 
     def write(self, entries: list[Token]) -> None:
         document = {plural: [stored(entry) for entry in entries if entry.kind == kind] for kind, plural in KINDS.items()}
-        with tempfile.NamedTemporaryFile("w", dir=self.path.parent, prefix=".tokens-", delete=False) as draft:
+        with replaced(self.path, 0o600) as draft:
             json.dump(document, draft, indent=2)
-            draft.flush()
-            os.fsync(draft.fileno())
-        os.chmod(draft.name, 0o600)
-        os.replace(draft.name, self.path)
-        sync_directory(self.path.parent)
 
 
 def stored(entry: Token) -> dict:

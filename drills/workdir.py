@@ -9,6 +9,9 @@ import secrets
 import tempfile
 from pathlib import Path
 
+from drills.errors import InfrastructureError
+from drills import reasons
+
 CONTAINER_UID = 999  # the restore containers' user (as in the official postgres and mariadb images)
 MEMORY_FILESYSTEMS = ("tmpfs", "ramfs")
 
@@ -56,12 +59,18 @@ def run_dir_usable() -> bool:
 
 
 def make_work_dir(drill_id: str) -> Path:
-    """A private directory for this attempt, owned by the container's user.
+    """A private directory for this attempt, owned by the container's user; error.run_dir if the
+    run directory is not on a memory filesystem (restored files, the dump `pg_restore --jobs`
+    reads and the manifest's spool would reach a disk).
 
     Named DRILL_ID.TOKEN: a redelivered drill keeps its id, and the reaper finds the drill
     from the name."""
     base = run_dir()
     base.mkdir(parents=True, exist_ok=True)
+    if not memory_filesystem(base):
+        raise InfrastructureError(reasons.ERROR_RUN_DIR, f"the run directory {base} is not on a memory filesystem: "
+                                                         "restored data would reach a disk",
+                                  hint="point DRILL_RUN_DIR at a tmpfs (/dev/shm/restore-drill, say)")
     path = base / f"{drill_id}.{secrets.token_hex(3)}"
     path.mkdir(mode=0o700)
     os.chown(path, CONTAINER_UID, CONTAINER_UID)

@@ -23,11 +23,11 @@ def register(add) -> None:
 def add_user(arguments) -> int:
     """Add a dashboard user (or replace one of that name); the password is read, never an argument."""
     import getpass
-    import tempfile
 
     import yaml
 
     from drills.access import hash_password, load_users
+    from drills.durable import replaced
 
     path = Path(arguments.users or os.environ.get("DRILL_USERS") or "users.yaml")
     password = sys.stdin.readline().rstrip("\n") if arguments.password_stdin else getpass.getpass("password: ")
@@ -40,12 +40,9 @@ def add_user(arguments) -> int:
     entry = {"name": arguments.name, "role": arguments.role, "password": hash_password(password)}
     entry.update({key: value for key, value in (("sites", arguments.site), ("tenants", arguments.tenant),
                                                  ("email", arguments.email)) if value})
-    with tempfile.NamedTemporaryFile("w", dir=path.parent.resolve(), suffix=".yaml", delete=False) as draft:
+    with replaced(path.resolve(), 0o600) as draft:
         yaml.safe_dump({"users": [*entries, entry]}, draft, sort_keys=False)
-    try:
+        draft.flush()
         load_users(draft.name)  # never write a file the dashboard would refuse
-        os.replace(draft.name, path)
-    finally:
-        Path(draft.name).unlink(missing_ok=True)
     print(f"{path}: user {arguments.name} ({arguments.role}) saved")
     return 0

@@ -178,10 +178,11 @@ OPTIONS = Record(
                     pattern=WAL_FOLDER, default="wal", example="wal/"),
         "image": Text("Restore image; the official postgres image in real deployments.",
                       default=DEFAULT_POSTGRES_IMAGE, example="postgres:15"),
-        "jobs": Number("pg_restore parallel jobs (custom format). Above 1 the dump is first written into the "
-                       "drill's work directory (the host's memory, DRILL_RUN_DIR, at most engine.tmpfs; not the "
-                       "container's memory limit); 1 streams it straight into pg_restore. With 2 (and the dump staged while the server starts) a 1 GB dump restored and "
-                       "verified in about 0.8 of the time of a one-job pg_restore pipe on 2 cores (docs/benchmarks.md).",
+        "jobs": Number("pg_restore parallel jobs (custom format). Above 1 the host first writes the dump into "
+                       "the drill's work directory while the server starts (the host's memory, DRILL_RUN_DIR, at most "
+                       "engine.tmpfs; not the container's memory limit); 1 streams it straight into pg_restore. With "
+                       "2 a 1 GB dump restored and verified in about 0.8 of the time of a one-job pg_restore pipe on "
+                       "2 cores (docs/benchmarks.md).",
                        minimum=1, default=2, example=4),
         **common_options("Size of the tmpfs holding the restored database."),
     },

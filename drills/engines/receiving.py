@@ -7,8 +7,8 @@ The work directory is bind-mounted into the container, whose user owns it and co
 there, so the file is made new through the directory's descriptor (O_EXCL | O_NOFOLLOW: never over
 what is there, never through a link), owned by that user, mode 0600. What is written is capped at
 engine.tmpfs (a decompression bomb stops there: the container's tmpfs no longer bounds it) and
-counts against the host's memory, not the container's limit; the directory must be a memory
-filesystem (plaintext never on a disk).
+counts against the host's memory, not the container's limit (the work directory is on a memory
+filesystem: drills.workdir makes none elsewhere).
 """
 
 import os
@@ -16,43 +16,46 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from drills.durable import write_all
 from drills.engines.tools import capped
 from drills.errors import InfrastructureError
 from drills.runtimes.spec import timed_out
-from drills.workdir import CONTAINER_UID, memory_filesystem
+from drills.workdir import CONTAINER_UID
 from drills import reasons
 
 
 def receive(directory: Path, name: str, chunks, limit: int, timeout: float) -> None:
     """Write `chunks` into `directory`/`name`, at most `limit` bytes (restore.too_large past it),
-    within `timeout` seconds (restore.timeout); error.run_dir if the directory is not in memory,
-    already holds `name`, or fills up."""
-    if not memory_filesystem(directory):
-        raise run_dir_problem(directory, "is not on a memory filesystem: the plaintext would reach a disk")
+    within `timeout` seconds (restore.timeout); error.run_dir if the directory already holds `name`
+    or fills up."""
     deadline = time.monotonic() + timeout
     with host_errors(directory):
-        out = open_new(directory, name)
-    with out:
+        descriptor = open_new(directory, name)
+    try:
         for chunk in capped(chunks, limit):
             if time.monotonic() > deadline:
                 raise timed_out(timeout)
-            view = memoryview(chunk)
-            while view:
-                with host_errors(directory):
-                    view = view[out.write(view):]
+            with host_errors(directory):
+                write_all(descriptor, chunk)
+    finally:
+        os.close(descriptor)
 
 
-def open_new(directory: Path, name: str):
-    """A new file `name` in `directory`, for writing, owned by the container's user."""
+def open_new(directory: Path, name: str) -> int:
+    """A new file `name` in `directory`, for writing, owned by the container's user: its descriptor."""
     directory_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
                      dir_fd=directory_fd)
     finally:
         os.close(directory_fd)
-    if os.geteuid() == 0:
-        os.fchown(fd, CONTAINER_UID, CONTAINER_UID)
-    return open(fd, "wb", buffering=0)
+    try:
+        if os.geteuid() == 0:
+            os.fchown(fd, CONTAINER_UID, CONTAINER_UID)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
 
 
 @contextmanager
@@ -61,9 +64,7 @@ def host_errors(directory: Path):
     try:
         yield
     except OSError as error:
-        raise run_dir_problem(directory, f"failed: {error.strerror or error}") from None
-
-
-def run_dir_problem(directory: Path, what: str) -> InfrastructureError:
-    return InfrastructureError(reasons.ERROR_RUN_DIR, f"the work directory {directory} {what}",
-                               hint="point DRILL_RUN_DIR at a tmpfs with room for engine.tmpfs per drill at once")
+        raise InfrastructureError(reasons.ERROR_RUN_DIR, f"the work directory {directory} failed: "
+                                                         f"{error.strerror or error}",
+                                  hint="point DRILL_RUN_DIR at a tmpfs with room for engine.tmpfs per drill at once"
+                                  ) from None

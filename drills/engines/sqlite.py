@@ -2,7 +2,8 @@
 
 The host writes the file into the work directory (on a memory filesystem, bounded by
 engine.tmpfs: drills.engines.receiving), which a throwaway container mounts, where SQLite itself
-runs `PRAGMA integrity_check` read-only: a hostile or damaged file meets SQLite's parser behind the container's walls first.
+runs `PRAGMA integrity_check` read-only: a hostile or damaged file meets SQLite's parser behind
+the container's walls first.
 DuckDB then attaches the file read-only on the host (`sqlite` scanner) for the counts and the
 site's checks. Tables are named as in the file (`patients`), without a schema.
 
@@ -44,12 +45,11 @@ def cache_kib(site) -> int:
     return min(CACHE_MAX, site.engine.memory // 4) // 1024
 
 
-
 def plan(site, drill_id: str, work_dir: str, request=None) -> Plan:
     return file_plan(site, drill_id, work_dir, (
         Step("SQLite's integrity check", ("sqlite3", "-readonly", "-mmap", str(MMAP_SIZE), INSIDE,
-                                          f"PRAGMA cache_size=-{cache_kib(site)}; PRAGMA integrity_check;"), expect="ok",
-             output=last_lines, hint="the database file is damaged or not SQLite: check the backup job "
+                                          f"PRAGMA cache_size=-{cache_kib(site)}; PRAGMA integrity_check;"),
+             expect="ok", output=last_lines, hint="the database file is damaged or not SQLite: check the backup job "
                                      "(use sqlite3 .backup, never a copy of a file being written)"),
         Step("setting the file's views and triggers aside",
              ("sh", "-c", f"sqlite3 -bail {INSIDE} {shlex.quote(NEUTRALISE)} > {WORK_INSIDE}/{NEUTRALISED}"),

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from drills.durable import replaced
 from drills.reports import index
 from drills.reports.evidence import EvidenceStore
 from drills.reports.report import read_report
@@ -42,9 +43,8 @@ def rebuild_site_index(site_dir: Path) -> int:
     once an unreadable report is restored from the replica); the number of summaries."""
     paths = EvidenceStore(site_dir.parent).site_reports(site_dir.name)
     lines = [json.dumps(index.summary_of(path)) + "\n" for path in paths]
-    draft = site_dir / (index.INDEX_NAME + ".rebuilding")
-    draft.write_text("".join(lines))
-    os.replace(draft, site_dir / index.INDEX_NAME)
+    with replaced(site_dir / index.INDEX_NAME) as draft:
+        draft.write("".join(lines))
     (site_dir / index.BASELINE_NAME).unlink(missing_ok=True)
     baseline = next((path for path, line in zip(reversed(paths), reversed(lines))
                      if index.restored(json.loads(line))), None)  # the newest that restored, read whole again

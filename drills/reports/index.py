@@ -15,10 +15,10 @@ ever written.
 import json
 import logging
 import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+from drills.durable import replaced
 from drills.reports.report import read_report, routine, summarize
 from drills import reasons
 
@@ -86,14 +86,8 @@ def advance_baseline(site_dir: Path, reports: list[tuple[Path, dict]]) -> None:
         return
     document = {"sequence": sequence_of(path), "drill_id": report.get("drill_id"), "file": path.name,
                 "backup_taken_at": report["backup"]["taken_at"], "tables": report["tables"]}
-    descriptor, draft = tempfile.mkstemp(prefix=f".{BASELINE_NAME}.", dir=site_dir)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(document))
-        os.chmod(draft, 0o644)
-        os.replace(draft, site_dir / BASELINE_NAME)
-    finally:
-        Path(draft).unlink(missing_ok=True)
+    with replaced(site_dir / BASELINE_NAME) as draft:
+        draft.write(json.dumps(document))
 
 
 def append_line(path: Path, text: str) -> None:

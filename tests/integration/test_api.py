@@ -246,3 +246,16 @@ def test_a_drill_now_by_an_operator_is_queued_and_refused_to_every_other_role(ap
     assert redis_client.llen("restore-drill:drills-now") == 2, "the refused ones queued nothing"
     requested = [entry for entry in api.journal() if entry["event"] == "drill.requested"]
     assert requested[-2]["drill_id"] == drill_id and requested[-2]["user"] == f"token:{api.tokens['operator']['id']}"
+
+
+def test_a_strangers_flood_is_refused_and_journaled_at_most_sixty_lines_a_minute(api):
+    """Kept last in the module: it spends the server's allowance for the minute."""
+    from api.journal import UNAUTHENTICATED_PER_MINUTE
+
+    before = len(api.journal())
+    statuses = {api.get("/v1/sites", token="rdt_" + "B" * 43)[0] for _ in range(UNAUTHENTICATED_PER_MINUTE + 20)}
+    assert statuses == {401}
+    strangers = [entry for entry in api.journal()[before:] if entry["event"] == "api.request"]
+    assert 0 < len(strangers) <= UNAUTHENTICATED_PER_MINUTE and all(entry["user"] is None for entry in strangers)
+    status, _, _ = api.get("/v1/sites", "viewer")
+    assert status == 200 and api.journal()[-1]["user"] == f"token:{api.tokens['viewer']['id']}", "a token still counts"

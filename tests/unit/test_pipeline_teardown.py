@@ -36,8 +36,8 @@ class Interrupted(BaseException):
 
 
 @pytest.fixture
-def catalog(tmp_path, monkeypatch):
-    monkeypatch.setenv("DRILL_RUN_DIR", str(tmp_path / "run"))
+def catalog(tmp_path, memory_dir, monkeypatch):
+    monkeypatch.setenv("DRILL_RUN_DIR", str(memory_dir / "run"))
     (tmp_path / "backups").mkdir()
     (tmp_path / "backups" / "b.dump.age").write_bytes(b"age-encryption.org/v1\n")
     key = tmp_path / "drill.agekey"
@@ -49,13 +49,13 @@ def catalog(tmp_path, monkeypatch):
     return load_catalog(write_catalog(tmp_path, [entry]))
 
 
-def test_an_unexpected_error_is_reported_as_internal_and_the_container_is_still_removed(catalog, tmp_path):
+def test_an_unexpected_error_is_reported_as_internal_and_the_container_is_still_removed(catalog, memory_dir):
     runtime = BrokenRuntime(RuntimeError("boom"))
     report = run_drill(catalog, catalog.sites[0], runtime=runtime).report
     assert (report["outcome"], report["reason"]) == ("error", "error.internal")
     assert "RuntimeError: boom" in report["message"]
     assert runtime.removed == [runtime.spec.name], "a container whose start failed is removed by name"
-    assert list((tmp_path / "run").iterdir()) == [], "the socket directory is removed"
+    assert list((memory_dir / "run").iterdir()) == [], "the socket directory is removed"
 
 
 def test_an_interruption_is_reported_and_torn_down_too(catalog):
@@ -65,7 +65,7 @@ def test_an_interruption_is_reported_and_torn_down_too(catalog):
     assert runtime.removed == [runtime.spec.name]
 
 
-def test_a_container_the_engine_will_not_remove_is_a_warning_and_keeps_the_verdict(catalog, tmp_path):
+def test_a_container_the_engine_will_not_remove_is_a_warning_and_keeps_the_verdict(catalog, memory_dir):
     class Unremovable(BrokenRuntime):
         def remove(self, name):
             raise InfrastructureError("error.runtime", f"the container {name} could not be removed: 500 Server Error")
@@ -75,7 +75,7 @@ def test_a_container_the_engine_will_not_remove_is_a_warning_and_keeps_the_verdi
     assert (report["outcome"], report["reason"]) == ("fail", "restore.failed"), "still red for the backup's reason"
     (warning,) = [f for f in report["findings"] if f["check"] == "teardown"]
     assert warning["status"] == "warn" and warning["subject"] == runtime.spec.name
-    assert list((tmp_path / "run").iterdir()) == [], "the socket directory is removed all the same"
+    assert list((memory_dir / "run").iterdir()) == [], "the socket directory is removed all the same"
 
 
 class HangingRuntime(BrokenRuntime):
@@ -128,8 +128,8 @@ def test_a_report_that_cannot_be_stored_is_our_error_and_still_carries_the_verdi
 
 
 @pytest.mark.parametrize("site_id", ["pharmacie", "another-site"])
-def test_a_manifest_read_into_the_work_directory_goes_with_it_whatever_the_drill_became(tmp_path, monkeypatch,
-                                                                                         site_id):
+def test_a_manifest_read_into_the_work_directory_goes_with_it_whatever_the_drill_became(tmp_path, memory_dir,
+                                                                                         monkeypatch, site_id):
     """The manifest is spooled and its files stored beside the work directory before the restore starts,
     never where the container is given (its user may share the worker's uid): read (then the start
     fails) or refused (another site's), nothing of it stays in the run directory."""
@@ -137,7 +137,7 @@ def test_a_manifest_read_into_the_work_directory_goes_with_it_whatever_the_drill
 
     from drills import manifest
 
-    monkeypatch.setenv("DRILL_RUN_DIR", str(tmp_path / "run"))
+    monkeypatch.setenv("DRILL_RUN_DIR", str(memory_dir / "run"))
     (tmp_path / "backups").mkdir()
     (tmp_path / "backups" / "b.tar.age").write_bytes(b"age-encryption.org/v1\n")
     (tmp_path / "backups" / "b.tar.age.manifest.json").write_text(manifest.render(
@@ -154,5 +154,5 @@ def test_a_manifest_read_into_the_work_directory_goes_with_it_whatever_the_drill
     refused = [f["code"] for f in report["findings"] if f["check"] == "manifest"]
     assert refused == ([] if site_id == "pharmacie" else ["manifest.invalid"])
     assert report["backup"]["manifest"] == "b.tar.age.manifest.json"
-    assert list((tmp_path / "run").iterdir()) == [], "the manifest's spool and database are removed"
+    assert list((memory_dir / "run").iterdir()) == [], "the manifest's spool and database are removed"
     assert runtime.mounted == [], "the container's work directory holds nothing of the manifest"

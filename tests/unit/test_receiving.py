@@ -43,10 +43,14 @@ def test_a_link_or_a_file_planted_under_the_name_is_never_written_through(memory
     assert (memory_dir / "restored.sqlite").read_bytes() == b"planted"
 
 
-def test_a_work_directory_on_a_disk_receives_nothing(tmp_path):
-    problem = refused(tmp_path, [b"PATIENT ROWS"])
-    assert problem.code == "error.run_dir" and "not on a memory filesystem" in problem.message
-    assert list(tmp_path.iterdir()) == []
+def test_no_work_directory_is_made_on_a_disk(tmp_path, monkeypatch):
+    from drills.workdir import make_work_dir
+
+    monkeypatch.setenv("DRILL_RUN_DIR", str(tmp_path / "run"))
+    with pytest.raises(InfrastructureError) as raised:
+        make_work_dir("d1")
+    assert raised.value.code == "error.run_dir" and "not on a memory filesystem" in raised.value.message
+    assert list((tmp_path / "run").iterdir()) == []
 
 
 def test_a_decompression_bomb_stops_at_the_cap(memory_dir):

@@ -172,8 +172,8 @@ def test_the_demo_histories_reports_validate():
 
 
 @pytest.fixture
-def site(tmp_path, monkeypatch):
-    monkeypatch.setenv("DRILL_RUN_DIR", str(tmp_path / "run"))
+def site(tmp_path, memory_dir, monkeypatch):
+    monkeypatch.setenv("DRILL_RUN_DIR", str(memory_dir / "run"))
     (tmp_path / SKIP_MARKER).touch()  # nothing stored here, but the key and the catalog are no evidence
     (tmp_path / "backups").mkdir()
     (tmp_path / "backups" / "b.dump.age").write_bytes(b"age-encryption.org/v1\n")
