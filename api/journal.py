@@ -2,8 +2,8 @@
 `token:t-…` or `badge:b-…`, never the token), the method, the route as declared (a badge's
 token stays `{token}`), the site, the HTTP status. The health probe alone is left out.
 
-Requests that no valid token made are journaled up to UNAUTHENTICATED_PER_MINUTE a minute; the
-rest are counted and the count journaled once the minute is over (`api.requests_not_journaled`,
+Requests that no valid token made are journaled up to UNAUTHENTICATED_PER_MINUTE a minute (a
+server error always); the rest are counted and the count journaled once the minute is over (`api.requests_not_journaled`,
 with the next line written): a stranger's flood cannot fill the audit volume line by line."""
 
 import threading
@@ -62,7 +62,7 @@ class Journaled:
             nonlocal journaled
             journaled = True
             user = state.get("user")
-            if user is None and not self.allowance.take():
+            if user is None and status < 500 and not self.allowance.take():  # our own failures always
                 return
             if unsaid := self.allowance.unsaid_count():
                 await run_in_threadpool(self.journal().record, "api.requests_not_journaled", None, count=unsaid,

@@ -214,8 +214,10 @@ class Drill:
         finally:
             plaintext.close()  # the reading thread stops here
             fetched = self.meter.seconds  # read while producing: the drain below is no part of it
-            drain(ciphertext)  # a failed restore still records the hash of the whole file
-            ciphertext.close()
+            try:
+                drain(ciphertext)  # a failed restore still records the hash of the whole file
+            finally:
+                ciphertext.close()  # the meter's hashing thread goes with it
             streaming = time.perf_counter() - started
             produced = producing.seconds
             waited = min(waiting.seconds, produced)
