@@ -7,6 +7,8 @@ import io
 import subprocess
 import tarfile
 import time
+
+import pytest
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -83,3 +85,22 @@ def test_a_gzip_bomb_stops_at_the_cap_within_seconds(tmp_path, keys_dir):
                    engine={"type": "files", "tmpfs": "16m"})
     assert (report["outcome"], report["reason"]) == ("fail", "restore.too_large")
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("kind, name, engine", [
+    ("files", "bomb.sqlite.gz.age", {"type": "sqlite", "tmpfs": "16m"}),
+    ("postgres", "bomb.dump.gz.age", {"type": "postgres", "format": "custom", "jobs": 2, "tmpfs": "16m"}),
+], ids=["sqlite", "postgres-jobs"])
+def test_a_bomb_the_host_would_write_into_the_work_directory_stops_at_the_cap(tmp_path, keys_dir, kind, name, engine):
+    """The dump a restore reads as a file is written by the host (drills.engines.receiving): its cap,
+    not the container's tmpfs, stops a bomb, and nothing of it stays in the run directory."""
+    from drills.workdir import run_dir
+
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    bomb = gzip.compress(b"\0" * 200_000_000, compresslevel=9)
+    subprocess.run(["age", "-r", keys_dir["recipient"], "-o", str(backups / name)], input=bomb, check=True)
+    report = drill(tmp_path, keys_dir, kind, backups / name, checks={"manifest": "ignore"}, engine=engine)
+    assert (report["outcome"], report["reason"]) == ("fail", "restore.too_large")
+    assert "engine.tmpfs" in report["message"]
+    assert not run_dir().exists() or list(run_dir().iterdir()) == []
